@@ -1,0 +1,62 @@
+"""Tables as read from the user's file, before validation.
+
+The reader (``reading.py``) turns an upload or a path into ``RawTable`` objects;
+the validator (``validation.py``) turns them into a typed :class:`Cohort` or a
+list of located problems. Keeping the row numbers the user sees here is what
+lets every problem say "sheet 'symptoms', row 14" rather than an index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True, eq=False)
+class RawTable:
+    """One table of the user's file.
+
+    Attributes
+    ----------
+    name : str
+        Data-contract table name ("patients", "symptoms", ...).
+    frame : DataFrame
+        The data with column names normalised (trimmed, lower case, spaces and
+        hyphens turned into underscores), a default RangeIndex, fully blank rows
+        already removed. Values are as read: text for CSV and Excel cells that
+        are text, native types for parquet and numeric Excel cells.
+    origin : str
+        How the user names this table's place: "sheet 'symptoms'",
+        "symptoms.csv", "symptoms.parquet".
+    row_word : str
+        "row" for sheets and parquet, "line" for CSV.
+    row_numbers : ndarray of int
+        For each row of ``frame``, the number the user sees in their file
+        (the sheet row, the CSV line, or the 1-based parquet row).
+    original_columns : dict
+        Normalised column name -> column header as written in the file.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    origin: str
+    row_word: str
+    row_numbers: np.ndarray
+    original_columns: dict
+
+    def where(self, position: int) -> str:
+        """Location of the row at ``position`` (0-based, in ``frame``)."""
+        return f"{self.origin}, {self.row_word} {int(self.row_numbers[position])}"
+
+    def column_label(self, column: str) -> str:
+        return self.original_columns.get(column, column)
+
+
+@dataclass(frozen=True, eq=False)
+class RawCohort:
+    """Every table found in one upload or path, plus where it came from."""
+
+    tables: dict
+    source: str
