@@ -83,3 +83,69 @@ def response_table(outcomes: pd.DataFrame) -> pd.DataFrame:
             for category, n in counts[section].items():
                 rows.append((column, section, category, n, counts["n"]))
     return pd.DataFrame(rows, columns=["column", "section", "category", "n", "total"])
+
+
+_BEST_ROWS = (("ORR", "Overall response (CR + MR + PR)"), ("CR", "Complete response"), ("MR", "Major response"), ("PR", "Partial response"), ("NR", "No response"))
+_LAST_ROWS = (
+    ("persistent", "Persistent overall response"),
+    ("CR", "Complete response"),
+    ("MR", "Major response"),
+    ("PR", "Partial response"),
+    ("no_persistent", "No persistent response"),
+    ("no_response", "No response"),
+    ("loss_of_response", "Loss of response"),
+    ("intolerance", "Intolerance"),
+    ("lost_or_other", "Lost from follow-up or other stop"),
+)
+
+
+def table2_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Table 2 laid out as in the paper, with raw counts.
+
+    Returns
+    -------
+    DataFrame
+        Index (section, row label); one column per Table 2 column holding the
+        number of patients, plus a first row "Patients" with each column's N.
+        The paper's derived rows are included: overall response (CR + MR +
+        PR), persistent overall response (still treated in CR, MR or PR) and
+        no persistent response (everyone else).
+    """
+    counts = response_counts(outcomes)
+    records = {}
+    for column, c in counts.items():
+        best, last = c["best"], c["last"]
+        values = {("", "Patients"): c["n"]}
+        for key, label in _BEST_ROWS:
+            values[("Best response", label)] = best["CR"] + best["MR"] + best["PR"] if key == "ORR" else best[key]
+        persistent = last["CR"] + last["MR"] + last["PR"]
+        for key, label in _LAST_ROWS:
+            if key == "persistent":
+                value = persistent
+            elif key == "no_persistent":
+                value = c["n"] - persistent
+            else:
+                value = last[key]
+            values[("Response at last follow-up", label)] = value
+        records[column] = values
+    frame = pd.DataFrame(records)
+    frame.index = pd.MultiIndex.from_tuples(frame.index, names=["section", "row"])
+    return frame
+
+
+def format_table2(counts: pd.DataFrame) -> pd.DataFrame:
+    """Table 2 as printed: "43 (78.2 %)" cells and columns headed "ISM (N=29)"."""
+    from .codes import SUBGROUP_LABELS
+    from .formatting import n_pct
+
+    names = {"all": "All patients", "primary": "Primary MCAS", **SUBGROUP_LABELS}
+    totals = counts.loc[("", "Patients")]
+    body = counts.drop(index=("", "Patients"))
+    out = pd.DataFrame(
+        {
+            f"{names.get(column, column)} (N={int(totals[column])})": [n_pct(int(v), int(totals[column])) for v in body[column]]
+            for column in counts.columns
+        },
+        index=body.index,
+    )
+    return out

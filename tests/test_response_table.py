@@ -45,3 +45,14 @@ def test_long_table_has_one_row_per_column_section_and_category():
     assert len(table) == 7 * (4 + 7)
     row = table[(table["column"] == "all") & (table["section"] == "best") & (table["category"] == "CR")]
     assert row[["n", "total"]].values.tolist() == [[1, 4]]
+
+
+def test_table2_layout_derives_orr_and_persistent_rows():
+    from omalizumab_core.response_table import table2_counts
+
+    t = table2_counts(score_cohort(_cohort()).outcomes)
+    assert t.loc[("", "Patients"), "all"] == 4
+    assert t.loc[("Best response", "Overall response (CR + MR + PR)"), "all"] == 3
+    # Still treated in CR (A) and PR (B) -> persistent 2; everyone else 2.
+    assert t.loc[("Response at last follow-up", "Persistent overall response"), "all"] == 2
+    assert t.loc[("Response at last follow-up", "No persistent response"), "all"] == 2

@@ -1,0 +1,48 @@
+"""Table exports (CSV, Excel) safe to open in a spreadsheet.
+
+A cell beginning with "=", "+", "-", "@", a tab or a carriage return is run as
+a formula by Excel and LibreOffice (CSV/formula injection, OWASP). Text cells
+that start so are prefixed with a single quote, which spreadsheets display as
+text; numbers are left alone, so a negative number stays a number.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells cannot run as spreadsheet formulas."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            out[column] = values.map(_neutralise_cell)
+    out.columns = [_neutralise_cell(str(c)) for c in out.columns]
+    return out
+
+
+def _neutralise_cell(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with a BOM, so Excel shows accents correctly."""
+    return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def excel_bytes(tables: dict[str, pd.DataFrame] | pd.DataFrame, *, sheet: str = "table") -> bytes:
+    """An .xlsx workbook with one sheet per table."""
+    if isinstance(tables, pd.DataFrame):
+        tables = {sheet: tables}
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            neutralise_formulas(frame).to_excel(writer, sheet_name=name[:31], index=False)
+    return buffer.getvalue()

@@ -1,0 +1,31 @@
+"""Exports neutralise spreadsheet formula injection (OWASP CSV injection)."""
+
+import io
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from omalizumab_core.exports import csv_bytes, excel_bytes, neutralise_formulas
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"])
+def test_text_cells_starting_like_a_formula_are_prefixed_with_a_quote(cell):
+    out = neutralise_formulas(pd.DataFrame({"event": [cell]}))
+    assert out["event"].iloc[0] == "'" + cell
+
+
+def test_numbers_and_plain_text_are_unchanged_and_input_not_mutated():
+    frame = pd.DataFrame({"value": [-2.5, 3.0], "event": ["fever", "=HYPERLINK()"]})
+    out = neutralise_formulas(frame)
+    assert out["value"].tolist() == [-2.5, 3.0]
+    assert out["event"].tolist() == ["fever", "'=HYPERLINK()"]
+    assert frame["event"].iloc[1] == "=HYPERLINK()"
+
+
+def test_csv_and_excel_exports_hold_no_live_formula():
+    frame = pd.DataFrame({"event": ["=cmd|' /C calc'!A0"]})
+    assert b"'=cmd" in csv_bytes(frame)
+    sheet = openpyxl.load_workbook(io.BytesIO(excel_bytes(frame))).active
+    assert sheet["A2"].value.startswith("'=")
+    assert sheet["A2"].data_type == "s"
