@@ -1,0 +1,42 @@
+"""Data: upload a cohort, read the validation report, preview the tables, get the template."""
+
+import streamlit as st
+
+from omalizumab_core.problems import problems_frame
+from ui import session
+from ui.data_tables import preview_tables, template_download
+
+st.title("Data")
+st.caption("Load your centre's cohort. Files stay in this browser session's memory only: nothing is saved on the server.")
+
+
+def _on_upload() -> None:
+    files = st.session_state.get("uploaded_files") or []
+    if files:
+        session.load_files([(f.name, f.getvalue()) for f in files])
+
+
+st.file_uploader(
+    "Cohort file(s): an Excel workbook (.xlsx), a .zip of CSV or Parquet files, or the CSV/Parquet files themselves",
+    type=["xlsx", "zip", "csv", "parquet"],
+    accept_multiple_files=True,
+    key="uploaded_files",
+    on_change=_on_upload,
+)
+problems = st.session_state.get(session.LOAD_PROBLEMS)
+if problems:
+    st.error(
+        f"The file could not be loaded: {sum(p.severity == 'error' for p in problems)} problem(s) to fix, listed below "
+        "with the sheet or file, the row and the column. The previously loaded cohort is still in use."
+    )
+    st.dataframe(problems_frame(problems), width="stretch", hide_index=True)
+
+cohort = session.cohort()
+st.subheader(f"Loaded: {cohort.source}")
+if cohort.warnings:
+    st.warning(f"{len(cohort.warnings)} warning(s): the data loaded, but please check these.")
+    st.dataframe(problems_frame(cohort.warnings), width="stretch", hide_index=True)
+if not cohort.synthetic:
+    st.button("Go back to the demo cohort", on_click=session.use_demo)
+preview_tables(cohort)
+template_download()

@@ -1,0 +1,43 @@
+"""Preview of the loaded tables and the template download, for the Data page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from omalizumab_core.cohort import TABLES, Cohort
+
+TABLE_LABELS = {
+    "patients": "Patients",
+    "symptoms": "Symptoms (one row per patient, symptom and month)",
+    "doses": "Doses",
+    "adverse_events": "Adverse events",
+    "labs": "Laboratory results",
+}
+PREVIEW_ROWS = 500
+
+
+def preview_tables(cohort: Cohort) -> None:
+    tabs = st.tabs([TABLE_LABELS[t].split(" (")[0] for t in TABLES])
+    for tab, name in zip(tabs, TABLES):
+        frame = cohort.table(name)
+        with tab:
+            if frame is None:
+                st.info(f"No {TABLE_LABELS[name].lower()} table in this cohort (optional).")
+                continue
+            shown = f"first {PREVIEW_ROWS} of {len(frame):,}" if len(frame) > PREVIEW_ROWS else f"{len(frame):,}"
+            st.caption(f"{TABLE_LABELS[name]}: {shown} rows")
+            st.dataframe(frame.head(PREVIEW_ROWS), width="stretch", hide_index=True)
+
+
+def template_download() -> None:
+    from omalizumab_core.template import template_workbook
+
+    st.subheader("Template")
+    st.caption("An empty workbook with one sheet per table and a data dictionary explaining every column.")
+    st.download_button(
+        "Download the template workbook",
+        template_workbook(),
+        "omalizumab_cohort_template.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+    )

@@ -1,0 +1,31 @@
+"""Small building blocks every page uses, so pages stay a few lines long."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from omalizumab_core.engine import ScoredCohort
+
+from . import session
+
+
+def filtered_cohort(title: str, caption: str | None = None) -> ScoredCohort:
+    """Page title, the "n of N patients" line, and the filtered scored cohort."""
+    st.title(title)
+    if caption:
+        st.caption(caption)
+    filtered = session.filtered()
+    total = session.cohort().n_patients
+    n = filtered.cohort.n_patients
+    label = "patient" if total == 1 else "patients"
+    synthetic = " · synthetic demo data" if filtered.cohort.synthetic else ""
+    st.markdown(f"**{n} of {total} {label}** under the current filters{synthetic}")
+    if n == 0:
+        st.info("No patient matches the current filters. Widen them in the sidebar.")
+        st.stop()
+    return filtered
+
+
+def no_data(table_label: str) -> None:
+    """Message for a page whose optional table the loaded cohort does not have."""
+    st.info(f"No data: the loaded cohort has no {table_label} table. See the Data page for the expected format.")

@@ -1,0 +1,93 @@
+"""The cohort of this browser session: loaded once, scored once, filtered per rerun.
+
+Uploaded files are parsed in memory and kept only in ``st.session_state``, which
+Streamlit keeps per browser session: nothing is written to disk or shared
+between sessions. Scoring happens once per (cohort, worsening rule) and is kept
+in the session, so a rerun after a filter change only subsets the results.
+
+Session-state keys (also used by tests and benchmarks to inject a cohort):
+``cohort`` (the loaded :class:`Cohort`), ``scored`` (dict rule ->
+:class:`ScoredCohort`), ``load_problems`` (problems of the last failed upload).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from omalizumab_core.cohort import Cohort
+from omalizumab_core.engine import ScoredCohort, score_cohort
+from omalizumab_core.problems import CohortError, Problem
+
+COHORT = "cohort"
+SCORED = "scored"
+LOAD_PROBLEMS = "load_problems"
+RULE = "worsening_rule"
+
+
+@st.cache_resource(show_spinner=False)
+def _demo() -> Cohort:
+    # The demo is synthetic and identical for everyone, so one copy is shared
+    # between sessions; user uploads never go through a shared cache.
+    from omalizumab_core.demo import demo_cohort
+
+    return demo_cohort()
+
+
+def cohort() -> Cohort:
+    """The session's cohort: the last valid upload, or the demo cohort."""
+    if COHORT not in st.session_state:
+        st.session_state[COHORT] = _demo()
+    return st.session_state[COHORT]
+
+
+def worsening_rule() -> str:
+    return st.session_state.get(RULE, "any_symptom")
+
+
+def scored() -> ScoredCohort:
+    """The session's cohort, scored once per worsening rule."""
+    current = cohort()
+    cache = st.session_state.get(SCORED)
+    if cache is None or cache.get("cohort") is not current:
+        cache = {"cohort": current}
+        st.session_state[SCORED] = cache
+    rule = worsening_rule()
+    if rule not in cache:
+        cache[rule] = score_cohort(current, worsening_rule=rule)
+    return cache[rule]
+
+
+def replace_cohort(new: Cohort) -> None:
+    """Make ``new`` the session's cohort (scores are recomputed lazily)."""
+    st.session_state[COHORT] = new
+    st.session_state.pop(SCORED, None)
+    st.session_state.pop(LOAD_PROBLEMS, None)
+
+
+def load_files(files: list[tuple[str, bytes]]) -> list[Problem]:
+    """Load uploaded files; on failure keep the current cohort and return the problems.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the upload loaded (its warnings are in the new cohort's
+        ``warnings``); otherwise every located error and warning.
+    """
+    from omalizumab_core.loading import load_upload
+
+    try:
+        new = load_upload(files)
+    except CohortError as error:
+        st.session_state[LOAD_PROBLEMS] = error.problems
+        return error.problems
+    replace_cohort(new)
+    return []
+
+
+def use_demo() -> None:
+    replace_cohort(_demo())
+
+
+def filtered() -> ScoredCohort:
+    """The scored cohort under the sidebar filters (set by ``ui.sidebar``)."""
+    return st.session_state.get("filtered_cohort") or scored()

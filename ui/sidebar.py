@@ -1,0 +1,41 @@
+"""Sidebar shared by every page: where the data come from, the response rule, the filters."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from omalizumab_core.codes import WORSENING_RULE_LABELS, WORSENING_RULES
+
+from . import session
+
+
+def render() -> None:
+    """Draw the sidebar and store the filtered cohort for the page to read."""
+    cohort = session.cohort()
+    with st.sidebar:
+        st.markdown("**Data source**")
+        if cohort.synthetic:
+            st.warning(f"{cohort.source}. Synthetic patients, not real data.", icon=":material/science:")
+        else:
+            st.info(cohort.source, icon=":material/upload_file:")
+        st.caption(f"{cohort.n_patients} patients loaded")
+        st.selectbox(
+            "Response rule for a worsened symptom",
+            WORSENING_RULES,
+            format_func=WORSENING_RULE_LABELS.get,
+            key=session.RULE,
+            help="The paper counts any worsened symptom as no response. The alternative judges the total symptom score only.",
+        )
+    scored = session.scored()
+    st.session_state["filtered_cohort"] = _apply_filters(scored)
+
+
+def _apply_filters(scored):
+    try:
+        from ui.filters import sidebar_filters
+        from omalizumab_core.filters import apply_filters, filter_index
+    except ImportError:  # filters not installed yet: show everything
+        return scored
+    index = filter_index(scored)
+    spec = sidebar_filters(scored, index)
+    return apply_filters(scored, spec, index=index)
