@@ -384,54 +384,67 @@ def patient_outcomes(patients: pd.DataFrame, assessments: pd.DataFrame, baseline
       group with ISM, SSM, CM and the other SM types; MCAS with KIT D816V
       negative or not evaluated is idiopathic MCAS.
     """
-    a = assessments
-    ids = patients["patient_id"]
-    pid = a["patient_id"].to_numpy()
-    rank = pd.Series(a["category"].map({"NR": _NR, "PR": _PR, "MR": _MR, "CR": _CR}).to_numpy(dtype=np.int64))
-    month = a["month"].to_numpy()
-    frame = pd.DataFrame({"patient_id": pid, "month": month, "rank": rank.to_numpy(), "decrease": a["decrease_pct"].to_numpy()})
-    g = frame.groupby("patient_id", sort=False)
+    n = len(patients)
+    code = patient_codes(assessments["patient_id"], patients)
+    rank = _category_ranks(assessments["category"])
+    month = assessments["month"].to_numpy(dtype="float64")
+    decrease = assessments["decrease_pct"].to_numpy(dtype="float64")
+    order = np.lexsort((month, code))  # already sorted when it comes from the engine
+    code, rank, month, decrease = code[order], rank[order], month[order], decrease[order]
 
-    best_rank = g["rank"].max()
-    n_assessments = g.size()
-    best_decrease = g["decrease"].max()
-    responding = frame["rank"] >= _PR
-    first_response = frame[responding].groupby("patient_id", sort=False)["month"].min()
-    at_best = frame["rank"].to_numpy() == frame["patient_id"].map(best_rank).to_numpy()
-    first_best = frame[at_best].groupby("patient_id", sort=False)["month"].min()
-    last = frame.groupby("patient_id", sort=False).tail(1).set_index("patient_id")
+    # Each patient's assessments form one contiguous segment.
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if len(code) else np.array([], dtype=np.int64)
+    ends = np.r_[starts[1:], len(code)][: len(starts)] - 1
+    who = code[starts]
 
-    # Runs of consecutive responding assessments: a new run starts at each
-    # responding row whose predecessor (same patient) did not respond.
-    prev_same = np.zeros(len(frame), dtype=bool)
-    prev_same[1:] = pid[1:] == pid[:-1]
-    prev_resp = np.zeros(len(frame), dtype=bool)
-    prev_resp[1:] = responding.to_numpy()[:-1]
-    run_start = responding.to_numpy() & ~(prev_same & prev_resp)
-    run_id = np.cumsum(run_start)
-    runs = frame.assign(run=run_id)[responding.to_numpy()].groupby("run")
-    run_span = runs["month"].max() - runs["month"].min()
-    run_patient = runs["patient_id"].first()
+    def per_patient(values, fill, dtype="float64"):
+        out = np.full(n, fill, dtype=dtype)
+        out[who] = values
+        return out
+
+    def segment_min(values):
+        return np.minimum.reduceat(values, starts) if len(starts) else values[:0]
+
+    best = per_patient(np.maximum.reduceat(rank, starts) if len(starts) else rank[:0], _NR, np.int64)
+    responding = rank >= _PR
+    never = np.inf
+    first_response = segment_min(np.where(responding, month, never))
+    first_best = segment_min(np.where(rank == best[code], month, never))
+
+    # Runs of consecutive responding assessments: a run starts at each
+    # responding assessment whose predecessor (same patient) did not respond.
+    same_patient_before = np.r_[False, code[1:] == code[:-1]]
+    responding_before = np.r_[False, responding[:-1]]
+    run_start = responding & ~(same_patient_before & responding_before)
+    run = np.cumsum(run_start)[responding]
+    run_first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]) if len(run) else np.array([], dtype=np.int64)
+    run_last = np.r_[run_first[1:], len(run)][: len(run_first)] - 1
+    run_months, run_code = month[responding], code[responding]
     # Months are data (possibly converted from dates to one decimal), not
     # scores: a tolerance far below that resolution guards the >= 3 test.
-    sustained_ids = set(run_patient[run_span.to_numpy() >= 3 - 1e-9])
+    long_runs = run_months[run_last] - run_months[run_first] >= 3 - 1e-9
+    sustained = np.zeros(n, dtype=bool)
+    sustained[run_code[run_first][long_runs]] = True
 
-    out = pd.DataFrame({"patient_id": ids.to_numpy()})
-    key = out["patient_id"]
+    is_responder = best >= _PR
+    with np.errstate(invalid="ignore"):
+        first_response = np.where(np.isinf(first_response), np.nan, first_response)
+        first_best = np.where(np.isinf(first_best), np.nan, first_best)
+    last_rank = per_patient(rank[ends], -1, np.int64)
+
+    out = pd.DataFrame({"patient_id": patients["patient_id"].to_numpy()})
     out["diagnosis"] = patients["diagnosis"].to_numpy()
     out["subgroup"] = diagnosis_subgroup(patients["diagnosis"], patients["kit_d816v"]).to_numpy()
     out["group"] = np.where(out["subgroup"] == "idiopathic", "idiopathic", "primary")
-    out["baseline_symptoms"] = key.map(baseline_counts).fillna(0).astype(int)
-    out["n_assessments"] = key.map(n_assessments).fillna(0).astype(int)
-    best = key.map(best_rank).fillna(_NR).astype(int)
-    out["best_response"] = _RANK_TO_CODE[best.to_numpy()]
-    out["best_decrease_pct"] = key.map(best_decrease)
-    is_responder = best.to_numpy() >= _PR
-    out["months_to_first_response"] = key.map(first_response).where(is_responder)
-    out["months_to_best_response"] = key.map(first_best).where(is_responder)
-    out["sustained_3_months"] = key.isin(sustained_ids).to_numpy()
-    out["last_assessment_month"] = key.map(last["month"])
-    out["last_category"] = key.map(pd.Series(_RANK_TO_CODE[last["rank"].to_numpy()], index=last.index))
+    out["baseline_symptoms"] = out["patient_id"].map(baseline_counts).fillna(0).astype(int).to_numpy()
+    out["n_assessments"] = per_patient(ends - starts + 1, 0, np.int64)
+    out["best_response"] = _RANK_TO_CODE[best]
+    out["best_decrease_pct"] = per_patient(np.fmax.reduceat(decrease, starts) if len(starts) else decrease[:0], np.nan)
+    out["months_to_first_response"] = np.where(is_responder, per_patient(first_response, np.nan), np.nan)
+    out["months_to_best_response"] = np.where(is_responder, per_patient(first_best, np.nan), np.nan)
+    out["sustained_3_months"] = sustained
+    out["last_assessment_month"] = per_patient(month[ends], np.nan)
+    out["last_category"] = pd.array(np.where(last_rank >= 0, _RANK_TO_CODE[np.maximum(last_rank, 0)], None), dtype=object)
 
     end_month = patients["treatment_end_month"].to_numpy(dtype="float64")
     still = np.isnan(end_month)
@@ -453,6 +466,13 @@ _STOP_STATUS = {
     "pregnancy_intent": "lost_or_other",
     "other": "lost_or_other",
 }
+
+
+def _category_ranks(category: pd.Series) -> np.ndarray:
+    """Ranks 0 NR .. 3 CR of a category column (categorical from the engine, or text)."""
+    if isinstance(category.dtype, pd.CategoricalDtype) and list(category.cat.categories) == list(_RANK_TO_CODE):
+        return category.cat.codes.to_numpy(dtype=np.int64)
+    return category.map({"NR": _NR, "PR": _PR, "MR": _MR, "CR": _CR}).to_numpy(dtype=np.int64)
 
 
 def _status(is_responder, still_treated, last_category: pd.Series, end_reason: pd.Series) -> np.ndarray:
