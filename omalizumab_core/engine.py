@@ -225,13 +225,13 @@ def _assessments(rows: dict, patient_ids: pd.Series, worsening_rule: str) -> pd.
     n_patients = len(patient_ids)
     # Months as ranks so that (patient, symptom, month) packs into one int64
     # sort key; files are usually sorted already, which costs one pass.
-    month_values, month_rank = np.unique(rows["month"], return_inverse=True)
+    month_codes, month_values = pd.factorize(rows["month"], sort=False)  # hashing beats a sort
+    month_rank = np.argsort(np.argsort(month_values))[month_codes] if len(month_values) else month_codes
     n_months = max(len(month_values), 1)
     n_symptoms = int(rows["s"].max()) + 1 if len(rows["s"]) else 1
     key = (rows["p"] * n_symptoms + rows["s"]) * n_months + month_rank
     order = _sorting_order(key)
-    p, s, m, q = (rows[k][order] for k in ("p", "s", "month", "q"))
-    m_rank = month_rank[order]
+    p, s, m, q, m_rank = (v if order is None else v[order] for v in (rows["p"], rows["s"], rows["month"], rows["q"], month_rank))
 
     same_history = np.zeros(len(p), dtype=bool)
     same_history[1:] = (p[1:] == p[:-1]) & (s[1:] == s[:-1])
@@ -256,14 +256,16 @@ def _assessments(rows: dict, patient_ids: pd.Series, worsening_rule: str) -> pd.
     # One row per (patient, month): sort the changes and sum them per month.
     p_l, m_l = p[later], m[later]
     by_visit = _sorting_order(p_l * n_months + m_rank[later])
-    p_l, m_l = p_l[by_visit], m_l[by_visit]
+    if by_visit is not None:
+        p_l, m_l = p_l[by_visit], m_l[by_visit]
     new_visit = np.ones(len(p_l), dtype=bool)
     new_visit[1:] = (p_l[1:] != p_l[:-1]) | (m_l[1:] != m_l[:-1])
     visit = np.cumsum(new_visit) - 1
     n_visits = int(visit[-1]) + 1 if len(visit) else 0
 
     def per_visit_running_total(change: np.ndarray) -> np.ndarray:
-        per_visit = np.bincount(visit, weights=change[by_visit], minlength=n_visits).astype(np.int64)
+        ordered = change if by_visit is None else change[by_visit]
+        per_visit = np.bincount(visit, weights=ordered, minlength=n_visits).astype(np.int64)
         running = np.cumsum(per_visit)
         # Restart the running total at each patient's first visit.
         return running - _carry(running - per_visit, first_visit)
@@ -295,10 +297,10 @@ def _assessments(rows: dict, patient_ids: pd.Series, worsening_rule: str) -> pd.
     return result[ASSESSMENT_COLUMNS]
 
 
-def _sorting_order(key: np.ndarray) -> np.ndarray:
-    """Stable sorting permutation of ``key``, free when it is already sorted."""
+def _sorting_order(key: np.ndarray) -> np.ndarray | None:
+    """Stable sorting permutation of ``key``, or None when it is already sorted."""
     if len(key) < 2 or bool(np.all(key[1:] >= key[:-1])):
-        return np.arange(len(key))
+        return None
     return np.argsort(key, kind="stable")
 
 
