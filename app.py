@@ -7,6 +7,7 @@ source, response rule, filters) is drawn by ``ui.sidebar`` for every page.
 import streamlit as st
 
 from ui import sidebar
+from ui.auth import require_sign_in
 
 st.set_page_config(page_title="Omalizumab in mast cell disorders", page_icon=":material/vaccines:", layout="wide")
 
@@ -19,6 +20,7 @@ PAGES = {
     ],
 }
 
+require_sign_in()
 page = st.navigation(PAGES)
 sidebar.render()
 page.run()
