@@ -104,7 +104,10 @@ def _median_range(values: pd.Series, decimals=0):
 
 
 def _table1_rows(scored) -> list:
-    p = scored.cohort.patients
+    from .contract import TABLE_COLUMNS
+
+    # A cohort built in code may lack optional columns the loader would add.
+    p = scored.cohort.patients.reindex(columns=list(dict.fromkeys([*scored.cohort.patients.columns, *(c.name for c in TABLE_COLUMNS["patients"])])))
     o = scored.outcomes
     rows = [
         _row("Table 1", "Sex, male/female", "17/38", f"{_count(p, 'sex', 'M')}/{_count(p, 'sex', 'F')}"),
