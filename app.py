@@ -1,6 +1,8 @@
 """Omalizumab in mast cell disorders: the dashboard's entry point (a router only).
 
-Run with ``streamlit run app.py``. Pages live in ``pages/``; the sidebar (data
+Run with ``streamlit run app.py``. Pages live in ``views/`` (not ``pages/``:
+a folder of that name beside the entry point switches Streamlit to its legacy
+multipage mode when a page is opened by its URL, bypassing this router); the sidebar (data
 source, response rule, filters) is drawn by ``ui.sidebar`` for every page.
 """
 
@@ -13,10 +15,11 @@ st.set_page_config(page_title="Omalizumab in mast cell disorders", page_icon=":m
 
 PAGES = {
     "Cohort": [
-        st.Page("pages/response.py", title="Response", icon=":material/fact_check:", default=True),
+        st.Page("views/response.py", title="Response", icon=":material/fact_check:", default=True),
     ],
     "Data": [
-        st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+        st.Page("views/data.py", title="Data", icon=":material/upload_file:"),
+        st.Page("views/publication.py", title="Publication", icon=":material/menu_book:"),
     ],
 }
 

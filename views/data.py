@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from omalizumab_core.problems import problems_frame
+from omalizumab_core.problems import problem_summary, problems_frame
 from ui import session
 from ui.data_tables import preview_tables, template_download
 
@@ -10,25 +10,27 @@ st.title("Data")
 st.caption("Load your centre's cohort. Files stay in this browser session's memory only: nothing is saved on the server.")
 
 
+# A successful load empties the uploader (a new key), so the next upload is a
+# new cohort rather than more files added to the one already loaded.
+uploader_key = f"uploaded_files_{st.session_state.get('uploads_loaded', 0)}"
+
+
 def _on_upload() -> None:
-    files = st.session_state.get("uploaded_files") or []
-    if files:
-        session.load_files([(f.name, f.getvalue()) for f in files])
+    files = st.session_state.get(uploader_key) or []
+    if files and not session.load_files([(f.name, f.getvalue()) for f in files]):
+        st.session_state["uploads_loaded"] = st.session_state.get("uploads_loaded", 0) + 1
 
 
 st.file_uploader(
     "Cohort file(s): an Excel workbook (.xlsx), a .zip of CSV or Parquet files, or the CSV/Parquet files themselves",
     type=["xlsx", "zip", "csv", "parquet"],
     accept_multiple_files=True,
-    key="uploaded_files",
+    key=uploader_key,
     on_change=_on_upload,
 )
 problems = st.session_state.get(session.LOAD_PROBLEMS)
 if problems:
-    st.error(
-        f"The file could not be loaded: {sum(p.severity == 'error' for p in problems)} problem(s) to fix, listed below "
-        "with the sheet or file, the row and the column. The previously loaded cohort is still in use."
-    )
+    st.error(problem_summary(problems), icon=":material/error:")
     st.dataframe(problems_frame(problems), width="stretch", hide_index=True)
 
 cohort = session.cohort()

@@ -1,0 +1,38 @@
+"""Running the dashboard headless with AppTest, on the demo or an injected cohort."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+def page_files() -> list[str]:
+    """Every page the router registers (views/*.py)."""
+    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "views").glob("*.py"))
+
+
+def app_on(cohort=None, *, page: str | None = None, query: dict | None = None) -> AppTest:
+    """An AppTest of app.py, optionally with ``cohort`` loaded and ``page`` open, after one run."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    if cohort is not None:
+        at.session_state["cohort"] = cohort
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+def shown_text(at: AppTest) -> str:
+    """All markdown, captions, metrics and alerts on the page, as one string."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
+        parts.extend(str(e.value) for e in getattr(at, kind))
+    parts.extend(f"{m.label} {m.value}" for m in at.metric)
+    return "\n".join(parts)

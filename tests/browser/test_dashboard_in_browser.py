@@ -1,0 +1,91 @@
+"""End-to-end: the dashboard in a real Chromium, as a clinician would use it."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+
+from tests.apptest_support import page_files
+from tests.browser.conftest import ROOT, screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+DEFAULT_PAGE = "views/response.py"
+DEMO_DATA = ROOT / "omalizumab_core" / "demo" / "data"
+
+
+def _url_path(page_file: str) -> str:
+    """URL of a page: its file name, except the default page, served at the root."""
+    name = page_file.removeprefix("views/").removesuffix(".py")
+    return "" if page_file == DEFAULT_PAGE else name
+
+
+def _no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_demo_cohort_opens_with_its_headline_numbers(page, server_url):
+    page.goto(server_url)
+    wait_for_app(page)
+    text = page.inner_text("body")
+    assert "55 patients loaded" in text
+    assert "Synthetic" in text or "synthetic" in text
+    _no_exception(page)
+    screenshot(page, "00_home")
+
+
+@pytest.mark.parametrize("page_file", page_files())
+def test_every_page_opens_without_an_exception_box(page, server_url, page_file):
+    page.goto(f"{server_url}/{_url_path(page_file)}")
+    wait_for_app(page)
+    _no_exception(page)
+    screenshot(page, page_file.removeprefix("views/").removesuffix(".py"))
+
+
+def _demo_zip(mutate=None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for path in sorted(DEMO_DATA.glob("*.csv")):
+            text = path.read_text(encoding="utf-8")
+            if mutate:
+                text = mutate(path.stem, text)
+            z.writestr(path.name, text)
+    return buffer.getvalue()
+
+
+def _upload(page, name: str, content: bytes, *, then_shows: str) -> None:
+    """Upload through the real file uploader and wait until ``then_shows`` is on the page."""
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": name, "mimeType": "application/zip", "buffer": content}]
+    )
+    page.get_by_text(then_shows).first.wait_for(timeout=60_000)
+    wait_for_app(page)
+
+
+def test_upload_valid_then_broken_file_keeps_the_valid_cohort(page, server_url):
+    page.goto(f"{server_url}/data")
+    wait_for_app(page)
+
+    def fewer_patients(table: str, text: str) -> str:
+        # Keep the first 20 patients (every table filtered by patient id).
+        lines = text.splitlines()
+        keep = {l.split(",")[0] for l in (DEMO_DATA / "patients.csv").read_text().splitlines()[1:21]}
+        return "\n".join([lines[0]] + [l for l in lines[1:] if l.split(",")[0] in keep]) + "\n"
+
+    _upload(page, "my_centre.zip", _demo_zip(fewer_patients), then_shows="20 patients loaded")
+    assert "20 patients loaded" in page.inner_text("body")
+    screenshot(page, "data_after_valid_upload")
+
+    def bad_score(table: str, text: str) -> str:
+        return text.replace(",0.75\n", ",0.7\n", 1) if table == "symptoms" else text
+
+    _upload(page, "broken.zip", _demo_zip(bad_score), then_shows="could not be loaded")
+    body = page.inner_text("body")
+    assert "could not be loaded" in body
+    assert re.search(r"symptoms\.csv, line \d+", body), body[body.find("could not be loaded") :][:500]
+    assert "20 patients loaded" in body  # the previous cohort is still in use
+    _no_exception(page)
+    screenshot(page, "data_after_broken_upload")

@@ -1,0 +1,29 @@
+"""Publication: every published figure of Lemal et al. 2019 next to the loaded cohort's."""
+
+import streamlit as st
+
+from omalizumab_core.publication import agreement_summary, publication_comparison
+from ui.downloads import table_downloads
+from ui.page import filtered_cohort
+
+scored = filtered_cohort(
+    "Published study vs this cohort",
+    "Lemal et al., J Allergy Clin Immunol Pract 2019;7:2387-95: each published figure, the same figure in the loaded cohort, and whether they agree.",
+)
+comparison = publication_comparison(scored)
+agree, compared = agreement_summary(comparison)
+if scored.cohort.synthetic:
+    st.info(f"{agree} of {compared} published figures are re-derived from the synthetic demo cohort by the engine.")
+else:
+    st.info(f"Your cohort vs the published cohort: {agree} of {compared} figures are identical. Differences are expected for another centre.")
+only_differences = st.toggle("Show only the figures that differ")
+shown = comparison[~comparison["agrees"]] if only_differences else comparison
+for section, rows in shown.groupby("section", sort=False):
+    st.subheader(section)
+    st.dataframe(
+        rows.drop(columns="section").rename(columns=str.capitalize),
+        hide_index=True,
+        width="stretch",
+        column_config={"Agrees": st.column_config.CheckboxColumn("Agrees")},
+    )
+table_downloads(comparison, "publication_comparison")
