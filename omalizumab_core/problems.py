@@ -66,6 +66,28 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def problem_summary(problems: list[Problem], *, shown: int = 8) -> str:
+    """A short message for the user: how many errors, the first few located, what happens next."""
+    errors = [p for p in problems if p.severity == ERROR]
+    lines = [
+        f"The file could not be loaded: {len(errors)} problem{'s' if len(errors) != 1 else ''} to fix. "
+        "The previously loaded cohort is still in use."
+    ]
+    lines += [f"- {_plain(p)}" for p in errors[:shown]]
+    if len(errors) > shown:
+        lines.append(f"- … and {len(errors) - shown} more, in the table below.")
+    return "\n".join(lines)
+
+
+def _plain(problem: Problem) -> str:
+    where = problem.where or (f"table {problem.table}" if problem.table else "file")
+    column = f", column {problem.column}" if problem.column else ""
+    value = f" (value: {problem.value})" if problem.value not in (None, "") else ""
+    # Backslash-escape characters markdown would interpret in user-provided text.
+    text = f"{where}{column}{value}: {problem.message}"
+    return "".join("\\" + ch if ch in "*_`[]<>#|~" else ch for ch in text)
+
+
 @dataclass
 class CohortError(Exception):
     """The cohort cannot be loaded; ``problems`` lists every located reason."""
@@ -82,3 +104,12 @@ class CohortError(Exception):
     def summary(self) -> str:
         n = len(self.errors)
         return f"The cohort could not be loaded: {n} problem{'s' if n != 1 else ''} to fix."
+
+
+class TooFewPatients(Exception):
+    """A statistic cannot be computed for the current selection.
+
+    Raised by analysis functions when a filter leaves too few patients (or
+    too few paired values) for the statistic; the message says so in clinical
+    words and is shown in place of the statistic, never as an error.
+    """
