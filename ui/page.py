@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from omalizumab_core.engine import ScoredCohort
+from omalizumab_core.problems import TooFewPatients
 
 from . import session
 
@@ -29,3 +30,16 @@ def filtered_cohort(title: str, caption: str | None = None) -> ScoredCohort:
 def no_data(table_label: str) -> None:
     """Message for a page whose optional table the loaded cohort does not have."""
     st.info(f"No data: the loaded cohort has no {table_label} table. See the Data page for the expected format.")
+
+
+def statistic(compute, *args, **kwargs):
+    """Run a core analysis; if the selection is too small, say so in its place.
+
+    Returns the analysis result, or None after showing the message of
+    :class:`~omalizumab_core.problems.TooFewPatients`.
+    """
+    try:
+        return compute(*args, **kwargs)
+    except TooFewPatients as reason:
+        st.info(str(reason), icon=":material/info:")
+        return None
