@@ -6,7 +6,10 @@ import streamlit as st
 
 from omalizumab_core.codes import WORSENING_RULE_LABELS, WORSENING_RULES
 
+from omalizumab_core.filters import apply_filters
+
 from . import session
+from .filters import current_index, sidebar_filters
 
 
 def render() -> None:
@@ -31,11 +34,7 @@ def render() -> None:
 
 
 def _apply_filters(scored):
-    try:
-        from ui.filters import sidebar_filters
-        from omalizumab_core.filters import apply_filters, filter_index
-    except ImportError:  # filters not installed yet: show everything
-        return scored
-    index = filter_index(scored)
+    index = current_index(scored)
     spec = sidebar_filters(scored, index)
+    st.session_state["filter_spec"] = spec
     return apply_filters(scored, spec, index=index)

@@ -1,0 +1,162 @@
+"""The filter panel: drawn once in the sidebar, read by every page, mirrored in the URL.
+
+Widget values live in ``st.session_state`` under ``filter_*`` keys, so they
+persist while the user moves between pages. The URL query string is written
+from the selection on every run and read once, when a session opens, so a
+shared link reopens the same view.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from omalizumab_core.codes import CATEGORY_LABELS
+from omalizumab_core.filters import (
+    CHOICE_FILTERS,
+    ESCALATION_LABELS,
+    EXTRA_PREFIX,
+    LEVEL_LABELS,
+    FilterSpec,
+    filter_index,
+    filter_options,
+    spec_from_query,
+    spec_to_query,
+)
+from omalizumab_core.engine import ScoredCohort
+
+from .links import PATIENT_PARAM
+
+PREFIX = "filter_"
+_INDEX = "filter_index_cache"
+_URL_READ = "filters_read_from_url"
+_ANY = "any"
+
+
+def current_index(scored: ScoredCohort):
+    """The filter index of the session's scored cohort, computed once per cohort."""
+    cached = st.session_state.get(_INDEX)
+    if cached is None or cached[0] is not scored:
+        cached = (scored, filter_index(scored))
+        st.session_state[_INDEX] = cached
+    return cached[1]
+
+
+def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
+    """Draw the filters in the sidebar and return the selection."""
+    options = filter_options(index)
+    if not st.session_state.get(_URL_READ):
+        st.session_state[_URL_READ] = True
+        _read_url(options)
+    _drop_stale_values(options)
+    with st.sidebar:
+        st.markdown("**Filters**")
+        for name, _, _, label in CHOICE_FILTERS:
+            labels = LEVEL_LABELS.get(name, {})
+            if options[name]:
+                st.multiselect(label, options[name], key=PREFIX + name, format_func=lambda v, l=labels: l.get(v, v), placeholder="All")
+        if options["age_at_treatment"] is not None:
+            low, high = options["age_at_treatment"]
+            if low < high:
+                st.session_state.setdefault(PREFIX + "age_at_treatment", (low, high))
+                st.slider("Age at treatment (years)", low, high, key=PREFIX + "age_at_treatment")
+        if options["baseline_categories"]:
+            st.multiselect(
+                "Baseline symptoms include",
+                options["baseline_categories"],
+                key=PREFIX + "baseline_categories",
+                format_func=CATEGORY_LABELS.get,
+                placeholder="Any",
+                help="Keeps patients who had, before treatment, at least one symptom of every category selected (anaphylaxis is general vasomotor).",
+            )
+        if options["dose_escalation"]:
+            st.selectbox("Dose escalation", (_ANY, "yes", "no"), key=PREFIX + "dose_escalation", format_func=lambda v: {_ANY: "Any", **ESCALATION_LABELS}[v])
+        if options["extra"]:
+            with st.expander("More characteristics"):
+                for column, allowed in options["extra"].items():
+                    key = PREFIX + EXTRA_PREFIX + column
+                    if isinstance(allowed, tuple):
+                        st.session_state.setdefault(key, allowed)
+                        st.slider(column, allowed[0], allowed[1], key=key)
+                    else:
+                        st.multiselect(column, allowed, key=key, placeholder="All")
+        st.button("Clear filters", on_click=_clear, icon=":material/filter_alt_off:")
+    spec = _spec_from_widgets(options)
+    _write_url(spec)
+    return spec
+
+
+def _spec_from_widgets(options: dict) -> FilterSpec:
+    state = st.session_state
+    values = {name: tuple(state.get(PREFIX + name) or ()) for name, _, _, _ in CHOICE_FILTERS}
+    age = state.get(PREFIX + "age_at_treatment")
+    if age is not None and options["age_at_treatment"] is not None and tuple(age) != options["age_at_treatment"]:
+        values["age_at_treatment"] = tuple(float(a) for a in age)
+    values["baseline_categories"] = tuple(state.get(PREFIX + "baseline_categories") or ())
+    escalation = state.get(PREFIX + "dose_escalation", _ANY)
+    values["dose_escalation"] = None if escalation == _ANY else escalation
+    extra = []
+    for column, allowed in options["extra"].items():
+        chosen = state.get(PREFIX + EXTRA_PREFIX + column)
+        if isinstance(allowed, tuple):
+            if chosen is not None and tuple(chosen) != allowed:
+                extra.append((column, tuple(float(v) for v in chosen)))
+        elif chosen:
+            extra.append((column, tuple(chosen)))
+    values["extra"] = tuple(extra)
+    return FilterSpec(**values)
+
+
+def _read_url(options: dict) -> None:
+    spec, problems = spec_from_query({k: st.query_params.get(k) for k in st.query_params}, options)
+    for name, _, _, _ in CHOICE_FILTERS:
+        if getattr(spec, name):
+            st.session_state[PREFIX + name] = list(getattr(spec, name))
+    if spec.age_at_treatment is not None:
+        low, high = options["age_at_treatment"]
+        st.session_state[PREFIX + "age_at_treatment"] = (max(low, spec.age_at_treatment[0]), min(high, spec.age_at_treatment[1]))
+    if spec.baseline_categories:
+        st.session_state[PREFIX + "baseline_categories"] = list(spec.baseline_categories)
+    if spec.dose_escalation:
+        st.session_state[PREFIX + "dose_escalation"] = spec.dose_escalation
+    for column, selection in spec.extra:
+        st.session_state[PREFIX + EXTRA_PREFIX + column] = selection if isinstance(options["extra"][column], tuple) else list(selection)
+    for problem in problems:
+        st.toast(problem.message, icon=":material/link_off:")
+
+
+def _drop_stale_values(options: dict) -> None:
+    """After a new cohort is loaded, forget selections it cannot satisfy (a widget would refuse them)."""
+    state = st.session_state
+    for name in [n for n, _, _, _ in CHOICE_FILTERS] + ["baseline_categories"]:
+        key = PREFIX + name
+        if key in state:
+            state[key] = [v for v in state[key] if v in options[name]]
+    key = PREFIX + "age_at_treatment"
+    if key in state:
+        bounds = options["age_at_treatment"]
+        if bounds is None or bounds[0] >= bounds[1]:
+            del state[key]
+        else:
+            low, high = state[key]
+            low, high = min(max(low, bounds[0]), bounds[1]), max(min(high, bounds[1]), bounds[0])
+            state[key] = (low, high)
+    for key in [k for k in state if isinstance(k, str) and k.startswith(PREFIX + EXTRA_PREFIX)]:
+        allowed = options["extra"].get(key.removeprefix(PREFIX + EXTRA_PREFIX))
+        if allowed is None or isinstance(allowed, tuple) != isinstance(state[key], tuple):
+            del state[key]
+        elif isinstance(allowed, list):
+            state[key] = [v for v in state[key] if v in allowed]
+
+
+def _clear() -> None:
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(PREFIX)]:
+        del st.session_state[key]
+
+
+def _write_url(spec: FilterSpec) -> None:
+    wanted = spec_to_query(spec)
+    patient = st.query_params.get(PATIENT_PARAM)
+    if patient:
+        wanted[PATIENT_PARAM] = patient
+    if {k: st.query_params.get(k) for k in st.query_params} != wanted:
+        st.query_params.from_dict(wanted)
