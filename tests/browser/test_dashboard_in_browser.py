@@ -13,7 +13,7 @@ from tests.browser.conftest import ROOT, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-DEFAULT_PAGE = "views/response.py"
+DEFAULT_PAGE = "views/overview.py"
 DEMO_DATA = ROOT / "omalizumab_core" / "demo" / "data"
 
 
