@@ -1,0 +1,27 @@
+"""Overview: headline figures and Table 1 (patients' characteristics) for the selected patients."""
+
+import streamlit as st
+
+from omalizumab_core.overview import format_headline, format_table1, headline_figures, table1
+from ui.downloads import table_downloads
+from ui.page import filtered_cohort
+
+scored = filtered_cohort(
+    "Omalizumab in mast cell disorders",
+    "Outcomes of anti-IgE therapy by the symptom-score method of Lemal et al. (J Allergy Clin Immunol Pract 2019).",
+)
+
+headline = format_headline(headline_figures(scored))
+for start in range(0, len(headline), 3):
+    for column, row in zip(st.columns(3), headline.iloc[start : start + 3].itertuples(index=False)):
+        column.metric(row.Measure, row.Value, border=True)
+        column.caption(row.Detail)
+st.caption(
+    "Response at best response: complete (all baseline symptoms resolved), major (symptom score decreased by more than 50 %) "
+    "or partial (decrease of 10 to 50 %). Exact (Clopper–Pearson) 95 % confidence intervals."
+)
+
+st.subheader("Patients' characteristics (Table 1)")
+characteristics = format_table1(table1(scored))
+st.dataframe(characteristics, width="stretch", height="content")
+table_downloads(characteristics.reset_index(), "table1_characteristics")
