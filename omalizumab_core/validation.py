@@ -138,7 +138,8 @@ def _code_key(value) -> str:
     return re.sub(r"[\s\-]+", "_", str(value).strip().lower())
 
 
-def parse_codes(series: pd.Series, column: Column) -> tuple[pd.Series, np.ndarray]:
+def parse_codes(series: pd.Series, column: Column) -> tuple[pd.Categorical, np.ndarray]:
+    """Codes as a categorical on ``column.codes`` (each distinct value parsed once), and a mask of unrecognised cells."""
     lookup = {_code_key(c): c for c in column.codes}
     lookup.update({_code_key(k): v for k, v in column.synonyms.items()})
     if column.name == "category":
@@ -151,9 +152,13 @@ def parse_codes(series: pd.Series, column: Column) -> tuple[pd.Series, np.ndarra
             value = int(value)
         return lookup.get(_code_key(value), _MISSING)
 
-    parsed, bad = _distinct_parse(series, parse)
-    parsed[bad] = None
-    return pd.Series(parsed, index=series.index, dtype="object"), bad
+    codes, uniques = _distinct(series)
+    parsed = [parse(u) for u in uniques]
+    position = {c: i for i, c in enumerate(column.codes)}
+    # The extra last entry is for blank cells (code -1): blank, not bad.
+    bad = np.array([v is _MISSING for v in parsed] + [False], dtype=bool)
+    category = np.array([position.get(v, -1) if isinstance(v, str) else -1 for v in parsed] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(category[codes], categories=list(column.codes)), bad[codes]
 
 
 def _yes_no(value):
@@ -220,8 +225,14 @@ def parse_text(series: pd.Series) -> pd.Series:
 def categorical_text(series: pd.Series) -> tuple[pd.Categorical, np.ndarray]:
     """Trimmed text as a categorical (parsed once per distinct value), and a blank mask."""
     codes, uniques = _distinct(series)
-    cleaned = np.array([_text(u) for u in uniques], dtype=object)
-    blank_unique = np.array([c is None for c in cleaned], dtype=bool)
+    if all(isinstance(u, str) for u in uniques):
+        # The usual case, vectorised: 100,000 patient ids are 100,000 distinct values.
+        stripped = pd.Series(uniques, dtype="object").str.strip()
+        blank_unique = stripped.str.lower().isin(NA_TOKENS).to_numpy()
+        cleaned = stripped.to_numpy(dtype=object)
+    else:
+        cleaned = np.array([_text(u) for u in uniques], dtype=object)
+        blank_unique = np.array([c is None for c in cleaned], dtype=bool)
     # Distinct raw values may become equal once trimmed ("ISM " and "ISM").
     final_codes, final = pd.factorize(pd.Series(np.where(blank_unique, None, cleaned), dtype="object"), use_na_sentinel=True)
     row_codes = np.where(codes >= 0, final_codes[np.maximum(codes, 0)] if len(final_codes) else -1, -1)
@@ -376,6 +387,7 @@ def validate(raw: RawCohort, *, synthetic: bool = False) -> Cohort:
 
 def _patients(raw: RawTable, frame: pd.DataFrame, report: _Report) -> pd.DataFrame:
     frame = frame.copy()
+    _codes_as_values(frame, "patients")
     for column in TABLE_COLUMNS["patients"]:
         if column.name not in frame.columns:
             frame[column.name] = _absent(column, len(frame))
@@ -439,7 +451,9 @@ def _symptoms(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, report
     month = _months(raw, frame, patients, patient, report)
     score = frame["score"].to_numpy(dtype="float64")
     quarters = score * QUARTERS_PER_POINT
-    valid_score = np.isnan(score) | (np.isclose(quarters, np.rint(quarters)) & np.isin(np.rint(np.nan_to_num(quarters)), list(_ALLOWED_QUARTERS)))
+    whole = np.rint(quarters)
+    # A score is a whole number of quarter points (1e-9 tolerates a spreadsheet's binary rounding).
+    valid_score = np.isnan(score) | ((np.abs(quarters - whole) < 1e-9) & np.isin(np.nan_to_num(whole), list(_ALLOWED_QUARTERS)))
     bad_score = ~valid_score
     report.rows(ERROR, raw, np.flatnonzero(bad_score), "score", f"The score must be {_SCORE_WORDS}.", score[bad_score])
     baseline_not_one = (month == 0) & valid_score & ~np.isnan(score) & (score != 1)
@@ -479,18 +493,10 @@ def _symptoms(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, report
 
 
 def _duplicated(key: np.ndarray) -> np.ndarray:
-    """Rows whose key appears more than once; one pass when rows are already sorted."""
+    """Rows whose key appears more than once (hash-based: no 13-million-row sort)."""
     if len(key) < 2:
         return np.zeros(len(key), dtype=bool)
-    order = None if bool(np.all(key[1:] >= key[:-1])) else np.argsort(key, kind="stable")
-    k = key if order is None else key[order]
-    same = k[1:] == k[:-1]
-    dup_sorted = np.r_[same, False] | np.r_[False, same]
-    if order is None:
-        return dup_sorted
-    dup = np.empty(len(key), dtype=bool)
-    dup[order] = dup_sorted
-    return dup
+    return pd.Series(key, copy=False).duplicated(keep=False).to_numpy()
 
 
 def _months(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, patient: pd.Categorical, report: _Report) -> np.ndarray:
@@ -510,8 +516,16 @@ def _months(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, patient:
     return np.where(use_date & ~no_start, converted, month)
 
 
+def _codes_as_values(frame: pd.DataFrame, table: str) -> None:
+    """Coded columns as plain values (parsed as categoricals for speed, compared as text downstream)."""
+    for column in TABLE_COLUMNS[table]:
+        if column.kind == CODE and column.name in frame.columns:
+            frame[column.name] = frame[column.name].astype("object").where(frame[column.name].notna(), None)
+
+
 def _long_table(raw: RawTable, frame: pd.DataFrame, ids: pd.Index, report: _Report) -> pd.DataFrame:
     frame = frame.copy()
+    _codes_as_values(frame, raw.name)
     frame["patient_id"] = _patient_codes(raw, ids, frame["patient_id"], report)
     for column in TABLE_COLUMNS[raw.name]:
         if column.name not in frame.columns:
