@@ -1,0 +1,62 @@
+"""Patient: one patient's course under omalizumab, and how it compares with their subgroup."""
+
+import streamlit as st
+
+from omalizumab_core import patient_course as pc
+from omalizumab_core.figures import patient as figures
+from ui.charts import show_figure
+from ui.downloads import table_downloads
+from ui.links import PATIENT_PARAM
+from ui.page import filtered_cohort, statistic
+
+scored = filtered_cohort("Patient", "One patient's symptom score, symptoms, doses, adverse events and labs on one time axis.")
+ids = scored.outcomes["patient_id"].astype(str).tolist()
+asked = st.query_params.get(PATIENT_PARAM)
+
+
+def _remember():
+    st.query_params[PATIENT_PARAM] = st.session_state["patient_picker"]
+
+
+chosen = st.selectbox("Patient", ids, index=ids.index(asked) if asked in ids else (None if asked else 0),
+                      key="patient_picker", on_change=_remember, placeholder="Type a patient id", help="Type to search by id.")
+course = statistic(pc.patient_course, scored, chosen or asked) if (chosen or asked) else None
+if course is None:
+    st.stop()
+
+header = pc.format_header(course.header)
+for start in range(0, len(header), 4):
+    for column, row in zip(st.columns(4), header.iloc[start:start + 4].itertuples()):
+        column.metric(row.Item, row.Value, help=row.Detail)
+st.caption(" · ".join(header["Detail"].iloc[:6]))
+
+st.subheader("Symptom score")
+end = None if course.header["still_treated"] else course.header["treatment_end_month"]
+last = course.header["months_on_treatment"]
+show_figure(figures.score_trajectory_figure(course.trajectory, course.header["baseline_symptoms"], end_month=end, last_month=last), "patient_score")
+st.markdown(f"**Data gaps**: more than {pc.GAP_MONTHS} months between consecutive assessments (baseline, each assessment, end of treatment or last follow-up).")
+st.markdown("\n".join(f"- {sentence}" for sentence in pc.describe_gaps(course.gaps)))
+
+st.subheader("Symptoms")
+show_figure(figures.symptom_heatmap_figure(course.grid), "patient_symptoms")
+
+st.subheader("Doses, adverse events and laboratory values")
+show_figure(figures.course_timeline_figure(course.doses, course.adverse_events, course.labs, end_month=end, last_month=last),
+            "patient_timeline")
+
+st.subheader("Compared with the subgroup")
+show_figure(figures.subgroup_response_figure(course.comparison.counts, course.comparison.subgroup), "patient_subgroup")
+timing = pc.format_subgroup_timing(course.comparison)
+st.dataframe(timing, width="stretch", hide_index=True)
+
+st.subheader("Tables")
+tables = [
+    ("Score", "score", pc.format_trajectory(course.trajectory)),
+    ("Symptoms", "symptoms", pc.format_symptom_grid(course.grid)),
+    ("Doses, events, labs", "events", pc.format_events(course.doses, course.adverse_events, course.labs)),
+    ("Subgroup timing", "subgroup_timing", timing),
+]
+for tab, (_, stem, table) in zip(st.tabs([label for label, _, _ in tables]), tables):
+    with tab:
+        st.dataframe(table, width="stretch", hide_index=True)
+        table_downloads(table, f"patient_{course.header['patient_id']}_{stem}")
