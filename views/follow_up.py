@@ -1,0 +1,57 @@
+"""Follow-up: Figure 2 (best response to response at last follow-up), duration of therapy, patient courses."""
+
+import streamlit as st
+
+from omalizumab_core.figures.follow_up import duration_box, sankey, swimmer_plot
+from omalizumab_core.follow_up import (
+    duration_by_best_response,
+    format_durations,
+    format_flows,
+    format_sustained,
+    format_swimmer,
+    response_flows,
+    sustained_response,
+    swimmer_data,
+)
+from ui.charts import show_figure
+from ui.downloads import table_downloads
+from ui.links import open_patient, selected_point_ids
+from ui.page import filtered_cohort, statistic
+
+scored = filtered_cohort(
+    "Follow-up of responses",
+    "From best response to response at last follow-up, duration of therapy and each patient's course (Figure 2 of Lemal et al. 2019).",
+)
+
+flows = response_flows(scored)
+show_figure(sankey(flows), "follow_up_sankey")
+sustained = statistic(sustained_response, scored)
+if sustained is not None:
+    st.markdown(f"**Sustained response:** {format_sustained(sustained)}")
+with st.expander("Flows as a table"):
+    flow_table = format_flows(flows)
+    st.dataframe(flow_table, width="stretch", hide_index=True)
+    table_downloads(flow_table, "follow_up_flows")
+
+st.subheader("Duration of omalizumab therapy")
+bars, events = swimmer_data(scored)
+durations = statistic(duration_by_best_response, scored)
+if durations is not None:
+    duration_table = format_durations(durations)
+    st.dataframe(duration_table, width="stretch", hide_index=True)
+    st.caption("Months from the first injection to the stop, or to the last follow-up for patients still treated.")
+    table_downloads(duration_table, "duration_of_therapy")
+    show_figure(duration_box(bars), "duration_of_therapy")
+
+st.subheader("Course of each patient")
+st.caption("Click a bar or a marker to open that patient.")
+missing = [name for name, table in (("doses", scored.cohort.doses), ("adverse events", scored.cohort.adverse_events)) if table is None]
+if missing:
+    st.caption(f"No {' or '.join(missing)} table in the loaded cohort: those events are not shown.")
+event = show_figure(swimmer_plot(bars, events), "follow_up_swimmer", on_select="rerun", selection_mode="points")
+clicked = selected_point_ids(event)
+if clicked:
+    open_patient(clicked[0])
+# Building the per-patient table costs seconds at registry scale: on request for large cohorts.
+if st.toggle("Per-patient course table for download", value=len(bars) <= 2000):
+    table_downloads(format_swimmer(bars, events), "patient_courses")
