@@ -1,17 +1,61 @@
-"""Response: Table 2 (best response and response at last follow-up)."""
+"""Response: Table 2 with 95 % confidence intervals, two-group comparison, forest and waterfall plots."""
 
 import streamlit as st
 
-from omalizumab_core.response_table import format_table2, table2_counts
+from omalizumab_core.figures.response import forest_plot, waterfall_plot
+from omalizumab_core.response_rates import (
+    MEASURE_LABELS,
+    compare_subgroups,
+    format_comparison,
+    forest_rows,
+    group_levels,
+    level_label,
+    response_variables,
+    table2_with_ci,
+    waterfall_data,
+)
+from ui.charts import show_figure
 from ui.downloads import table_downloads
-from ui.page import filtered_cohort
+from ui.links import open_patient, selected_point_ids
+from ui.page import filtered_cohort, statistic
 
 scored = filtered_cohort(
     "Response to omalizumab",
-    "Best response and response at last follow-up, by diagnosis (Table 2 of Lemal et al. 2019).",
+    "Best response and response at last follow-up (Table 2 of Lemal et al. 2019), with exact 95 % confidence intervals.",
 )
-counts = table2_counts(scored.outcomes)
-table = format_table2(counts)
-st.dataframe(table, width="stretch")
-st.caption("CR: complete response; MR: major response (decrease > 50 %); PR: partial response (10–50 %); ORR: overall response rate.")
-table_downloads(table.reset_index(), "table2_response")
+variables = response_variables(scored)
+by = st.selectbox("Compare response by", list(variables), format_func=variables.get, key="response_by")
+
+table = table2_with_ci(scored, by=None if by == "subgroup" else by)
+st.dataframe(table, width="stretch", height="content", column_config={"_index": st.column_config.TextColumn(width=230)})
+st.caption(
+    "Patients (%), with the exact 95 % confidence interval of the rate on the line below. CR: complete response (all symptoms resolved); "
+    "MR: major response (decrease > 50 %); PR: partial response (decrease 10–50 %); "
+    "persistent response: still treated and in response at last follow-up."
+)
+table_downloads(table.reset_index(), f"table2_response_by_{by}")
+
+st.subheader("Compare two groups")
+levels = group_levels(scored, by)
+left, middle, right = st.columns(3)
+level_a = left.selectbox("First group", levels, format_func=lambda level: level_label(by, level), key=f"response_a_{by}")
+level_b = middle.selectbox(
+    "Second group", levels, index=min(1, len(levels) - 1), format_func=lambda level: level_label(by, level), key=f"response_b_{by}"
+)
+measure = right.selectbox("Outcome", ["best_overall", "persistent_overall"], format_func=MEASURE_LABELS.get, key="response_measure")
+comparison = statistic(compare_subgroups, scored, by=by, level_a=level_a, level_b=level_b, measure=measure)
+if comparison is not None:
+    comparison_table, sentence = format_comparison(comparison)
+    st.dataframe(comparison_table, hide_index=True, width="stretch")
+    st.markdown(sentence)
+
+st.subheader("Overall response rate by patient characteristic")
+characteristics = ("group", "subgroup", "sex", "kit_d816v") + (() if by in ("group", "subgroup", "sex", "kit_d816v") else (by,))
+show_figure(forest_plot(forest_rows(scored, by_variables=characteristics)), "response_forest")
+
+st.subheader("Best decrease in symptom score, patient by patient")
+st.caption("Bars coloured by best response; a patient whose score never decreased has no visible bar. Click a bar to open that patient's page.")
+event = show_figure(waterfall_plot(waterfall_data(scored)), "response_waterfall", on_select="rerun", selection_mode="points")
+clicked = selected_point_ids(event)
+if clicked:
+    open_patient(clicked[0])
