@@ -1,0 +1,166 @@
+"""Tryptase and total IgE before and on omalizumab: pairing rule, direction rule, paired tests, the page."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from omalizumab_core.biology import direction, lab_by_response, lab_pairs, lab_tests
+from omalizumab_core.demo import demo_scored
+from omalizumab_core.engine import score_cohort
+from omalizumab_core.problems import TooFewPatients
+from tests.apptest_support import app_on, shown_text
+from tests.handmade import cohort_of, course, patient
+
+
+def _scored(labs, patients=None, histories=None):
+    patients = patients or [patient(p) for p in sorted({row[0] for row in labs})]
+    ids = [p["patient_id"] for p in patients]
+    histories = histories or {}
+    rows = sum((course(p, histories.get(p, {"a": {0: 1, 1: 0.5}})) for p in ids), [])
+    frame = pd.DataFrame(labs, columns=["patient_id", "month", "analyte", "value"])
+    return score_cohort(cohort_of(patients, rows, labs=frame))
+
+
+def test_before_is_the_latest_value_at_month_0_and_on_the_first_after_3_months():
+    scored = _scored([
+        ("A", 0, "tryptase", 10.0),
+        ("A", 1, "tryptase", 99.0),  # under 3 months of treatment: not "on therapy"
+        ("A", 4, "tryptase", 12.0),
+        ("A", 9, "tryptase", 30.0),  # later value: the first after 3 months is used
+        ("A", 0, "total_ige", 50.0),
+    ])
+    pair = lab_pairs(scored, "tryptase").iloc[0]
+    assert (pair["before"], pair["before_month"], pair["before_source"], pair["on"], pair["on_month"]) == (10.0, 0.0, "labs", 12.0, 4.0)
+    assert lab_pairs(scored, "total_ige").empty  # no value on therapy
+
+
+def test_before_falls_back_to_the_baseline_column_of_the_patients_table():
+    scored = _scored(
+        [("A", 3, "tryptase", 24.0), ("B", 0, "tryptase", 5.0), ("B", 3, "tryptase", 6.0)],
+        patients=[patient("A", baseline_tryptase=20.0), patient("B", baseline_tryptase=100.0)],
+    )
+    pairs = lab_pairs(scored, "tryptase").set_index("patient_id")
+    assert (pairs.loc["A", "before"], pairs.loc["A", "before_source"]) == (20.0, "patients table")
+    assert (pairs.loc["B", "before"], pairs.loc["B", "before_source"]) == (5.0, "labs")  # the labs table wins
+
+
+def test_values_after_the_end_of_treatment_are_not_on_therapy():
+    scored = _scored(
+        [("A", 0, "tryptase", 10.0), ("A", 6, "tryptase", 40.0)],
+        patients=[patient("A", treatment_end_month=4.0, end_reason="intolerance")],
+    )
+    assert lab_pairs(scored, "tryptase").empty
+
+
+@pytest.mark.parametrize(
+    "before, on, expected",
+    [
+        (100.0, 120.0, "stable"),  # exactly +20 %
+        (1.5, 1.8, "stable"),  # exactly +20 %, although 1.8 > 1.5 * 1.2 in floating point
+        (100.0, 120.1, "increased"),
+        (100.0, 80.0, "stable"),  # exactly -20 %
+        (100.0, 79.9, "decreased"),
+        (0.0, 0.1, "increased"),
+        (0.0, 0.0, "stable"),
+    ],
+)
+def test_direction_is_stable_within_20_percent_inclusive(before, on, expected):
+    assert direction([before], [on]).tolist() == [expected]
+
+
+def test_paired_tests_match_hand_computed_p_values():
+    scored = _scored([(p, m, "tryptase", v) for p, b, o in (("A", 1, 2), ("B", 2, 4), ("C", 3, 6)) for m, v in ((0, b), (3, o))])
+    tests = lab_tests(lab_pairs(scored, "tryptase")).iloc[0]
+    # Differences 1, 2, 3: mean 2, sd 1, t = 2 / (1 / sqrt 3) = sqrt 12 with 2 df. The t distribution with
+    # 2 df has CDF 1/2 + t / (2 sqrt(t^2 + 2)), so the two-sided p = 1 - sqrt(12 / 14) = 0.074180
+    # (scipy.stats.ttest_rel([2, 4, 6], [1, 2, 3]) gives 0.0741799).
+    assert tests["p_t_test"] == pytest.approx(1 - math.sqrt(6 / 7), rel=1e-9)
+    # Wilcoxon exact: 3 positive differences, the most extreme of 2^3 sign patterns on each side: p = 2/8.
+    assert tests["p_wilcoxon"] == pytest.approx(0.25)
+    assert (tests["n"], tests["mean_before"], tests["mean_on"], tests["min_on"], tests["max_on"]) == (3, 2.0, 4.0, 2.0, 6.0)
+    assert (tests["n_increased"], tests["n_stable"], tests["n_decreased"]) == (3, 0, 0)
+
+
+def test_wilcoxon_exact_p_with_five_positive_differences():
+    pairs = [(p, m, "total_ige", v) for p, o in zip("ABCDE", (2, 3, 4, 5, 6)) for m, v in ((0, 1.0), (3, float(o)))]
+    tests = lab_tests(lab_pairs(_scored(pairs), "total_ige")).iloc[0]
+    assert tests["p_wilcoxon"] == pytest.approx(2 / 32)  # scipy.stats.wilcoxon gives 0.0625 too
+
+
+def test_no_difference_gives_no_p_value_rather_than_an_error():
+    scored = _scored([(p, m, "tryptase", 7.0) for p in "AB" for m in (0, 3)])
+    tests = lab_tests(lab_pairs(scored, "tryptase")).iloc[0]
+    assert np.isnan(tests["p_t_test"]) and np.isnan(tests["p_wilcoxon"]) and tests["n_stable"] == 2
+
+
+def test_fewer_than_two_pairs_is_too_few_patients():
+    scored = _scored([("A", 0, "tryptase", 7.0), ("A", 3, "tryptase", 8.0)])
+    with pytest.raises(TooFewPatients, match="1 patient of the selection has a serum tryptase value"):
+        lab_tests(lab_pairs(scored, "tryptase"))
+    with pytest.raises(TooFewPatients):
+        lab_by_response(scored, "tryptase")
+
+
+def test_by_response_splits_the_pairs_and_leaves_p_empty_below_two():
+    responder = {"a": {0: 1, 1: 0}}  # CR
+    non_responder = {"a": {0: 1, 1: 1}}  # NR
+    scored = _scored(
+        [(p, m, "tryptase", v) for p, b, o in (("A", 1, 2), ("B", 2, 4), ("C", 5, 5)) for m, v in ((0, b), (3, o))],
+        histories={"A": responder, "B": responder, "C": non_responder},
+    )
+    table = lab_by_response(scored, "tryptase").set_index("best_response")
+    assert table["n"].to_dict() == {"CR": 2, "NR": 1}
+    assert np.isnan(table.loc["NR", "p_t_test"]) and not np.isnan(table.loc["CR", "p_t_test"])
+
+
+def test_demo_reproduces_the_published_means_and_directions():
+    scored = demo_scored()
+    tryptase = lab_tests(lab_pairs(scored, "tryptase")).iloc[0]
+    # "a mean value of 30.3 ng/mL before omalizumab and 32 ng/mL on therapy", not significant.
+    assert (tryptase["n"], round(tryptase["mean_before"], 1), round(tryptase["mean_on"], 1)) == (15, 30.3, 32.0)
+    assert tryptase["p_t_test"] > 0.05
+    ige = lab_tests(lab_pairs(scored, "total_ige")).iloc[0]
+    # "235.1 UI/mL [3.5 – 1616] before omalizumab and 772.8 UI/mL [6.6 – 4356] on therapy"; 11 increased, 4 stable.
+    assert (round(ige["mean_before"], 1), ige["min_before"], ige["max_before"]) == (235.1, 3.5, 1616.0)
+    assert (round(ige["mean_on"], 1), ige["min_on"], ige["max_on"]) == (772.8, 6.6, 4356.0)
+    assert (ige["n_increased"], ige["n_stable"], ige["n_decreased"]) == (11, 4, 0)
+
+
+def test_page_shows_the_demo_tryptase_means():
+    at = app_on(page="views/biology.py")
+    assert not at.exception
+    text = shown_text(at)
+    assert "Mean before omalizumab 30.3 ng/mL" in text
+    assert "Mean on omalizumab 32.0 ng/mL" in text
+    assert "Mean on omalizumab 772.8 IU/mL" in text
+
+
+def test_page_says_no_data_without_a_labs_table():
+    at = app_on(cohort_of([patient("A")], course("A", {"a": {0: 1, 1: 0.5}})), page="views/biology.py")
+    assert not at.exception
+    assert "No data: the loaded cohort has no labs table" in shown_text(at)
+
+
+def test_paired_plot_samples_lines_above_the_limit_but_averages_everyone():
+    from omalizumab_core.figures.biology import paired_plot
+
+    scored = _scored([(p, m, "tryptase", v) for p, b, o in (("A", 1, 2), ("B", 2, 4), ("C", 3, 6)) for m, v in ((0, b), (3, o))])
+    figure = paired_plot(lab_pairs(scored, "tryptase"), max_patients=2)
+    assert "a random 2 of 3 patients" in figure.layout.title.text
+    mean = next(trace for trace in figure.data if trace.name == "Mean")
+    assert list(mean.y) == [2.0, 4.0]
+    drawn = [c[0] for trace in figure.data if trace.name != "Mean" for c in trace.customdata if c[0] is not None]
+    assert len(set(drawn)) == 2
+
+
+def test_page_explains_too_few_pairs_instead_of_a_statistic():
+    labs = pd.DataFrame(
+        [("A", 0.0, "tryptase", 7.0), ("A", 3.0, "tryptase", 8.0)], columns=["patient_id", "month", "analyte", "value"]
+    )
+    at = app_on(cohort_of([patient("A")], course("A", {"a": {0: 1, 1: 0.5}}), labs=labs), page="views/biology.py")
+    assert not at.exception
+    assert "1 patient of the selection has a serum tryptase value both before and on omalizumab" in shown_text(at)

@@ -1,0 +1,49 @@
+"""Biology: serum tryptase and total IgE before and on omalizumab (Results, "Biological effects")."""
+
+import streamlit as st
+
+from omalizumab_core import biology
+from omalizumab_core.codes import ANALYTE_LABELS, ANALYTES
+from omalizumab_core.figures.biology import paired_plot
+from ui.charts import show_figure
+from ui.downloads import table_downloads
+from ui.links import open_patient, selected_point_ids
+from ui.page import filtered_cohort, no_data, statistic
+
+scored = filtered_cohort(
+    "Biological effects",
+    "Serum tryptase and total IgE before omalizumab and after at least 3 months of treatment, compared with paired "
+    "t-tests (Lemal et al. 2019: tryptase 30.3 → 32 ng/mL, not significant; total IgE 235.1 → 772.8 IU/mL, 11 of 15 increased).",
+)
+if scored.cohort.labs is None:
+    no_data("labs")
+    st.stop()
+
+for tab, analyte in zip(st.tabs([ANALYTE_LABELS[a] for a in ANALYTES]), ANALYTES):
+    with tab:
+        pairs = biology.lab_pairs(scored, analyte)
+        tests = statistic(biology.lab_tests, pairs)
+        if tests is None:
+            continue
+        for column, (label, value) in zip(st.columns(4), biology.headline(tests).items()):
+            column.metric(label, value, border=True)
+        table = biology.format_lab_tests(tests)
+        st.dataframe(table, width="stretch")
+        st.caption(
+            "Before: the latest value at month 0, else the baseline value of the patients table. On: the first value after at "
+            "least 3 months of treatment. Stable: within ±20 % of the value before. Wilcoxon signed-rank test shown alongside."
+        )
+        table_downloads(table.reset_index(), f"{analyte}_before_on")
+        st.caption("Click a line to open that patient.")
+        event = show_figure(paired_plot(pairs), f"{analyte}_paired", on_select="rerun", selection_mode="points")
+        clicked = selected_point_ids(event)
+        if clicked:
+            open_patient(clicked[0])
+        st.markdown("**By best response**")
+        by_response = biology.format_lab_tests(biology.lab_by_response(scored, analyte))
+        st.dataframe(by_response, width="stretch")
+        table_downloads(by_response.reset_index(), f"{analyte}_by_response")
+        with st.expander(f"Each patient ({len(pairs)})"):
+            patient_table = biology.format_lab_pairs(pairs)
+            st.dataframe(patient_table, width="stretch", hide_index=True)
+            table_downloads(patient_table, f"{analyte}_patients")

@@ -1,0 +1,50 @@
+"""Dosing: regimens, dose escalations and weekly dosing (Results, "Dose modifications")."""
+
+import streamlit as st
+
+from omalizumab_core import dosing
+from omalizumab_core.figures.dosing import regimen_timeline, response_around_changes
+from ui.charts import show_figure
+from ui.downloads import table_downloads
+from ui.links import open_patient, selected_point_ids
+from ui.page import filtered_cohort, no_data
+
+scored = filtered_cohort(
+    "Dose modifications",
+    "Omalizumab regimens, dose escalations (up to 300 mg every 2 weeks) and weekly dosing, "
+    "with the response before and after each change (Lemal et al. 2019: 15 escalations, 3 moved to weekly dosing).",
+)
+if scored.cohort.doses is None:
+    no_data("doses")
+    st.stop()
+
+summary = dosing.dosing_summary(scored)
+for column, (label, value) in zip(st.columns(3), dosing.headline(summary).items()):
+    column.metric(label, value, border=True)
+
+st.subheader("Changes of regimen and response")
+summary_table = dosing.format_dosing_summary(summary)
+st.dataframe(summary_table, width="stretch", height="content", hide_index=True)
+st.caption(
+    "Escalation: more omalizumab per day (e.g. 150 to 300 mg every 2 weeks). Weekly: the interval shortened to 7 days or less. "
+    "Improved: a better response category after the change than at the last assessment before it, "
+    "or the same partial or major response with a lower symptom score. Each patient counts once, on the first change of each kind."
+)
+table_downloads(summary_table, "dosing_summary")
+
+changes = dosing.dose_changes(scored)
+if changes.empty:
+    st.info("No patient of the selection changed regimen.")
+else:
+    show_figure(response_around_changes(changes), "dosing_response_around_changes")
+    with st.expander(f"Each change of regimen ({len(changes)})"):
+        change_table = dosing.format_dose_changes(changes)
+        st.dataframe(change_table, width="stretch", hide_index=True)
+        table_downloads(change_table, "dose_changes")
+
+st.subheader("Regimens over time")
+st.caption("Dose as milligrams per 4 weeks (150 mg every 2 weeks = 300 mg). Click a line to open that patient.")
+event = show_figure(regimen_timeline(dosing.regimens(scored), scored.outcomes), "dosing_regimens", on_select="rerun", selection_mode="points")
+clicked = selected_point_ids(event)
+if clicked:
+    open_patient(clicked[0])

@@ -1,0 +1,47 @@
+"""Safety: adverse events under omalizumab (Results, "Safety")."""
+
+import streamlit as st
+
+from omalizumab_core import safety
+from omalizumab_core.figures.safety import adverse_event_bars, adverse_event_timing_bars
+from ui.charts import show_figure
+from ui.downloads import table_downloads
+from ui.page import filtered_cohort, no_data
+
+scored = filtered_cohort(
+    "Safety",
+    "Patients with adverse events, their severity, flares and discontinuations "
+    "(Lemal et al. 2019: 16 patients with side effects, 6 stopped omalizumab, 1 severe laryngeal edema after the first injection).",
+)
+if scored.cohort.adverse_events is None:
+    no_data("adverse events")
+    st.stop()
+
+summary = safety.safety_summary(scored)
+for column, (label, value) in zip(st.columns(4), safety.headline(summary).items()):
+    column.metric(label, value, border=True)
+
+st.subheader("Adverse events")
+by_severity = st.toggle("Split by worst severity")
+table = safety.adverse_event_table(scored, by_severity=True)
+shown = safety.format_adverse_event_table(table, by_severity=by_severity)
+st.dataframe(shown, width="stretch", height="content", hide_index=True, column_config={"Adverse event": st.column_config.TextColumn(width="medium")})
+st.caption(
+    "Patients with at least one report of each event, as a percentage of the selected patients: a patient with several "
+    "reports counts once. By severity, each patient counts at their worst severity of that event."
+)
+table_downloads(shown, "adverse_events")
+show_figure(adverse_event_bars(table), "adverse_events")
+
+st.subheader("When adverse events happened")
+timing = safety.adverse_event_timing(scored)
+timing_table = safety.format_adverse_event_timing(timing)
+st.dataframe(timing_table, width="stretch", hide_index=True)
+st.caption("Month 0 is the first injection, always given at the hospital. A patient with events at both times counts in both.")
+table_downloads(timing_table, "adverse_event_timing")
+show_figure(adverse_event_timing_bars(timing), "adverse_event_timing")
+
+with st.expander("Summary"):
+    summary_table = safety.format_safety_summary(summary)
+    st.dataframe(summary_table, width="stretch", hide_index=True)
+    table_downloads(summary_table, "safety_summary")
