@@ -68,14 +68,21 @@ def _key(name: str) -> str:
 
 
 _LOOKUP: dict[str, str] = {}
+_CANONICAL: dict[str, str] = {}
 for _canonical, (_category, _synonyms) in VOCABULARY.items():
     for _name in (_canonical, *_synonyms):
         _LOOKUP[_key(_name)] = _category
+        _CANONICAL[_key(_name)] = _canonical
 
 
 def category_of(name: str) -> str | None:
     """The category of one symptom name, or None when it is not in the vocabulary."""
     return _LOOKUP.get(_key(name))
+
+
+def canonical_name(name: str) -> str:
+    """The vocabulary's name of a symptom ("bouffées de chaleur" -> "flushing"), or the name as written when unknown."""
+    return _CANONICAL.get(_key(name), str(name).strip())
 
 
 def categorize(names: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -1,0 +1,46 @@
+"""Symptoms: the symptom score before and under omalizumab, symptom by symptom (Figure 1)."""
+
+import streamlit as st
+
+from omalizumab_core.figures.symptoms import improvement_share_bars, symptom_heatmap, symptom_score_bars
+from omalizumab_core.multiple_testing import ADJUSTMENT_LABELS
+from omalizumab_core.symptom_changes import format_symptom_table, improvement_shares, symptom_changes, symptom_heatmap_data
+from ui.charts import show_figure
+from ui.downloads import table_downloads
+from ui.links import open_patient, selected_point_ids
+from ui.page import filtered_cohort, statistic
+
+scored = filtered_cohort(
+    "Symptoms improvement",
+    "Each baseline symptom scores 1; under omalizumab 1.5 worse, 1 no change, 0.75 slight, 0.5 substantial, "
+    "0.25 dramatic improvement, 0 disappeared (Figure 1 of Lemal et al. 2019).",
+)
+
+left, middle, right = st.columns(3)
+times = {"best": "Best response", "last": "Last assessment", "month": "A chosen month"}
+when = left.radio("Score under treatment at", list(times), format_func=times.get, key="symptoms_at")
+at = when
+if when == "month":
+    at = left.number_input("Month after the first injection", min_value=1, max_value=240, value=6, step=1, key="symptoms_month")
+levels = {"symptom": "Symptom", "category": "Symptom category"}
+level = middle.radio("Group by", list(levels), format_func=levels.get, key="symptoms_level")
+adjust = right.selectbox("Adjustment for multiple testing", list(ADJUSTMENT_LABELS), format_func=ADJUSTMENT_LABELS.get, key="symptoms_adjust")
+
+changes = statistic(symptom_changes, scored, at=at, level=level, adjust=adjust)
+if changes is not None:
+    table = format_symptom_table(changes)
+    st.dataframe(table, width="stretch", hide_index=True)
+    st.caption(
+        "Two-sided Wilcoxon signed-rank test of the score at baseline vs under omalizumab, one test per row; patients "
+        "whose score did not change are left out (Wilcoxon's rule); no test with fewer than 2 changed patients (–). "
+        "Stars: * p < 0.05, ** p < 0.01, *** p < 0.001, ns otherwise. A category's score is the mean of its symptoms' scores."
+    )
+    table_downloads(table, f"symptoms_by_{level}")
+
+    show_figure(symptom_score_bars(changes), f"symptom_scores_by_{level}")
+    show_figure(improvement_share_bars(improvement_shares(changes)), f"symptom_improvement_by_{level}")
+    matrix = symptom_heatmap_data(scored, at=at, level=level)
+    event = show_figure(symptom_heatmap(matrix), f"symptom_heatmap_by_{level}", on_select="rerun", selection_mode="points")
+    clicked = selected_point_ids(event)
+    if clicked:
+        open_patient(clicked[0])
