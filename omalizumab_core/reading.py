@@ -25,11 +25,14 @@ values, never reaches a log through an exception chain.
 
 Limits
 ------
-Inside a zip, a member larger than :data:`MAX_MEMBER_BYTES` once uncompressed,
-or members totalling more than :data:`MAX_TOTAL_BYTES`, are refused (zip
-bombs). Excel sheets are read until :data:`MAX_BLANK_RUN` consecutive blank
-rows: formatting applied down to row 1,048,576 must not cost minutes, so any
-value far below such a gap is not read.
+An uploaded file larger than :data:`MAX_UPLOAD_BYTES` is refused before any
+parsing (the web uploader's own limit, ``server.maxUploadSize``, should stop it
+first; this one also holds when the loader is called directly). Inside a zip,
+a member larger than :data:`MAX_MEMBER_BYTES` once uncompressed, or members
+totalling more than :data:`MAX_TOTAL_BYTES`, are refused (zip bombs). Excel
+sheets are read until :data:`MAX_BLANK_RUN` consecutive blank rows: formatting
+applied down to row 1,048,576 must not cost minutes, so any value far below
+such a gap is not read.
 """
 
 from __future__ import annotations
@@ -53,8 +56,10 @@ from .cohort import TABLES
 from .problems import ERROR, CohortError, Problem
 from .raw import RawCohort, RawTable
 
-__all__ = ["read_path", "read_upload", "MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES", "MAX_BLANK_RUN"]
+__all__ = ["read_path", "read_upload", "MAX_UPLOAD_BYTES", "MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES", "MAX_BLANK_RUN"]
 
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+"""Largest uploaded file, as sent (the same 50 MB as ``server.maxUploadSize``)."""
 MAX_MEMBER_BYTES = 200 * 1024 * 1024
 """Largest uncompressed size of one file inside a zip."""
 MAX_TOTAL_BYTES = 500 * 1024 * 1024
@@ -172,8 +177,8 @@ def read_upload(files: Sequence[tuple[str, bytes]]) -> RawCohort:
     Raises
     ------
     CohortError
-        When a file cannot be read, has an unexpected type or name, or when no
-        table is found. Problems of every file are reported together.
+        When a file cannot be read, has an unexpected type or name, is larger
+        than :data:`MAX_UPLOAD_BYTES`, or when no table is found. Problems of every file are reported together.
     TypeError
         When ``content`` is not bytes: a programming error, not a user's one.
     """
@@ -186,6 +191,9 @@ def read_upload(files: Sequence[tuple[str, bytes]]) -> RawCohort:
         if not isinstance(content, (bytes, bytearray, memoryview)):
             raise TypeError(f"uploaded content must be bytes, not {type(content).__name__}")
         name = _base_name(raw_name)
+        if len(content) > MAX_UPLOAD_BYTES:
+            problems.append(_too_large_upload(name, len(content)))
+            continue
         try:
             found.extend(_read_file_safely(name, bytes(content)))
         except CohortError as error:
@@ -507,6 +515,17 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) ->
     return data
 
 
+def _too_large_upload(name: str, size: int) -> Problem:
+    return Problem(
+        ERROR,
+        None,
+        f"This file is {_megabytes(size)}, more than the {_megabytes(MAX_UPLOAD_BYTES)} the dashboard accepts for "
+        "one uploaded file. It was not read. Upload the tables as Parquet files, or compress them into a .zip "
+        "(CSV tables shrink about tenfold).",
+        where=f"file {name}",
+    )
+
+
 def _too_large_member(filename: str, size: int) -> str:
     return (
         f"The file '{_member_path(filename)}' in the zip is {_megabytes(size)} once uncompressed, more than the "
@@ -802,10 +821,25 @@ def _csv_parse_error(message: str, separator: str, origin: str, table: str, offs
 
 
 def _read_parquet(content: bytes, origin: str, table: str) -> RawTable:
-    """Read a parquet table with its native column types; rows numbered from 1."""
+    """Read a parquet table with its native column types; rows numbered from 1.
+
+    Native types are kept, except where the validator could not use them:
+    date-times with a time zone become the local date-time they show, and
+    binary (bytes) values are decoded as text. A column holding lists or nested
+    records is an error: a table has one plain value per cell.
+    """
     try:
         frame = pd.read_parquet(io.BytesIO(content))
     except Exception:
+        duplicate = _parquet_duplicate_column(content)
+        if duplicate is not None:
+            raise CohortError(problems=[Problem(
+                ERROR,
+                table,
+                f"This table has two columns named '{duplicate}'. Rename or delete one of them.",
+                where=origin,
+                column=duplicate,
+            )]) from None
         kind = _content_kind(content)
         if kind and not content.startswith(b"PAR1"):
             reason = f"it is {kind}"
@@ -817,7 +851,7 @@ def _read_parquet(content: bytes, origin: str, table: str) -> RawTable:
     # A named index (e.g. written from frame.set_index("patient_id")) is data;
     # an unnamed one is only pandas' row labels.
     named_index = any(name is not None for name in frame.index.names)
-    frame = frame.reset_index(drop=not named_index)
+    frame = _plain_values(frame.reset_index(drop=not named_index), origin, table)
     numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
 
     def has_data(position: int) -> bool:
@@ -827,6 +861,62 @@ def _read_parquet(content: bytes, origin: str, table: str) -> RawTable:
     keep, names, originals = _column_names(header, has_data, origin, table, lambda position: str(position + 1))
     frame = frame.iloc[:, keep].set_axis(names, axis=1)
     return _without_blank_rows(RawTable(table, frame, origin, "row", numbers, originals))
+
+
+def _parquet_duplicate_column(content: bytes) -> str | None:
+    """A column name the parquet schema holds twice (pandas refuses such files), or None."""
+    try:
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(io.BytesIO(content)).names
+    except Exception:
+        return None
+    seen = set()
+    for name in names:
+        if name in seen:
+            return str(name)
+        seen.add(name)
+    return None
+
+
+_NESTED = (list, tuple, dict, set, np.ndarray)
+
+
+def _plain_values(frame: pd.DataFrame, origin: str, table: str) -> pd.DataFrame:
+    """Parquet columns as plain values: local date-times, text for bytes; nested values refused."""
+    columns = {}
+    for position, (name, column) in enumerate(frame.items()):
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            # The clock time the clinician saw, in the zone it was recorded in.
+            columns[position] = column.dt.tz_localize(None)
+        elif column.dtype == object:
+            inferred = pd.api.types.infer_dtype(column, skipna=True)
+            if inferred == "mixed":
+                nested = column.map(lambda value: isinstance(value, _NESTED)).to_numpy(dtype=bool)
+                if nested.any():
+                    row = int(np.flatnonzero(nested)[0]) + 1
+                    raise CohortError(problems=[Problem(
+                        ERROR,
+                        table,
+                        "This column holds lists or nested records, not one plain value per cell. "
+                        "Export the table again with one value per cell.",
+                        where=f"{origin}, row {row}",
+                        column=str(name),
+                    )])
+            if inferred in ("bytes", "mixed"):
+                columns[position] = column.map(_bytes_as_text)
+    if not columns:
+        return frame
+    frame = frame.copy()
+    for position, values in columns.items():
+        frame.isetitem(position, values)
+    return frame
+
+
+def _bytes_as_text(value: object) -> object:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors=_CP1252_FALLBACK)
+    return value
 
 
 # --- shared ------------------------------------------------------------------------
