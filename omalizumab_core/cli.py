@@ -19,7 +19,8 @@ from .problems import ERROR, CohortError
 DEMO = "demo"
 
 
-def _load(path: str) -> Cohort:
+def load_path(path: str) -> Cohort:
+    """The cohort at ``path`` (a file, a folder, or "demo"); CohortError with located problems otherwise."""
     if path == DEMO:
         from .demo import demo_cohort
 
@@ -38,7 +39,7 @@ def _file_problem(message: str):
 
 
 def _cmd_validate(args) -> int:
-    cohort = _load(args.path)
+    cohort = load_path(args.path)
     summary = f"OK: {cohort.n_patients} patients, {len(cohort.symptoms)} symptom rows"
     present = [t for t in ("doses", "adverse_events", "labs") if cohort.table(t) is not None]
     summary += f"; optional tables: {', '.join(present) if present else 'none'}"
@@ -81,7 +82,7 @@ def _number_or_null(x):
 
 
 def _cmd_summary(args) -> int:
-    cohort = _load(args.path)
+    cohort = load_path(args.path)
     result = summary_json(cohort, worsening_rule=args.rule)
     if args.json:
         json.dump(result, sys.stdout, indent=None if args.compact else 2)

@@ -72,7 +72,7 @@ _CANONICAL: dict[str, str] = {}
 for _canonical, (_category, _synonyms) in VOCABULARY.items():
     for _name in (_canonical, *_synonyms):
         _LOOKUP[_key(_name)] = _category
-        _CANONICAL[_key(_name)] = _canonical
+        _CANONICAL.setdefault(_key(_name), _canonical)
 
 
 def category_of(name: str) -> str | None:

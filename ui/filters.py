@@ -17,6 +17,7 @@ from omalizumab_core.filters import (
     EXTRA_PREFIX,
     LEVEL_LABELS,
     FilterSpec,
+    describe,
     filter_index,
     filter_options,
     spec_from_query,
@@ -30,6 +31,11 @@ PREFIX = "filter_"
 _INDEX = "filter_index_cache"
 _URL_READ = "filters_read_from_url"
 _ANY = "any"
+
+
+def current_description() -> dict[str, str]:
+    """The sidebar's current selection in words (for reports)."""
+    return describe(st.session_state.get("filter_spec") or FilterSpec())
 
 
 def current_index(scored: ScoredCohort):

@@ -3,8 +3,11 @@
 import streamlit as st
 
 from omalizumab_core.overview import format_headline, format_table1, headline_figures, table1
+from omalizumab_core.report import overview_report
 from ui.downloads import table_downloads
+from ui.filters import current_description
 from ui.page import filtered_cohort
+from ui.report import report_download
 
 scored = filtered_cohort(
     "Omalizumab in mast cell disorders",
@@ -25,3 +28,6 @@ st.subheader("Patients' characteristics (Table 1)")
 characteristics = format_table1(table1(scored))
 st.dataframe(characteristics, width="stretch", height="content")
 table_downloads(characteristics.reset_index(), "table1_characteristics")
+
+filters = current_description()
+report_download(lambda: overview_report(scored, filters=filters, source=scored.cohort.source), "overview_report")

@@ -5,9 +5,12 @@ import streamlit as st
 from omalizumab_core import patient_course as pc
 from omalizumab_core.figures import patient as figures
 from ui.charts import show_figure
+from omalizumab_core.report import patient_report
 from ui.downloads import table_downloads
+from ui.filters import current_description
 from ui.links import PATIENT_PARAM
 from ui.page import filtered_cohort, statistic
+from ui.report import report_download
 
 scored = filtered_cohort("Patient", "One patient's symptom score, symptoms, doses, adverse events and labs on one time axis.")
 ids = scored.outcomes["patient_id"].astype(str).tolist()
@@ -60,3 +63,7 @@ for tab, (_, stem, table) in zip(st.tabs([label for label, _, _ in tables]), tab
     with tab:
         st.dataframe(table, width="stretch", hide_index=True)
         table_downloads(table, f"patient_{course.header['patient_id']}_{stem}")
+
+filters = current_description()
+report_download(lambda: patient_report(scored, course.header["patient_id"], filters=filters, source=scored.cohort.source, course=course),
+                f"patient_{course.header['patient_id']}_report")
