@@ -119,15 +119,6 @@ TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
 
 REQUIRED_TABLES = ("patients", "symptoms")
 
-# Column names suggesting direct identifiers, which should not be uploaded.
-IDENTIFIER_NAMES = (
-    "name", "surname", "first_name", "firstname", "last_name", "lastname", "nom", "prenom", "prénom",
-    "birth_date", "date_of_birth", "dob", "birthdate", "date_naissance", "date_de_naissance",
-    "address", "adresse", "phone", "telephone", "téléphone", "email", "mail", "ssn",
-    "social_security", "social_security_number", "nir", "insee",
-)
-
-
 def data_dictionary() -> pd.DataFrame:
     """Every column of the contract, for the template and the documentation."""
     rows = [

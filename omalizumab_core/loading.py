@@ -28,7 +28,6 @@ UNEXPECTED = (
 """Message of the last-resort problem: any failure of the validator other than CohortError."""
 
 # The validator's own identifier warning, replaced by the more thorough one of identifiers.py.
-_VALIDATOR_IDENTIFIER_PHRASE = "look like direct identifiers"
 
 
 def load_cohort(path: str | os.PathLike, *, synthetic: bool = False) -> Cohort:
@@ -49,14 +48,14 @@ def _validated(raw: RawCohort, *, synthetic: bool) -> Cohort:
     try:
         cohort = validate(raw, synthetic=synthetic)
     except CohortError as error:
-        raise CohortError(problems=_without_validator_identifiers(error.problems) + identifiers) from None
+        raise CohortError(problems=error.problems + identifiers) from None
     except MemoryError:
         raise CohortError([Problem(ERROR, None, "This cohort is too large to be checked in memory.", where=raw.source)]) from None
     except Exception:
         # A defect of the validator, not of the file: the user still gets a
         # message, never a traceback. Tests assert it never happens.
         raise CohortError([Problem(ERROR, None, UNEXPECTED, where=raw.source)]) from None
-    warnings = _without_validator_identifiers(cohort.warnings) + identifiers
+    warnings = cohort.warnings + identifiers
     return dataclasses.replace(cohort, warnings=warnings)
 
 
@@ -71,5 +70,3 @@ def _identifier_warnings(raw: RawCohort) -> list[Problem]:
     return found
 
 
-def _without_validator_identifiers(problems: list) -> list:
-    return [p for p in problems if not (p.severity != ERROR and _VALIDATOR_IDENTIFIER_PHRASE in p.message)]

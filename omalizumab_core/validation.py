@@ -23,7 +23,7 @@ import pandera.pandas as pa
 
 from .cohort import OPTIONAL_TABLES, Cohort
 from .codes import ALLOWED_SCORES, CATEGORIES, CATEGORY_LABELS, QUARTERS_PER_POINT
-from .contract import CODE, DATE, ID, IDENTIFIER_NAMES, NUMBER, REQUIRED_TABLES, TABLE_COLUMNS, TEXT, YESNO, Column
+from .contract import CODE, DATE, ID, NUMBER, REQUIRED_TABLES, TABLE_COLUMNS, TEXT, YESNO, Column
 from .problems import ERROR, WARNING, CohortError, Problem
 from .raw import RawCohort, RawTable
 from .vocabulary import categorize
@@ -416,9 +416,6 @@ def _patients(raw: RawTable, frame: pd.DataFrame, report: _Report) -> pd.DataFra
     before_end = stopped & (follow_up < end)
     report.rows(ERROR, raw, np.flatnonzero(before_end), "last_follow_up_month", "The last follow-up is before the end of treatment: check treatment_end_month and last_follow_up_month.", follow_up[before_end])
 
-    identifiers = [raw.column_label(c) for c in raw.frame.columns if c in IDENTIFIER_NAMES]
-    if identifiers:
-        report.table(WARNING, "patients", f"Column(s) {', '.join(identifiers)} look like direct identifiers. Please pseudonymise the data (remove names, birth dates, addresses, phone numbers) before uploading.", where=raw.origin)
     for column in TABLE_COLUMNS["patients"]:
         if column.kind in (ID, TEXT):
             frame[column.name] = frame[column.name].astype("object").astype("str")
@@ -450,10 +447,12 @@ def _symptoms(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, report
     patient = _patient_codes(raw, ids, frame["patient_id"], report)
     month = _months(raw, frame, patients, patient, report)
     score = frame["score"].to_numpy(dtype="float64")
-    quarters = score * QUARTERS_PER_POINT
+    with np.errstate(invalid="ignore"):  # an "inf" cell is reported below, not warned about
+        quarters = score * QUARTERS_PER_POINT
     whole = np.rint(quarters)
     # A score is a whole number of quarter points (1e-9 tolerates a spreadsheet's binary rounding).
-    valid_score = np.isnan(score) | ((np.abs(quarters - whole) < 1e-9) & np.isin(np.nan_to_num(whole), list(_ALLOWED_QUARTERS)))
+    with np.errstate(invalid="ignore"):
+        valid_score = np.isnan(score) | (np.isfinite(score) & (np.abs(quarters - whole) < 1e-9) & np.isin(np.nan_to_num(whole), list(_ALLOWED_QUARTERS)))
     bad_score = ~valid_score
     report.rows(ERROR, raw, np.flatnonzero(bad_score), "score", f"The score must be {_SCORE_WORDS}.", score[bad_score])
     baseline_not_one = (month == 0) & valid_score & ~np.isnan(score) & (score != 1)
@@ -501,16 +500,20 @@ def _duplicated(key: np.ndarray) -> np.ndarray:
 
 def _months(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, patient: pd.Categorical, report: _Report) -> np.ndarray:
     month = frame["month"].to_numpy(dtype="float64") if "month" in frame.columns else np.full(len(frame), np.nan)
-    if "date" not in frame.columns:
-        return month
-    date = pd.to_datetime(frame["date"])
-    use_date = np.isnan(month) & date.notna().to_numpy()
+    date = pd.to_datetime(frame["date"]) if "date" in frame.columns else None
+    has_date = date.notna().to_numpy() if date is not None else np.zeros(len(frame), dtype=bool)
+    # A row without its time cannot be placed in the patient's course; the engine would drop it silently.
+    timeless = np.isnan(month) & ~has_date
+    column = "month" if date is None or "month" in frame.columns else "date"
+    report.rows(ERROR, raw, np.flatnonzero(timeless), column, "Each symptom row needs its month (0 = baseline) or its date: this row has neither.")
+    use_date = np.isnan(month) & has_date
     if not use_date.any():
         return month
     start = pd.to_datetime(patients["treatment_start"]).to_numpy()[np.maximum(patient.codes, 0)]
     no_start = use_date & pd.isna(start) & (patient.codes >= 0)
     report.rows(ERROR, raw, np.flatnonzero(no_start), "date", "A date is given but the patient has no treatment_start in the patients table: add it, or give the month instead.")
-    days = (date.to_numpy() - start) / np.timedelta64(1, "D")
+    # Calendar days: a visit on the day of the first injection is baseline whatever the time written.
+    days = (date.dt.normalize().to_numpy() - pd.DatetimeIndex(start).normalize().to_numpy()) / np.timedelta64(1, "D")
     # On or before the first injection is baseline; after it, months to one decimal.
     converted = np.where(days <= 0, 0.0, np.maximum(np.round(days / DAYS_PER_MONTH, 1), 0.1))
     return np.where(use_date & ~no_start, converted, month)

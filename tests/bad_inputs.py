@@ -508,14 +508,10 @@ CATALOGUE: tuple[BadInput, ...] = (
     BadInput("impossible_date", lambda: _replace_in(_dates_in_several_formats(), "symptoms.csv", "01/03/2016", "32/13/2016"), False,
              where="symptoms.csv, line 3", column="date", text="is not a date"),
     BadInput("symptom_row_without_month_or_date", lambda: replaced("symptoms", "P1,flushing,3,0.5", "P1,flushing,,0.5"), False,
-             where="symptoms.csv, line 4", column="month",
-             known_defect="validation accepts a symptoms row with neither month nor date (month NaN); the engine then "
-                          "silently ignores the row"),
+             where="symptoms.csv, line 4", column="month", text="neither"),
     BadInput("assessment_on_the_first_injection_day_with_a_time",
              lambda: _replace_in(_dates_in_several_formats(), "symptoms.csv", "2015-12-20", "2016-01-01 10:30:00"), True,
-             check=_months_of([0.0, 2.0, 0.0, 2.0, 0.0, 6.0]),
-             known_defect="validation._months compares date-times to the hour: an assessment on the day of the first "
-                          "injection but after midnight becomes month 0.1, not baseline"),
+             check=_months_of([0.0, 2.0, 0.0, 2.0, 0.0, 6.0])),
     BadInput("dose_negative", lambda: replaced("doses", "P2,0,150,28", "P2,0,-150,28"), False,
              where="doses.csv, line 3", column="dose_mg", text="at least 0"),
     BadInput("dose_interval_not_a_number", lambda: replaced("doses", "P3,0,300,14", "P3,0,300,every 2 weeks"), False,

@@ -339,10 +339,7 @@ def assert_loaded_or_located(files) -> Cohort | None:
     assert set(result.symptoms["patient_id"].astype(str)) <= set(ids)
     assert result.symptoms["score"].isin(ALLOWED_SCORES).all()
     month = result.symptoms["month"]
-    # A blank month without a date still loads: the validation defect pinned by the
-    # strict-xfail fixture "symptom_row_without_month_or_date". Drop this line once fixed.
-    month = month.dropna()
-    assert (month >= 0).all()
+    assert month.notna().all() and (month >= 0).all()
     baseline = result.symptoms[result.symptoms["month"] == 0]
     assert (baseline["score"] == 1).all() and set(ids) <= set(baseline["patient_id"].astype(str))
     return result
