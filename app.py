@@ -13,35 +13,27 @@ from ui.auth import require_sign_in
 
 st.set_page_config(page_title="Omalizumab in mast cell disorders", page_icon=":material/vaccines:", layout="wide")
 
-from pathlib import Path  # TEMPORARY-WIP: remove with _page once every page exists
-
-
-def _page(path, **kwargs):  # TEMPORARY-WIP
-    return st.Page(path, **kwargs) if (Path(__file__).parent / path).exists() else None
-
-
 PAGES = {
     "Cohort": [
-        _page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
-        _page("views/response.py", title="Response", icon=":material/fact_check:", url_path="response"),
-        _page("views/time_to_response.py", title="Time to response", icon=":material/timer:", url_path="time_to_response"),
-        _page("views/symptoms.py", title="Symptoms", icon=":material/symptoms:", url_path="symptoms"),
-        _page("views/follow_up.py", title="Follow-up", icon=":material/timeline:", url_path="follow_up"),
-        _page("views/dosing.py", title="Dosing", icon=":material/medication:", url_path="dosing"),
-        _page("views/safety.py", title="Safety", icon=":material/health_and_safety:", url_path="safety"),
-        _page("views/biology.py", title="Biology", icon=":material/biotech:", url_path="biology"),
+        st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+        st.Page("views/response.py", title="Response", icon=":material/fact_check:", url_path="response"),
+        st.Page("views/time_to_response.py", title="Time to response", icon=":material/timer:", url_path="time_to_response"),
+        st.Page("views/symptoms.py", title="Symptoms", icon=":material/symptoms:", url_path="symptoms"),
+        st.Page("views/follow_up.py", title="Follow-up", icon=":material/timeline:", url_path="follow_up"),
+        st.Page("views/dosing.py", title="Dosing", icon=":material/medication:", url_path="dosing"),
+        st.Page("views/safety.py", title="Safety", icon=":material/health_and_safety:", url_path="safety"),
+        st.Page("views/biology.py", title="Biology", icon=":material/biotech:", url_path="biology"),
     ],
     "Patients": [
-        _page("views/patient.py", title="Patient", icon=":material/person:", url_path="patient"),
-        _page("views/candidate.py", title="MDT candidate", icon=":material/groups:", url_path="candidate"),
+        st.Page("views/patient.py", title="Patient", icon=":material/person:", url_path="patient"),
+        st.Page("views/candidate.py", title="MDT candidate", icon=":material/groups:", url_path="candidate"),
     ],
     "Data": [
-        _page("views/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
-        _page("views/publication.py", title="Publication", icon=":material/menu_book:", url_path="publication"),
+        st.Page("views/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
+        st.Page("views/publication.py", title="Publication", icon=":material/menu_book:", url_path="publication"),
     ],
 }
 
-PAGES = {group: [p for p in pages if p] for group, pages in PAGES.items()}  # TEMPORARY-WIP
 require_sign_in()
 page = st.navigation(PAGES)
 sidebar.render()

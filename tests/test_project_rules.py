@@ -64,3 +64,12 @@ def test_upload_size_limit_is_explicit():
 def test_runtime_requirements_are_pinned():
     lines = [l.strip() for l in (ROOT / "requirements.txt").read_text().splitlines() if l.strip() and not l.startswith("#")]
     assert lines and all("==" in l for l in lines)
+
+
+def test_every_page_file_is_registered_in_the_router():
+    import re
+
+    app = (ROOT / "app.py").read_text(encoding="utf-8")
+    registered = set(re.findall(r'st\.Page\("(views/[a-z_]+\.py)"', app))
+    on_disk = {f"views/{p.name}" for p in (ROOT / "views").glob("*.py")}
+    assert registered == on_disk
