@@ -89,3 +89,26 @@ def test_upload_valid_then_broken_file_keeps_the_valid_cohort(page, server_url):
     assert "20 patients loaded" in body  # the previous cohort is still in use
     _no_exception(page)
     screenshot(page, "data_after_broken_upload")
+
+
+def test_changing_a_filter_changes_the_numbers_and_the_url(page, server_url):
+    page.goto(server_url)
+    wait_for_app(page)
+    assert "55 of 55 patients" in page.inner_text("body")
+    diagnosis = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Diagnosis").first
+    diagnosis.locator("input").click()
+    page.keyboard.type("ISM")
+    page.keyboard.press("Enter")
+    page.get_by_text("29 of 55 patients").first.wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert "diagnosis=ISM" in page.url
+    assert "23 (79.3 %)" in page.inner_text("body")  # Table 2, ISM: overall response 23 of 29
+    _no_exception(page)
+    screenshot(page, "overview_filtered_ism")
+
+
+def test_a_shared_link_reopens_the_filtered_view(page, server_url):
+    page.goto(f"{server_url}/response?diagnosis=idiopathic")
+    wait_for_app(page)
+    assert "14 of 55 patients" in page.inner_text("body")
+    _no_exception(page)
