@@ -3,6 +3,11 @@
 On the demo cohort every figure agrees except the paper's own
 inconsistencies, which are flagged; on an uploaded cohort the same table
 compares another centre's results with the reference study.
+
+The published values are data (``published.toml``); every derived value comes
+from the dashboard's own analyses (response table, time to response,
+dosing, safety, biology, symptom scores), so the Publication page and the
+other pages apply one rule each.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import pandas as pd
 from .codes import SUBGROUP_LABELS
 from .engine import ScoredCohort
 from .formatting import n_pct, number
+from .problems import TooFewPatients
 from .response_table import response_counts
 
 PUBLISHED = Path(__file__).resolve().parent / "published.toml"
 NOT_AVAILABLE = "not available"
 COLUMNS = ["section", "quantity", "published", "derived", "agrees", "note"]
+INCONSISTENCIES = "Inconsistencies of the paper"
 _COLUMN_NAMES = {"all": "all patients", "primary": "primary MCAS", **{k: v for k, v in SUBGROUP_LABELS.items()}}
 _TABLE2_ROWS = {
     "best_ORR": "best: overall response", "best_CR": "best: CR", "best_MR": "best: MR", "best_PR": "best: PR", "best_NR": "best: no response",
@@ -27,6 +34,14 @@ _TABLE2_ROWS = {
     "last_no_persistent": "last: no persistent response", "last_no_response": "last: no response",
     "last_loss_of_response": "last: loss of response", "last_intolerance": "last: intolerance", "last_lost_or_other": "last: lost from follow-up",
 }
+_EVALUATED = (
+    ("who_dense_infiltrates", "WHO: multifocal dense mast cell infiltrates", ""),
+    ("who_atypical_morphology", "WHO: > 25 % atypical mast cells", "Printed as 39 (44 %) of 39; 44 % of 39 is 17."),
+    ("who_kit_816", "WHO: KIT codon 816 mutation", ""),
+    ("who_cd2_cd25", "WHO: CD2 and/or CD25 expression", ""),
+    ("bone_marrow_involvement", "Involved bone marrow", ""),
+)
+_PRESENTATION = (("skin_involvement", "Involved skin"), ("maculopapular_cm", "Maculopapular cutaneous mastocytosis"), ("decreased_bone_density", "Decreased bone density"))
 
 
 def published_values() -> dict:
@@ -37,18 +52,50 @@ def published_values() -> dict:
 def publication_comparison(scored: ScoredCohort) -> pd.DataFrame:
     """Every published figure, its value in the loaded cohort, and whether they agree.
 
+    Parameters
+    ----------
+    scored : ScoredCohort
+        The (filtered) scored cohort; optional tables may be missing.
+
     Returns
     -------
     DataFrame
         Columns section, quantity, published, derived (formatted as the paper
-        prints it), agrees (bool) and note (the paper's own inconsistencies).
+        prints it; "not available" when the cohort lacks the data), agrees
+        (bool) and note. The last section lists the paper's own
+        inconsistencies, never counted as agreeing.
+
+    Notes
+    -----
+    A figure agrees when the derived value prints as the published one,
+    except three statements that are ranges or tests, not values: the
+    "2 to 3 months" medians of first improvement of the other symptom
+    categories (every category's median within 2-3), and the tryptase change
+    "not significant" (paired t-test p > 0.05). Each derived value comes from
+    the analysis the dashboard's pages use: ``response_table.response_counts``,
+    ``time_to_response.first_improvement_by_category``,
+    ``symptom_changes.symptom_scores`` (anaphylaxis at best response),
+    ``dosing.dosing_summary``, ``safety.safety_summary`` and
+    ``adverse_event_table``, ``biology.lab_pairs`` and ``lab_tests``.
+
+    Examples
+    --------
+    >>> from omalizumab_core.demo import demo_scored
+    >>> table = publication_comparison(demo_scored())
+    >>> agreement_summary(table)[0] == agreement_summary(table)[1]
+    True
     """
     published = published_values()
     rows = _table2_rows(scored, published["table2"])
-    for derive in (_table1_rows, _time_rows, _duration_rows, _dosing_rows, _safety_rows, _biology_rows):
-        rows += derive(scored)
+    rows += _table1_rows(scored, published["table1"], published["symptoms"])
+    rows += _time_rows(scored, published["time"])
+    rows += _duration_rows(scored, published["duration"])
+    n_published = published["table2"]["n"][0]
+    rows += _dosing_rows(scored, published["dosing"], n_published)
+    rows += _safety_rows(scored, published["safety"], n_published)
+    rows += _biology_rows(scored, published["biology"])
     rows += [
-        ("Inconsistencies of the paper", item["quantity"], item["printed"], item["consistent"], False, "The paper contradicts itself; the dashboard follows the tables.")
+        (INCONSISTENCIES, item["quantity"], item["printed"], item["consistent"], False, "The paper contradicts itself; the dashboard follows the tables.")
         for item in published["inconsistency"]
     ]
     frame = pd.DataFrame(rows, columns=COLUMNS)
@@ -56,11 +103,37 @@ def publication_comparison(scored: ScoredCohort) -> pd.DataFrame:
     return frame
 
 
-def _row(section, quantity, published, derived, note=""):
-    """A comparison row; derived None means the cohort lacks the data."""
+def _row(section, quantity, published, derived, note="", *, agrees=None):
+    """A comparison row; derived None means the cohort lacks the data.
+
+    ``agrees`` overrides the comparison of the printed values (for ranges
+    and tests).
+    """
     if derived is None:
         return (section, quantity, str(published), NOT_AVAILABLE, False, note)
-    return (section, quantity, str(published), str(derived), str(published) == str(derived), note)
+    same = str(published) == str(derived) if agrees is None else bool(agrees)
+    return (section, quantity, str(published), str(derived), same, note)
+
+
+def _median_range_text(median, low, high) -> str:
+    """"41 (2–87)"; numbers to one decimal at most."""
+    return f"{number(round(median, 1))} ({number(round(low, 1))}–{number(round(high, 1))})"
+
+
+def _median_range(values: pd.Series):
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    if values.empty:
+        return None
+    return _median_range_text(values.median(), values.min(), values.max())
+
+
+def _range_text(low, high) -> str:
+    """"2–13"; a single number when both ends are equal."""
+    low, high = number(round(low, 1)), number(round(high, 1))
+    return low if low == high else f"{low}–{high}"
+
+
+# --- Table 2 ------------------------------------------------------------------------
 
 
 def _table2_rows(scored, table2) -> list:
@@ -84,6 +157,9 @@ def _table2_rows(scored, table2) -> list:
     return rows
 
 
+# --- Table 1 and symptoms --------------------------------------------------------------
+
+
 def _count(frame: pd.DataFrame, column: str, value=True):
     if column not in frame or frame[column].isna().all():
         return None
@@ -96,147 +172,245 @@ def _yes_of_evaluated(frame, column):
     return f"{int((frame[column] == True).sum())}/{int(frame[column].notna().sum())}"  # noqa: E712 (nullable boolean)
 
 
-def _median_range(values: pd.Series, decimals=0):
-    values = values.dropna()
-    if values.empty:
-        return None
-    return f"{number(round(values.median(), decimals))} ({number(round(values.min(), decimals))}–{number(round(values.max(), decimals))})"
-
-
-def _table1_rows(scored) -> list:
+def _table1_rows(scored, t, symptoms_published) -> list:
     from .contract import TABLE_COLUMNS
 
     # A cohort built in code may lack optional columns the loader would add.
     p = scored.cohort.patients.reindex(columns=list(dict.fromkeys([*scored.cohort.patients.columns, *(c.name for c in TABLE_COLUMNS["patients"])])))
-    o = scored.outcomes
     rows = [
-        _row("Table 1", "Sex, male/female", "17/38", f"{_count(p, 'sex', 'M')}/{_count(p, 'sex', 'F')}"),
-        _row("Table 1", "Age at diagnosis, median (range), years", "41 (2–87)", _median_range(p["age_at_diagnosis"])),
-        _row("Table 1", "Age at omalizumab treatment, median (range), years", "48 (17–93)", _median_range(p["age_at_treatment"])),
+        _row("Table 1", "Sex, male/female", f"{t['male']}/{t['female']}", f"{_count(p, 'sex', 'M')}/{_count(p, 'sex', 'F')}"),
+        _row("Table 1", "Age at diagnosis, median (range), years", _median_range_text(*t["age_at_diagnosis"]), _median_range(p["age_at_diagnosis"])),
+        _row("Table 1", "Age at omalizumab treatment, median (range), years", _median_range_text(*t["age_at_treatment"]), _median_range(p["age_at_treatment"])),
         _row(
-            "Table 1", "Time from diagnosis to treatment, median (range), years", "3 (0.2–37)",
+            "Table 1", "Time from diagnosis to treatment, median (range), years", _median_range_text(*t["time_from_diagnosis"]),
             _median_range(p["age_at_treatment"] - p["age_at_diagnosis"]),
-            "Derived from ages at diagnosis and treatment; the demo pairs the two published age distributions and does not reproduce this interval.",
+            "Printed as 3 years (2 months – 37 years); derived as age at treatment minus age at diagnosis.",
         ),
     ]
-    for dx, published in (("ISM", "23/5/1"), ("CM", "3/6/2"), ("MCAS", "1/11/3")):
+    for dx, published in t["kit"].items():
         sub = p[p["diagnosis"] == dx]
         derived = "/".join(str(int((sub["kit_d816v"] == k).sum())) for k in ("positive", "negative", "not_evaluated"))
-        rows.append(_row("Table 1", f"{dx}: KIT D816V positive/negative/not evaluated", published, derived))
+        rows.append(_row("Table 1", f"{dx}: KIT D816V positive/negative/not evaluated", "/".join(map(str, published)), derived))
     tryptase = p["baseline_tryptase"]
-    rows.append(_row("Table 1", "Baseline serum tryptase > 20 ng/mL", "21/55", None if tryptase.isna().all() else f"{int((tryptase > 20).sum())}/{int(tryptase.notna().sum())}"))
-    for column, label, published, note in (
-        ("who_dense_infiltrates", "WHO: multifocal dense mast cell infiltrates", "13/23", ""),
-        ("who_atypical_morphology", "WHO: > 25 % atypical mast cells", "17/39", "Printed as 39 (44 %) of 39; 44 % of 39 is 17."),
-        ("who_kit_816", "WHO: KIT codon 816 mutation", "27/49", ""),
-        ("who_cd2_cd25", "WHO: CD2 and/or CD25 expression", "18/34", ""),
-        ("bone_marrow_involvement", "Involved bone marrow", "28/49", ""),
-    ):
-        rows.append(_row("Table 1", label, published, _yes_of_evaluated(p, column), note))
-    for column, label, published in (("skin_involvement", "Involved skin", 35), ("maculopapular_cm", "Maculopapular cutaneous mastocytosis", 31), ("decreased_bone_density", "Decreased bone density", 17)):
-        rows.append(_row("Table 1", label, published, _count(p, column)))
-    therapies = p["prior_therapies"].fillna("").str.lower() if "prior_therapies" in p else None
-    for therapy, published in (("h2 antihistamine", 50), ("h1 antihistamine", 49), ("montelukast", 39), ("sodium cromoglycate", 27), ("cladribine", 11), ("masitinib", 8), ("imatinib", 5), ("rapamycin", 3), ("interferon", 2)):
+    rows.append(_row(
+        "Table 1", "Baseline serum tryptase > 20 ng/mL", "/".join(map(str, t["tryptase_above_20"])),
+        None if tryptase.isna().all() else f"{int((tryptase > 20).sum())}/{int(tryptase.notna().sum())}",
+    ))
+    for column, label, note in _EVALUATED:
+        rows.append(_row("Table 1", label, "/".join(map(str, t[column])), _yes_of_evaluated(p, column), note))
+    for column, label in _PRESENTATION:
+        rows.append(_row("Table 1", label, t[column], _count(p, column)))
+    therapies = p["prior_therapies"].fillna("").astype(str).str.lower() if p["prior_therapies"].notna().any() else None
+    for therapy, published in t["prior"].items():
         derived = None if therapies is None else int(therapies.str.contains(therapy, regex=False).sum())
         rows.append(_row("Table 1", f"Previous therapy: {therapy}", published, derived))
+    return rows + _symptom_rows(scored, symptoms_published)
+
+
+def _symptom_rows(scored, s) -> list:
+    from .symptom_changes import symptom_scores
+
     symptoms = scored.cohort.symptoms
     baseline = symptoms[symptoms["month"] == 0]
-    rows.append(_row("Symptoms", "Mean number of baseline symptoms per patient", 11, number(round(len(baseline) / max(len(o), 1), 1))))
-    rows.append(_row("Symptoms", "Patients with anaphylaxis", 14, int(baseline["symptom"].astype(str).str.lower().eq("anaphylaxis").sum())))
-    return rows
+    n = max(len(scored.outcomes), 1)
+    scores = symptom_scores(scored)
+    anaphylaxis = scores[scores["symptom"].astype(str) == "anaphylaxis"]
+    assessed = anaphylaxis.dropna(subset=["score"])
+    return [
+        _row("Symptoms", "Mean number of baseline symptoms per patient", s["mean_per_patient"], number(round(len(baseline) / n, 1))),
+        _row("Symptoms", "Patients with anaphylaxis", s["anaphylaxis"], len(anaphylaxis)),
+        _row(
+            "Symptoms", "Anaphylaxis at best response: improved / worsened", f"{s['anaphylaxis_improved']}/{s['anaphylaxis_worsened']}",
+            f"{int((assessed['score'] < 1).sum())}/{int((assessed['score'] > 1).sum())}",
+            "Discussion: 13/14 improved, anaphylaxis worsened in 1; read at each patient's best-response assessment.",
+        ),
+    ]
 
 
-def _time_rows(scored) -> list:
+# --- time to response and duration --------------------------------------------------------
+
+
+def _time_rows(scored, t) -> list:
+    from .time_to_response import first_improvement_by_category
+
     o = scored.outcomes
     r = o[o["best_response"] != "NR"]
     med = lambda s: None if s.dropna().empty else number(s.median())  # noqa: E731
+    span = lambda s: None if s.dropna().empty else _range_text(s.min(), s.max())  # noqa: E731
     losses = o[o["status_at_last_follow_up"] == "loss_of_response"]
-    reasons = scored.cohort.patients["end_reason"].to_numpy()
-    stops = pd.Series(reasons[(o["best_response"] == "NR").to_numpy()]).value_counts()
-    return [
-        _row("Time to response", "Median months to first response", 2, med(r["months_to_first_response"])),
-        _row("Time to response", "Median months to best response", 6, med(r["months_to_best_response"])),
-        _row("Time to response", "Sustained response ≥ 3 months among responders", "33/43", f"{int(r['sustained_3_months'].sum())}/{len(r)}"),
-        _row("Time to response", "Losses of response", 4, len(losses)),
-        _row("Time to response", "Non-responders stopping for lack of efficacy / intolerance", "9/3", f"{stops.get('lack_of_efficacy', 0)}/{stops.get('intolerance', 0)}"),
-        _row("Time to response", "Patients still treated at last follow-up", 32, int(o["still_treated"].sum())),
+    non_responders = o["best_response"] == "NR"
+    reasons = scored.cohort.patients["end_reason"].astype(object).to_numpy()
+    stops = pd.Series(reasons[non_responders.to_numpy()]).value_counts()
+    stop_pub = t["non_responder_stops"]
+    rows = [
+        _row("Time to response", "Median months to first response", t["first_response"], med(r["months_to_first_response"])),
+        _row("Time to response", "Median months to best response", t["best_response"], med(r["months_to_best_response"])),
+        _row("Time to response", "Sustained response ≥ 3 months among responders", "/".join(map(str, t["sustained"])), f"{int(r['sustained_3_months'].sum())}/{len(r)}"),
+        _row("Time to response", "Losses of response", t["losses"], len(losses)),
+        _row("Time to response", "Losses of response: months of treatment (range)", _range_text(*t["loss_months"]), span(losses["months_on_treatment"])),
+        _row(
+            "Time to response", "Non-responders stopping for lack of efficacy / intolerance", f"{stop_pub['lack_of_efficacy']}/{stop_pub['intolerance']}",
+            f"{stops.get('lack_of_efficacy', 0)}/{stops.get('intolerance', 0)}",
+        ),
+        _row("Time to response", "Non-responders: months of therapy (range)", _range_text(*t["non_responder_months"]), span(o.loc[non_responders, "months_on_treatment"])),
+        _row("Time to response", "Patients still treated at last follow-up", t["still_treated"], int(o["still_treated"].sum())),
     ]
+    try:
+        table = first_improvement_by_category(scored).set_index("category")
+    except TooFewPatients:
+        table = pd.DataFrame(columns=["median_months", "min_months", "max_months"])
+    table = table.dropna(subset=["median_months"])
+    gv = table.loc["general_vasomotor"] if "general_vasomotor" in table.index else None
+    others = table.drop(index="general_vasomotor", errors="ignore")
+    rows.append(_row(
+        "Time to response", "First improvement of general vasomotor symptoms, median (range), months", _median_range_text(*t["first_improvement_general_vasomotor"]),
+        None if gv is None else _median_range_text(gv["median_months"], gv["min_months"], gv["max_months"]),
+    ))
+    low, high = t["first_improvement_others_medians"]
+    medians = None if others.empty else _range_text(others["median_months"].min(), others["median_months"].max())
+    rows.append(_row(
+        "Time to response", "First improvement of the other symptom categories: medians, months", _range_text(low, high), medians,
+        "Agrees when every other category's median lies within 2–3 months (the paper: \"2 to 3 months for all the others\").",
+        agrees=not others.empty and bool(others["median_months"].between(low, high).all()),
+    ))
+    rows.append(_row(
+        "Time to response", "First improvement of the other symptom categories: range, months", _range_text(*t["first_improvement_others_range"]),
+        None if others.empty else _range_text(others["min_months"].min(), others["max_months"].max()),
+    ))
+    return rows
 
 
-def _duration_rows(scored) -> list:
+def _duration_rows(scored, t) -> list:
     o = scored.outcomes
     d = o["months_on_treatment"]
     med = lambda s: None if s.dropna().empty else number(s.median())  # noqa: E731
     r = o["best_response"] != "NR"
     rows = [
-        _row("Duration", "Median months of therapy, whole cohort", 9, med(d)),
-        _row("Duration", "Median months of therapy, responders (range)", "11 (2–36)", _median_range(d[r])),
+        _row("Duration", "Median months of therapy, whole cohort", t["all"], med(d)),
+        _row("Duration", "Median months of therapy, responders (range)", _median_range_text(*t["responders"]), _median_range(d[r])),
     ]
-    for category, published in (("NR", 2), ("PR", 10), ("MR", 11), ("CR", 17)):
+    for category, published in t["by_best"].items():
         rows.append(_row("Duration", f"Median months of therapy, best response {category}", published, med(d[o["best_response"] == category])))
     return rows
 
 
-def _dosing_rows(scored) -> list:
-    doses = scored.cohort.doses
-    if doses is None:
-        return [_row("Dosing", "Dose escalations", 15, None), _row("Dosing", "Moved to weekly dosing", 3, None)]
-    escalated = doses.loc[doses["dose_mg"] > 150, "patient_id"].nunique()
-    weekly = doses.loc[doses["interval_days"] <= 7, "patient_id"].nunique()
-    to_600 = doses.loc[doses["dose_mg"] >= 600, "patient_id"].nunique()
-    return [
-        _row("Dosing", "Dose escalations", 15, escalated),
-        _row("Dosing", "Escalations up to 600 mg every 2 weeks", 1, to_600),
-        _row("Dosing", "Moved to weekly dosing", 3, weekly),
+# --- dosing, safety, biology -------------------------------------------------------------
+
+
+def _dosing_rows(scored, t, n_published) -> list:
+    from .dosing import dosing_summary, regimen_label
+
+    n_total = len(scored.outcomes)
+    quantities = [
+        ("escalation", "patients", None, "Dose escalations", n_pct(t["escalation"], n_published)),
+        *(("escalation", "up_to", (dose, interval), f"Escalations up to {regimen_label(dose, interval)}", n) for dose, interval, n in t["escalation_up_to"]),
+        ("escalation", "improved", None, "Escalations that improved the response", n_pct(t["escalation_improved"], t["escalation"])),
+        ("escalation", "reached", "MR", "Escalations reaching a major response", n_pct(t["escalation_reached_MR"], t["escalation"])),
+        ("escalation", "deeper_same_category", None, "Escalations deepening the response in the same category (the paper: improving their PR)", n_pct(t["escalation_deeper"], t["escalation"])),
+        ("escalation", "not_improved", None, "Escalations not improving the response", t["escalation_not_improved"]),
+        ("weekly", "patients", None, "Moved to weekly dosing", n_pct(t["weekly"], n_published)),
+        ("weekly", "improved", None, "Weekly dosing: improved the response", t["weekly_improved"]),
+        *(("weekly", "reached", category, f"Weekly dosing: reaching {category}", n) for category, n in t["weekly_reached"].items()),
+        ("weekly", "not_improved", None, "Weekly dosing: not improved", t["weekly_not_improved"]),
+        ("weekly", "stopped", None, "Weekly dosing: stopped omalizumab afterwards", t["weekly_stopped"]),
     ]
-
-
-def _safety_rows(scored) -> list:
-    events = scored.cohort.adverse_events
-    if events is None:
-        return [_row("Safety", "Patients with side effects", "16 (29.1 %)", None)]
-    n = scored.cohort.n_patients
-    with_events = events["patient_id"].nunique()
-    stopped = events.loc[events["led_to_discontinuation"] == True, "patient_id"].nunique()  # noqa: E712
-    flares = events.loc[events["flare"] == True, "patient_id"].nunique()  # noqa: E712
-    severe_first = events.loc[(events["severity"] == "severe") & (events["month"] == 0), "patient_id"].nunique()
-    return [
-        _row("Safety", "Patients with side effects", "16 (29.1 %)", n_pct(with_events, n), "The abstract prints 28.6 % (16/56)."),
-        _row("Safety", "Discontinuations for side effects", "6 (10.9 %)", n_pct(stopped, n), "The abstract prints 10.7 %."),
-        _row("Safety", "Patients with a flare", 3, flares),
-        _row("Safety", "Severe reaction at the first injection", 1, severe_first),
-    ]
-
-
-def _biology_rows(scored) -> list:
-    labs = scored.cohort.labs
+    if scored.cohort.doses is None:
+        return [_row("Dosing", label, published, None) for *_, label, published in quantities]
+    summary = dosing_summary(scored)
     rows = []
-    for analyte, label, n_pub, before_pub, on_pub in (("tryptase", "Tryptase (ng/mL)", 15, "30.3", "32"), ("total_ige", "Total IgE (IU/mL)", 15, "235.1 (3.5–1616)", "772.8 (6.6–4356)")):
-        pairs = None if labs is None else _lab_pairs(labs, analyte)
-        if pairs is None or pairs.empty:
-            rows += [_row("Biology", f"{label}: patients tested before and on therapy", n_pub, None)]
-            continue
-        fmt = (lambda s: number(round(s.mean(), 1))) if analyte == "tryptase" else (lambda s: f"{number(round(s.mean(), 1))} ({number(s.min())}–{number(s.max())})")
-        rows += [
-            _row("Biology", f"{label}: patients tested before and on therapy", n_pub, len(pairs)),
-            _row("Biology", f"{label}: mean before therapy", before_pub, fmt(pairs["before"])),
-            _row("Biology", f"{label}: mean on therapy", on_pub, fmt(pairs["on"])),
-        ]
-        if analyte == "total_ige":
-            rows.append(_row("Biology", "Total IgE increased on therapy (> 20 %)", 11, int((pairs["on"] > 1.2 * pairs["before"]).sum())))
+    for kind, measure, detail, label, published in quantities:
+        found = summary[(summary["kind"] == kind) & (summary["measure"] == measure)]
+        if measure == "reached":
+            found = found[found["category"] == detail]
+        elif measure == "up_to":
+            found = found[(found["dose_mg"] == detail[0]) & (found["interval_days"] == detail[1])]
+        n = int(found["n"].sum())
+        if measure == "patients":
+            derived = n_pct(n, n_total)
+        elif isinstance(published, str):  # printed "n (%)" of the patients with that change
+            total = int(found["total"].iloc[0]) if len(found) else 0
+            derived = n_pct(n, total)
+        else:
+            derived = n
+        rows.append(_row("Dosing", label, published, derived))
     return rows
 
 
-def _lab_pairs(labs: pd.DataFrame, analyte: str) -> pd.DataFrame:
-    """Latest value at month 0 or before, and first value after at least 3 months of treatment."""
-    rows = labs[labs["analyte"] == analyte]
-    before = rows[rows["month"] <= 0].sort_values("month").groupby("patient_id", observed=True)["value"].last()
-    on = rows[rows["month"] >= 3].sort_values("month").groupby("patient_id", observed=True)["value"].first()
-    pairs = pd.DataFrame({"before": before, "on": on}).dropna()
-    return pairs if len(pairs) else pairs.iloc[0:0]
+def _safety_rows(scored, t, n_published) -> list:
+    from .safety import adverse_event_table, safety_summary
+
+    quantities = [
+        ("patients_with_event", "Patients with side effects", "The abstract prints 28.6 % (16/56)."),
+        ("patients_discontinued", "Discontinuations for side effects", "The abstract prints 10.7 %."),
+        ("patients_flare", "Patients with a flare", ""),
+        ("patients_severe_first_injection", "Severe reaction at the first injection", ""),
+    ]
+    events = t["events"]
+    if scored.cohort.adverse_events is None:
+        return [_row("Safety", label, n_pct(t[measure], n_published), None, note) for measure, label, note in quantities] + [
+            _row("Safety", f"Patients with {event}", n, None) for event, n in events.items()
+        ]
+    summary = safety_summary(scored).set_index("measure")
+    rows = [
+        _row("Safety", label, n_pct(t[measure], n_published), n_pct(int(summary.loc[measure, "n"]), int(summary.loc[measure, "total"])), note)
+        for measure, label, note in quantities
+    ]
+    table = adverse_event_table(scored)
+    patients = dict(zip(table["event"].astype(str).str.strip().str.casefold(), table["patients"]))
+    rows += [_row("Safety", f"Patients with {event}", n, int(patients.get(event.casefold(), 0))) for event, n in events.items()]
+    return rows
+
+
+def _biology_rows(scored, t) -> list:
+    from .biology import lab_pairs, lab_tests
+
+    fmt_mean = lambda mean: number(round(mean, 1))  # noqa: E731
+    fmt_range = lambda mean, low, high: f"{number(round(mean, 1))} ({number(low)}–{number(high)})"  # noqa: E731
+    quantities = {
+        "tryptase": [
+            ("n", "Tryptase (ng/mL): patients tested before and on therapy", t["tryptase_n"]),
+            ("before", "Tryptase (ng/mL): mean before therapy", fmt_mean(t["tryptase_before"])),
+            ("on", "Tryptase (ng/mL): mean on therapy", fmt_mean(t["tryptase_on"])),
+            ("test", "Tryptase (ng/mL): change on therapy", "significant" if t["tryptase_significant"] else "not significant"),
+        ],
+        "total_ige": [
+            ("n", "Total IgE (IU/mL): patients tested before and on therapy", t["ige_n"]),
+            ("before", "Total IgE (IU/mL): mean (range) before therapy", fmt_range(*t["ige_before"])),
+            ("on", "Total IgE (IU/mL): mean (range) on therapy", fmt_range(*t["ige_on"])),
+            ("increased", "Total IgE increased on therapy (> 20 %)", t["ige_increased"]),
+            ("stable", "Total IgE stable on therapy (within ±20 %)", t["ige_stable"]),
+        ],
+    }
+    rows = []
+    for analyte, items in quantities.items():
+        tests = None
+        if scored.cohort.labs is not None:
+            pairs = lab_pairs(scored, analyte)
+            try:
+                tests = lab_tests(pairs).iloc[0]
+            except TooFewPatients:
+                tests = None
+        for key, label, published in items:
+            derived, note, agrees = None, "", None
+            if key == "n" and scored.cohort.labs is not None:
+                derived = len(pairs)
+            elif tests is not None:
+                if key in ("before", "on"):
+                    mean, low, high = tests[f"mean_{key}"], tests[f"min_{key}"], tests[f"max_{key}"]
+                    derived = fmt_mean(mean) if analyte == "tryptase" else fmt_range(mean, low, high)
+                elif key == "test":
+                    p_value = tests["p_t_test"]
+                    significant = bool(p_value < 0.05)  # False when p is not computable (NaN)
+                    derived = "significant" if significant else "not significant"
+                    note = "Paired t-test (the paper's test): p not computable." if pd.isna(p_value) else f"Paired t-test (the paper's test): p = {p_value:.3f}."
+                    agrees = significant == t["tryptase_significant"]
+                else:
+                    derived = int(tests[f"n_{key}"])
+            rows.append(_row("Biology", label, published, derived, note, agrees=agrees))
+    return rows
 
 
 def agreement_summary(comparison: pd.DataFrame) -> tuple[int, int]:
     """(figures that agree, figures compared), inconsistencies of the paper excluded."""
-    compared = comparison[comparison["section"] != "Inconsistencies of the paper"]
+    compared = comparison[comparison["section"] != INCONSISTENCIES]
     return int(compared["agrees"].sum()), int(len(compared))

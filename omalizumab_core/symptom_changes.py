@@ -335,8 +335,8 @@ def symptom_changes(scored: ScoredCohort, *, at="best", level: str = "symptom", 
     >>> row = changes.set_index("symptom").loc["flushing"]
     >>> int(row["n_assessed"]) == int(row["n_improved"] + row["n_unchanged"] + row["n_worse"])
     True
-    >>> row["stars"]  # Holm-adjusted p = 0.0013
-    '**'
+    >>> row["stars"]  # Holm-adjusted p = 0.00083 on the demo cohort
+    '***'
     """
     if adjust not in ADJUSTMENTS:
         raise ValueError(f"adjust must be one of {ADJUSTMENTS}, not {adjust!r}")
