@@ -284,3 +284,19 @@ def test_symptoms_page_shows_the_table_and_its_options():
     at.selectbox(key="symptoms_adjust").set_value("bh").run()
     assert not at.exception
     assert "Adjusted p (Benjamini–Hochberg)" in at.dataframe[0].value.columns
+
+
+def test_exact_signed_rank_with_ties_equals_scipys_permutation_test():
+    # scipy.stats.wilcoxon(method="auto") runs a 2^n permutation test for tied samples of
+    # at most 13; our dynamic-programming count must give the same p-values, faster.
+    import numpy as np
+    from scipy import stats
+
+    from omalizumab_core.symptom_changes import _wilcoxon
+
+    rng = np.random.default_rng(7)
+    for n in range(2, 14):
+        for _ in range(5):
+            d = rng.choice([-0.5, -0.25, 0.25, 0.5, 0.75, 1.0], size=n)
+            expected = stats.wilcoxon(d, zero_method="wilcox", correction=True, method="auto").pvalue
+            assert _wilcoxon(d) == pytest.approx(expected, rel=1e-9, abs=1e-12), d
