@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import RESPONSE_LABELS
-from .engine import ScoredCohort
+from .engine import ScoredCohort, patient_positions
 from .formatting import n_pct, number
 
 DAYS_PER_4_WEEKS = 28
@@ -54,20 +54,6 @@ SUMMARY_COLUMNS = ["kind", "measure", "category", "dose_mg", "interval_days", "n
 _RANK = {"NR": 0, "PR": 1, "MR": 2, "CR": 3}
 _CODE = np.array(["NR", "PR", "MR", "CR"], dtype=object)
 _QUALITY_STEP = 2**32  # larger than any score in quarter points
-
-
-def patient_positions(ids: pd.Series, patients: pd.DataFrame) -> np.ndarray:
-    """Position of each row's patient in ``patients`` (-1 if absent), without hashing every row.
-
-    The long tables keep ``patient_id`` as a categorical over the whole
-    cohort's ids; after a filter the patients table is a subset, so the
-    categories are looked up once and the codes carried over.
-    """
-    index = pd.Index(patients["patient_id"])
-    if isinstance(ids.dtype, pd.CategoricalDtype):
-        lookup = np.append(index.get_indexer(ids.cat.categories), -1)  # code -1 (missing) -> -1
-        return lookup[ids.cat.codes.to_numpy(dtype=np.int64)]
-    return index.get_indexer(ids)
 
 
 def category_ranks(category: pd.Series) -> np.ndarray:
@@ -130,7 +116,16 @@ def _with_ids(frame: pd.DataFrame, scored: ScoredCohort) -> pd.DataFrame:
 
 
 def _regimens(scored: ScoredCohort) -> pd.DataFrame:
-    """:func:`regimens` with ``code``, the patient's position in the patients table."""
+    """:func:`regimens` with ``code``, the patient's position in the patients table.
+
+    Each patient's regimens depend on that patient alone: they are computed
+    once per scored cohort and each selection takes its patients' rows.
+    """
+    _doses(scored)
+    return scored.per_patient("dosing.regimens", _all_regimens)
+
+
+def _all_regimens(scored: ScoredCohort) -> pd.DataFrame:
     doses = _doses(scored)
     patients = scored.cohort.patients
     code = patient_positions(doses["patient_id"], patients)
@@ -223,6 +218,12 @@ def dose_changes(scored: ScoredCohort) -> pd.DataFrame:
 
 
 def _dose_changes(scored: ScoredCohort) -> pd.DataFrame:
+    """:func:`dose_changes` with ``code``; computed once per scored cohort, like :func:`_regimens`."""
+    _doses(scored)
+    return scored.per_patient("dosing.changes", _all_dose_changes)
+
+
+def _all_dose_changes(scored: ScoredCohort) -> pd.DataFrame:
     r = _regimens(scored)
     previous = r.shift(1)
     is_change = (r["regimen"] > 1).to_numpy()
@@ -381,21 +382,40 @@ def format_dosing_summary(summary: pd.DataFrame) -> pd.DataFrame:
 
 def format_dose_changes(changes: pd.DataFrame) -> pd.DataFrame:
     """One line per change, in words."""
+    before = np.where(
+        changes["assessed_before_month"].isna().to_numpy(),
+        "Baseline (no assessment yet)",
+        _each_distinct(changes["category_before"], lambda c: RESPONSE_LABELS.get(c, "–")),
+    )
     return pd.DataFrame({
         "Patient": changes["patient_id"],
-        "Month": changes["month"].map(number),
+        "Month": _each_distinct(changes["month"], number),
         "Change": changes["kind"].map(CHANGE_LABELS),
-        "From": [regimen_label(d, i) for d, i in zip(changes["from_dose_mg"], changes["from_interval_days"])],
-        "To": [regimen_label(d, i) for d, i in zip(changes["to_dose_mg"], changes["to_interval_days"])],
-        "Response before": [
-            "Baseline (no assessment yet)" if np.isnan(m) else RESPONSE_LABELS[c]
-            for c, m in zip(changes["category_before"], changes["assessed_before_month"])
-        ],
-        "Decrease before": changes["decrease_before_pct"].map(lambda x: f"{number(x)} %"),
-        "Best response after": changes["best_category_after"].map(lambda c: RESPONSE_LABELS.get(c, "–") if isinstance(c, str) else "–"),
-        "Best decrease after": changes["best_decrease_after_pct"].map(lambda x: "–" if pd.isna(x) else f"{number(x)} %"),
+        "From": regimen_labels(changes["from_dose_mg"], changes["from_interval_days"]),
+        "To": regimen_labels(changes["to_dose_mg"], changes["to_interval_days"]),
+        "Response before": before,
+        "Decrease before": _each_distinct(changes["decrease_before_pct"], lambda x: f"{number(x)} %"),
+        "Best response after": _each_distinct(changes["best_category_after"], lambda c: RESPONSE_LABELS.get(c, "–") if isinstance(c, str) else "–"),
+        "Best decrease after": _each_distinct(changes["best_decrease_after_pct"], lambda x: "–" if pd.isna(x) else f"{number(x)} %"),
         "Outcome": changes["improvement"].map(IMPROVEMENT_LABELS),
     })
+
+
+def regimen_labels(dose_mg, interval_days) -> np.ndarray:
+    """:func:`regimen_label` of each (dose, interval) pair, built once per distinct regimen."""
+    dose = pd.Series(np.asarray(dose_mg, dtype="float64"))
+    interval = pd.Series(np.asarray(interval_days, dtype="float64"))
+    dose_code, doses = pd.factorize(dose, use_na_sentinel=False)
+    interval_code, intervals = pd.factorize(interval, use_na_sentinel=False)
+    pair_code, pairs = pd.factorize(dose_code.astype(np.int64) * max(len(intervals), 1) + interval_code)
+    labels = [regimen_label(doses[c // max(len(intervals), 1)], intervals[c % max(len(intervals), 1)]) for c in pairs]
+    return np.array(labels, dtype=object)[pair_code] if len(pair_code) else np.array([], dtype=object)
+
+
+def _each_distinct(values, text) -> np.ndarray:
+    """``text(value)`` for each value, computed once per distinct value (a 100,000-row table has a few hundred)."""
+    codes, distinct = pd.factorize(pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values, use_na_sentinel=False)
+    return np.array([text(v) for v in distinct] + [""], dtype=object)[codes] if len(codes) else np.array([], dtype=object)
 
 
 def headline(summary: pd.DataFrame) -> dict[str, str]:

@@ -31,17 +31,22 @@ Speed
     The score at month m is the baseline plus the sum of every change recorded
     up to m, so one sort and two cumulative sums score every assessment of
     every patient at once (no per-patient Python loop); see ``_assessments``.
+    The sort is skipped when the rows are already in patient, symptom and
+    month order (the validator lists symptoms alphabetically so that a sorted
+    file stays sorted), and visits are numbered through a dense patient x
+    month table rather than a second sort.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from .codes import QUARTERS_PER_POINT, RESPONSES, WORSE_QUARTERS, WORSENING_RULES
-from .cohort import Cohort
+from .cohort import Cohort, LazyTables, mask_of, patient_positions, restrict_rows
 
 # Category ranks, worst to best; the public tables use the codes.
 _NR, _PR, _MR, _CR = 0, 1, 2, 3
@@ -80,7 +85,7 @@ OUTCOME_COLUMNS = [
 
 
 @dataclass(frozen=True, eq=False)
-class ScoredCohort:
+class ScoredCohort(LazyTables):
     """A cohort with every assessment categorised and every patient summarised.
 
     Attributes
@@ -95,6 +100,13 @@ class ScoredCohort:
         the patients table.
     worsening_rule : str
         The rule used ("any_symptom" or "total_score").
+
+    Notes
+    -----
+    A selection (:meth:`restrict`, :meth:`subset`) shares its scored cohort's
+    results: per-patient tables that do not depend on the selection are
+    computed once on the whole scored cohort (:meth:`per_patient`) and each
+    selection takes its patients' rows.
     """
 
     cohort: Cohort
@@ -104,13 +116,88 @@ class ScoredCohort:
 
     def subset(self, patient_ids) -> "ScoredCohort":
         """Restrict to some patients without rescoring (filters are subsets)."""
-        keep = pd.Index(patient_ids)
-        return ScoredCohort(
-            cohort=self.cohort.subset(keep),
-            assessments=self.assessments[self.assessments["patient_id"].isin(keep)],
-            outcomes=self.outcomes[self.outcomes["patient_id"].isin(keep)],
+        return self.restrict(mask_of(self.cohort.patients, patient_ids))
+
+    def restrict(self, keep: np.ndarray) -> "ScoredCohort":
+        """Restrict to the patients where ``keep`` (boolean, over the patients table's rows) is True.
+
+        Nothing is rescored: the per-patient results are subset, and the
+        assessments and long tables are built on first access.
+        """
+        keep = np.asarray(keep, dtype=bool)
+        cohort = self.cohort.restrict(keep)
+        root, root_keep = self._root_selection()
+        if root_keep is None:
+            root_keep = keep
+        else:
+            root_keep = root_keep.copy()
+            root_keep[root_keep] = keep
+        selection = object.__new__(ScoredCohort)
+        selection.__dict__.update(
+            cohort=cohort,
+            outcomes=self.outcomes[keep],
             worsening_rule=self.worsening_rule,
+            _pending={"assessments": lambda: restrict_rows(self.assessments, keep, self.cohort.patients)},
+            _parent=self,
+            _root=root,
+            _root_keep=root_keep,
         )
+        return selection
+
+    def _root_selection(self) -> tuple["ScoredCohort", np.ndarray | None]:
+        """The whole scored cohort this one was selected from, and the mask over its patients."""
+        root = self.__dict__.get("_root")
+        return (self, None) if root is None else (root, self.__dict__["_root_keep"])
+
+    def per_patient(self, key: str, compute: Callable[["ScoredCohort"], pd.DataFrame], *, code: str = "code") -> pd.DataFrame:
+        """A per-patient table computed once per scored cohort, restricted to this selection.
+
+        Parameters
+        ----------
+        key : str
+            Name of the table (one computation per key and scored cohort).
+        compute : callable
+            ``compute(whole_scored_cohort)`` returns a DataFrame with a
+            column ``code``: the position of each row's patient in the whole
+            cohort's patients table. Its rows must depend only on their own
+            patient, never on which other patients are selected.
+        code : str
+            The name of that column.
+
+        Returns
+        -------
+        DataFrame
+            The rows of this selection's patients, in the computed order,
+            with ``code`` renumbered to positions in this selection's
+            patients table.
+
+        Notes
+        -----
+        The cache lives on the scored cohort itself, which the dashboard
+        keeps in the browser session (``st.session_state``): nothing is
+        shared between sessions.
+        """
+        root, keep = self._root_selection()
+        memo = root.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            memo[key] = compute(root)
+        table = memo[key]
+        if keep is None:
+            return table.copy(deep=False)  # copy-on-write: the kept table cannot be changed through it
+        # Code -1 (a row of no patient of the table) is never part of a selection.
+        position = np.append(np.where(keep, np.cumsum(keep) - 1, -1), -1)[table[code].to_numpy(dtype=np.int64)]
+        rows = position >= 0
+        return table[rows].assign(**{code: position[rows]})
+
+    def per_patient_values(self, key: str, compute: Callable[["ScoredCohort"], np.ndarray]) -> np.ndarray:
+        """Like :meth:`per_patient` for an array with one entry (or row) per patient of the patients table."""
+        root, keep = self._root_selection()
+        memo = root.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            values = np.asarray(compute(root))
+            values.flags.writeable = False  # shared by every selection
+            memo[key] = values
+        return memo[key] if keep is None else memo[key][keep]
 
 
 def score_cohort(cohort: Cohort, *, worsening_rule: str = "any_symptom") -> ScoredCohort:
@@ -192,88 +279,102 @@ def score_assessments(
 def patient_codes(ids: pd.Series, patients: pd.DataFrame) -> np.ndarray:
     """Position of each row's patient in the patients table (-1 if unknown).
 
-    The validator stores ``patient_id`` in the long tables as a categorical
-    whose categories are the patients table's ids, in order: then this is a
-    free look-up of the codes, not 13 million string hashes.
+    The same as :func:`~omalizumab_core.cohort.patient_positions` (kept for
+    the modules that import it under this name).
     """
-    categories = pd.Index(patients["patient_id"])
-    if isinstance(ids.dtype, pd.CategoricalDtype) and ids.cat.categories.equals(categories):
-        return ids.cat.codes.to_numpy(dtype=np.int64)
-    return categories.get_indexer(ids)
+    return patient_positions(ids, patients)
 
 
 def _on_treatment_rows(symptoms: pd.DataFrame, patients: pd.DataFrame) -> dict:
     """Symptom rows as integer codes and quarters, without off-treatment assessments."""
-    p = patient_codes(symptoms["patient_id"], patients)
+    p = patient_positions(symptoms["patient_id"], patients)
     symptom = symptoms["symptom"]
     if isinstance(symptom.dtype, pd.CategoricalDtype):
-        s = symptom.cat.codes.to_numpy(dtype=np.int64)
+        s = symptom.cat.codes.to_numpy().astype(np.int64)
     else:
-        s = pd.factorize(symptom)[0]
+        s = pd.factorize(symptom, sort=True)[0]
     month = symptoms["month"].to_numpy(dtype="float64")
     # Scores are validated multiples of 0.25; rounding only removes
     # representation noise before the exact integer arithmetic.
     q = np.rint(symptoms["score"].to_numpy(dtype="float64") * QUARTERS_PER_POINT).astype(np.int64)
     end = patients["treatment_end_month"].to_numpy(dtype="float64")
     # "Treatment was given as long as it was effective": an assessment after
-    # the last injection no longer judges omalizumab.
-    keep = (p >= 0) & ~(end[np.maximum(p, 0)] < month)
+    # the last injection no longer judges omalizumab. A row without a month
+    # cannot be placed in time.
+    keep = (p >= 0) & ~(end[np.maximum(p, 0)] < month) & ~np.isnan(month)
+    if keep.all():
+        return {"p": p, "s": s, "month": month, "q": q}
     return {"p": p[keep], "s": s[keep], "month": month[keep], "q": q[keep]}
+
+
+_VISIT_GRID_MAX = 1 << 25  # cells of the dense (patient x month) table of visits
+
+
+def month_ranks(month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rank of each month among the distinct months, and the distinct months sorted.
+
+    Hashing the months (a few hundred distinct values at most) is cheaper
+    than sorting the rows.
+    """
+    codes, uniques = pd.factorize(month, sort=True)
+    return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype="float64")
 
 
 def _assessments(rows: dict, patient_ids: pd.Series, worsening_rule: str) -> pd.DataFrame:
     n_patients = len(patient_ids)
     # Months as ranks so that (patient, symptom, month) packs into one int64
     # sort key; files are usually sorted already, which costs one pass.
-    month_codes, month_values = pd.factorize(rows["month"], sort=False)  # hashing beats a sort
-    month_rank = np.argsort(np.argsort(month_values))[month_codes] if len(month_values) else month_codes
+    month_rank, month_values = month_ranks(rows["month"])
     n_months = max(len(month_values), 1)
     n_symptoms = int(rows["s"].max()) + 1 if len(rows["s"]) else 1
     key = (rows["p"] * n_symptoms + rows["s"]) * n_months + month_rank
     order = _sorting_order(key)
-    p, s, m, q, m_rank = (v if order is None else v[order] for v in (rows["p"], rows["s"], rows["month"], rows["q"], month_rank))
+    del key
+    p, s, m_rank, q = (v if order is None else v[order] for v in (rows["p"], rows["s"], month_rank, rows["q"]))
+    del order, month_rank
+    # Month 0 is baseline, months > 0 assessments (ranks follow the months' order).
+    first_later_rank = int(np.searchsorted(month_values, 0, side="right"))
+    zero_rank = first_later_rank - 1 if first_later_rank > 0 and month_values[first_later_rank - 1] == 0 else -1
 
     same_history = np.zeros(len(p), dtype=bool)
     same_history[1:] = (p[1:] == p[:-1]) & (s[1:] == s[:-1])
     history_start = ~same_history
+    del same_history, s
     # Baseline symptoms are those whose history starts at month 0.
-    baseline_history = _carry(np.where(history_start, m == 0, False), history_start)
+    history = np.cumsum(history_start) - 1
+    base = (m_rank[history_start] == zero_rank)[history]
+    del history
 
     prev_q = np.empty_like(q)
     prev_q[1:] = q[:-1]
     # Before its first row a baseline symptom counts 1 (4 quarters) and a new
     # symptom counts absent (0).
-    prev_q[history_start] = np.where(baseline_history[history_start], QUARTERS_PER_POINT, 0)
+    prev_q[history_start] = np.where(base[history_start], QUARTERS_PER_POINT, 0)
 
-    later = m > 0
-    base = baseline_history
+    later = m_rank >= first_later_rank
+    baseline_quarters = np.bincount(p[base & (m_rank == zero_rank)], minlength=n_patients) * QUARTERS_PER_POINT
+    p, m_rank, q, prev_q, base = p[later], m_rank[later], q[later], prev_q[later], base[later]
     # Changes that each row makes to the patient's running totals.
-    d_score = np.where(base, q - prev_q, 0)[later]
-    d_worse = np.where(base, (q == WORSE_QUARTERS).astype(np.int64) - (prev_q == WORSE_QUARTERS), 0)[later]
-    d_new = np.where(~base, (q > 0).astype(np.int64) - (prev_q > 0), 0)[later]
-    baseline_quarters = np.bincount(p[base & ~later], minlength=n_patients) * QUARTERS_PER_POINT
+    d_score = np.where(base, q - prev_q, 0)
+    d_worse = np.where(base, (q == WORSE_QUARTERS).astype(np.int64) - (prev_q == WORSE_QUARTERS), 0)
+    d_new = np.where(base, 0, (q > 0).astype(np.int64) - (prev_q > 0))
+    del q, prev_q, base
 
-    # One row per (patient, month): sort the changes and sum them per month.
-    p_l, m_l = p[later], m[later]
-    by_visit = _sorting_order(p_l * n_months + m_rank[later])
-    if by_visit is not None:
-        p_l, m_l = p_l[by_visit], m_l[by_visit]
-    new_visit = np.ones(len(p_l), dtype=bool)
-    new_visit[1:] = (p_l[1:] != p_l[:-1]) | (m_l[1:] != m_l[:-1])
-    visit = np.cumsum(new_visit) - 1
-    n_visits = int(visit[-1]) + 1 if len(visit) else 0
+    # One row per (patient, month) visit, in patient then month order.
+    visit, visit_key = _visits(p * n_months + m_rank, n_patients * n_months)
+    del p, m_rank
+    n_visits = len(visit_key)
+    pp = visit_key // n_months
+    months = month_values[visit_key % n_months] if n_visits else np.zeros(0)
+    first_visit = np.ones(n_visits, dtype=bool)
+    first_visit[1:] = pp[1:] != pp[:-1]
 
     def per_visit_running_total(change: np.ndarray) -> np.ndarray:
-        ordered = change if by_visit is None else change[by_visit]
-        per_visit = np.bincount(visit, weights=ordered, minlength=n_visits).astype(np.int64)
+        per_visit = np.rint(np.bincount(visit, weights=change, minlength=n_visits)).astype(np.int64)
         running = np.cumsum(per_visit)
         # Restart the running total at each patient's first visit.
         return running - _carry(running - per_visit, first_visit)
 
-    pp = p_l[new_visit]
-    first_visit = np.ones(n_visits, dtype=bool)
-    first_visit[1:] = pp[1:] != pp[:-1]
-    months = m_l[new_visit]
     b4 = baseline_quarters[pp]
     s4 = b4 + per_visit_running_total(d_score)
     worse = per_visit_running_total(d_worse)
@@ -284,7 +385,7 @@ def _assessments(rows: dict, patient_ids: pd.Series, worsening_rule: str) -> pd.
         decrease_pct = np.where(b4 > 0, 100.0 * (b4 - s4) / np.maximum(b4, 1), np.nan)
     result = pd.DataFrame(
         {
-            "patient_id": pd.Categorical.from_codes(pp, categories=pd.Index(patient_ids)),
+            "patient_id": pd.Categorical.from_codes(pp, dtype=pd.CategoricalDtype(pd.Index(patient_ids)), validate=False),
             "month": months,
             "score": s4 / QUARTERS_PER_POINT,
             "baseline_score": b4 // QUARTERS_PER_POINT,
@@ -295,6 +396,25 @@ def _assessments(rows: dict, patient_ids: pd.Series, worsening_rule: str) -> pd.
         }
     )
     return result[ASSESSMENT_COLUMNS]
+
+
+def _visits(cell: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """Visit number of each row, and the visits' cells in increasing order.
+
+    ``cell`` is patient * n_months + month rank. With few enough cells, a
+    dense table marks the cells present and numbers them in order: no sort
+    of the rows. Otherwise the cells are factorised and only the distinct
+    ones sorted.
+    """
+    if len(cell) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if n_cells <= _VISIT_GRID_MAX:
+        present = np.zeros(n_cells, dtype=bool)
+        present[cell] = True
+        number = np.cumsum(present, dtype=np.int32) - 1
+        return number[cell], np.flatnonzero(present)
+    codes, uniques = pd.factorize(cell, sort=True)
+    return codes, np.asarray(uniques, dtype=np.int64)
 
 
 def _sorting_order(key: np.ndarray) -> np.ndarray | None:
@@ -341,8 +461,18 @@ def classify_quarters(score_q, baseline_q, worsened, new) -> np.ndarray:
 
 
 def baseline_symptom_counts(symptoms: pd.DataFrame) -> pd.Series:
-    """Number of baseline (month 0) symptoms per patient: the baseline score B."""
-    return symptoms.loc[symptoms["month"] == 0].groupby("patient_id", sort=False).size()
+    """Number of baseline (month 0) symptoms per patient: the baseline score B.
+
+    Indexed by patient id; a patient without a baseline row has no entry, or
+    0 when ``patient_id`` is a categorical (counted over its categories).
+    """
+    baseline = symptoms["month"].to_numpy(dtype="float64") == 0
+    ids = symptoms["patient_id"]
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        codes = ids.cat.codes.to_numpy()[baseline]
+        counts = np.bincount(codes[codes >= 0], minlength=len(ids.cat.categories))
+        return pd.Series(counts, index=ids.cat.categories, name="size")
+    return symptoms.loc[baseline].groupby("patient_id", sort=False).size()
 
 
 def patient_outcomes(patients: pd.DataFrame, assessments: pd.DataFrame, baseline_counts: pd.Series) -> pd.DataFrame:
@@ -387,12 +517,13 @@ def patient_outcomes(patients: pd.DataFrame, assessments: pd.DataFrame, baseline
       negative or not evaluated is idiopathic MCAS.
     """
     n = len(patients)
-    code = patient_codes(assessments["patient_id"], patients)
+    code = patient_positions(assessments["patient_id"], patients)
     rank = _category_ranks(assessments["category"])
     month = assessments["month"].to_numpy(dtype="float64")
     decrease = assessments["decrease_pct"].to_numpy(dtype="float64")
-    order = np.lexsort((month, code))  # already sorted when it comes from the engine
-    code, rank, month, decrease = code[order], rank[order], month[order], decrease[order]
+    if len(code) > 1 and not bool(np.all((code[1:] > code[:-1]) | ((code[1:] == code[:-1]) & (month[1:] >= month[:-1])))):
+        order = np.lexsort((month, code))  # the engine's assessments are already sorted
+        code, rank, month, decrease = code[order], rank[order], month[order], decrease[order]
 
     # Each patient's assessments form one contiguous segment.
     starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if len(code) else np.array([], dtype=np.int64)
@@ -438,7 +569,11 @@ def patient_outcomes(patients: pd.DataFrame, assessments: pd.DataFrame, baseline
     out["diagnosis"] = patients["diagnosis"].to_numpy()
     out["subgroup"] = diagnosis_subgroup(patients["diagnosis"], patients["kit_d816v"]).to_numpy()
     out["group"] = np.where(out["subgroup"] == "idiopathic", "idiopathic", "primary")
-    out["baseline_symptoms"] = out["patient_id"].map(baseline_counts).fillna(0).astype(int).to_numpy()
+    if baseline_counts.index.equals(pd.Index(patients["patient_id"])):
+        counts = baseline_counts.to_numpy()
+    else:
+        counts = baseline_counts.reindex(pd.Index(patients["patient_id"])).to_numpy(dtype="float64", na_value=np.nan)
+    out["baseline_symptoms"] = np.nan_to_num(np.asarray(counts, dtype="float64")).astype(int)
     out["n_assessments"] = per_patient(ends - starts + 1, 0, np.int64)
     out["best_response"] = _RANK_TO_CODE[best]
     out["best_decrease_pct"] = per_patient(np.fmax.reduceat(decrease, starts) if len(starts) else decrease[:0], np.nan)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .codes import CATEGORIES, CATEGORY_LABELS, GROUP_LABELS, KIT_LABELS, KIT_STATUSES, SEX_LABELS, SEXES, SUBGROUP_LABELS, SUBGROUPS
 from .contract import TABLE_COLUMNS
-from .engine import ScoredCohort
+from .engine import ScoredCohort, patient_positions
 from .problems import WARNING, Problem
 
 # Filters on a list of levels: (spec field, index column, URL key, label).
@@ -125,16 +125,17 @@ def _baseline_categories(scored: ScoredCohort) -> dict[str, np.ndarray]:
     patients = scored.cohort.patients
     symptoms = scored.cohort.symptoms
     n = len(patients)
-    baseline = symptoms[symptoms["month"].to_numpy(dtype="float64") == 0]
-    where = pd.Index(patients["patient_id"].astype(str)).get_indexer(baseline["patient_id"].astype(str))
-    category = baseline["category"].astype(str).to_numpy()
-    out = {}
-    for name in CATEGORIES:
-        flags = np.zeros(n, dtype=bool)
-        rows = where[(category == name) & (where >= 0)]
-        flags[rows] = True
-        out[name] = flags
-    return out
+    baseline = symptoms["month"].to_numpy(dtype="float64") == 0
+    where = patient_positions(symptoms["patient_id"], patients)[baseline]
+    category = symptoms["category"]
+    if isinstance(category.dtype, pd.CategoricalDtype):
+        code = category.cat.set_categories(list(CATEGORIES)).cat.codes.to_numpy()[baseline]
+    else:
+        code = pd.Categorical(category[baseline].astype(str), categories=list(CATEGORIES)).codes
+    known = (where >= 0) & (code >= 0)
+    flags = np.zeros((len(CATEGORIES), n), dtype=bool)
+    flags[code[known], where[known]] = True
+    return {name: flags[i] for i, name in enumerate(CATEGORIES)}
 
 
 def _escalated(scored: ScoredCohort) -> pd.array:
@@ -142,15 +143,22 @@ def _escalated(scored: ScoredCohort) -> pd.array:
     patients = scored.cohort.patients
     if doses is None:
         return pd.array([pd.NA] * len(patients), dtype="boolean")
-    per_4_weeks = doses["dose_mg"].to_numpy(dtype="float64") * 28 / doses["interval_days"].to_numpy(dtype="float64")
-    frame = pd.DataFrame({"patient_id": doses["patient_id"].astype(str).to_numpy(), "month": doses["month"].to_numpy(dtype="float64"), "dose": per_4_weeks})
-    frame = frame.sort_values(["patient_id", "month"], kind="stable")
-    first = frame.groupby("patient_id", sort=False)["dose"].transform("first")
-    escalated_ids = frame.loc[frame["dose"] > first, "patient_id"].unique()
-    ids = patients["patient_id"].astype(str)
-    has_doses = ids.isin(frame["patient_id"].unique()).to_numpy()
-    values = ids.isin(escalated_ids).to_numpy()
-    return pd.array(np.where(has_doses, values, None), dtype="boolean")
+    code = patient_positions(doses["patient_id"], patients)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_4_weeks = doses["dose_mg"].to_numpy(dtype="float64") * 28 / doses["interval_days"].to_numpy(dtype="float64")
+    month = doses["month"].to_numpy(dtype="float64")
+    known = code >= 0
+    code, month, per_4_weeks = code[known], month[known], per_4_weeks[known]
+    # By patient, then month, then as given: the first row of each patient is the first regimen.
+    order = np.lexsort((np.arange(len(code)), month, code))
+    code, per_4_weeks = code[order], per_4_weeks[order]
+    first_row = np.r_[True, code[1:] != code[:-1]] if len(code) else np.zeros(0, dtype=bool)
+    first_dose = per_4_weeks[np.maximum.accumulate(np.where(first_row, np.arange(len(code)), 0))] if len(code) else per_4_weeks
+    has_doses = np.zeros(len(patients), dtype=bool)
+    has_doses[code] = True
+    escalated = np.zeros(len(patients), dtype=bool)
+    escalated[code[per_4_weeks > first_dose]] = True
+    return pd.array(np.where(has_doses, escalated, None), dtype="boolean")
 
 
 def filter_options(index: pd.DataFrame) -> dict:
@@ -168,7 +176,7 @@ def filter_options(index: pd.DataFrame) -> dict:
     options: dict = {}
     orders = {"diagnosis": SUBGROUPS, "group": tuple(GROUP_LABELS), "kit_d816v": KIT_STATUSES, "sex": SEXES}
     for name, column, _, _ in CHOICE_FILTERS:
-        present = set(index[column].dropna().astype(str))
+        present = {str(v) for v in pd.unique(index[column].dropna().to_numpy(dtype=object))}
         order = orders.get(name, ())
         options[name] = [v for v in order if v in present] + sorted(present - set(order))
     ages = index["age_at_treatment"].dropna()
@@ -230,8 +238,8 @@ def apply_filters(scored: ScoredCohort, spec: FilterSpec, *, index: pd.DataFrame
     if spec.is_empty:
         return scored
     index = filter_index(scored) if index is None else index
-    keep = filter_mask(index, spec)
-    return scored.subset(index["patient_id"].to_numpy()[keep])
+    # The index rows are the patients table's rows, in order: the mask selects them directly.
+    return scored.restrict(filter_mask(index, spec))
 
 
 def describe(spec: FilterSpec) -> dict[str, str]:

@@ -223,11 +223,21 @@ def swimmer_data(scored: ScoredCohort) -> tuple[pd.DataFrame, pd.DataFrame]:
     >>> len(bars), events.loc[events["kind"] == "loss of response", "month"].agg(["min", "max"]).tolist()
     (55, [2.0, 13.0])
     """
+    # Each patient's bar and events depend on that patient alone: computed
+    # once per scored cohort, and each selection takes its patients' rows
+    # (the order of a sorted table's subset is the sorted order of the subset).
+    bars = scored.per_patient("follow_up.swimmer_bars", _all_bars).drop(columns="code").reset_index(drop=True)
+    events = scored.per_patient("follow_up.swimmer_events", _all_events).drop(columns="code").reset_index(drop=True)
+    return bars, events
+
+
+def _all_bars(scored: ScoredCohort) -> pd.DataFrame:
     outcomes = scored.outcomes
     patient_id = outcomes["patient_id"].astype(str)
     end_reason = scored.cohort.patients.set_index(scored.cohort.patients["patient_id"].astype(str))["end_reason"]
     bars = pd.DataFrame(
         {
+            "code": np.arange(len(outcomes)),
             "patient_id": patient_id.to_numpy(),
             "months_on_treatment": outcomes["months_on_treatment"].astype("float64").to_numpy(),
             "still_treated": outcomes["still_treated"].astype(bool).to_numpy(),
@@ -238,8 +248,11 @@ def swimmer_data(scored: ScoredCohort) -> tuple[pd.DataFrame, pd.DataFrame]:
     bars.loc[bars["still_treated"], "end_reason"] = "ongoing"
     bars["end_reason_label"] = bars["end_reason"].map(END_REASON_LABELS).fillna("Stopped: other reason")
     bars = bars.sort_values(["months_on_treatment", "patient_id"], na_position="first", kind="stable")
-    bars = bars[BAR_COLUMNS].reset_index(drop=True)
+    return bars[["code", *BAR_COLUMNS]].reset_index(drop=True)
 
+
+def _all_events(scored: ScoredCohort) -> pd.DataFrame:
+    bars = _all_bars(scored)
     parts = [_response_events(scored), _loss_events(scored), _stop_events(bars)]
     if scored.cohort.doses is not None:
         parts.append(_dose_events(scored.cohort.doses))
@@ -247,11 +260,12 @@ def swimmer_data(scored: ScoredCohort) -> tuple[pd.DataFrame, pd.DataFrame]:
         parts.append(_adverse_events(scored.cohort.adverse_events))
     parts = [p for p in parts if len(p)]
     if not parts:
-        return bars, pd.DataFrame({c: pd.Series(dtype="float64" if c == "month" else object) for c in EVENT_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c == "month" else object) for c in EVENT_COLUMNS}).assign(code=pd.Series(dtype=np.int64))
     events = pd.concat(parts, ignore_index=True)
     events["kind_order"] = events["kind"].map({k: i for i, k in enumerate(EVENT_KINDS)})
     events = events.sort_values(["patient_id", "month", "kind_order"], kind="stable")
-    return bars, events[EVENT_COLUMNS].reset_index(drop=True)
+    events["code"] = pd.Index(scored.outcomes["patient_id"].astype(str)).get_indexer(events["patient_id"])
+    return events[["code", *EVENT_COLUMNS]].reset_index(drop=True)
 
 
 def _positions(ids: pd.Series, outcomes: pd.DataFrame) -> np.ndarray:

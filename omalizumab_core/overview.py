@@ -11,7 +11,7 @@ import pandas as pd
 
 from .codes import KIT_LABELS, KIT_STATUSES, SUBGROUP_LABELS, SUBGROUPS
 from .contract import YES_NO_COLUMNS
-from .engine import ScoredCohort
+from .engine import ScoredCohort, patient_positions
 from .formatting import ci, median_range, n_pct, number
 from .stats import proportion_ci
 
@@ -97,9 +97,10 @@ def table1_columns(scored: ScoredCohort) -> list[tuple[str, np.ndarray]]:
     primary = (o["group"] == "primary").to_numpy()
     if primary.any() and not primary.all():
         columns.append((f"Primary MCAS (N={int(primary.sum())})", primary))
-    present = set(o["subgroup"])
-    for subgroup in [s for s in SUBGROUPS if s in present] + sorted(present - set(SUBGROUPS)):
-        mask = (o["subgroup"] == subgroup).to_numpy()
+    code, levels = pd.factorize(o["subgroup"].to_numpy(dtype=object))
+    present = {str(level): k for k, level in enumerate(levels)}
+    for subgroup in [s for s in SUBGROUPS if s in present] + sorted(set(present) - set(SUBGROUPS)):
+        mask = code == present[subgroup]
         columns.append((f"{SUBGROUP_LABELS.get(subgroup, subgroup)} (N={int(mask.sum())})", mask))
     return columns
 
@@ -126,52 +127,61 @@ def table1(scored: ScoredCohort) -> pd.DataFrame:
     blank counts as not evaluated.
     """
     p = scored.cohort.patients.reset_index(drop=True)
-    symptoms = scored.cohort.symptoms
-    baseline = symptoms[symptoms["month"].to_numpy(dtype="float64") == 0]
-    per_patient = baseline.groupby(baseline["patient_id"].astype(str), observed=True).size()
-    n_symptoms = p["patient_id"].astype(str).map(per_patient).fillna(0).to_numpy()
-    anaphylaxis_ids = set(baseline.loc[baseline["symptom"].astype(str).str.strip().str.lower().eq("anaphylaxis"), "patient_id"].astype(str))
-    has_anaphylaxis = p["patient_id"].astype(str).isin(anaphylaxis_ids).to_numpy()
+    # Baseline symptoms per patient: the engine's count of month-0 rows (the baseline score B).
+    n_symptoms = scored.outcomes["baseline_symptoms"].to_numpy(dtype="float64")
+    has_anaphylaxis = scored.per_patient_values("overview.anaphylaxis_at_baseline", _anaphylaxis_at_baseline)
     therapies = _therapy_matrix(p)
+
+    # Each characteristic as a numpy array once; every column of the table is a mask over them.
+    def numbers(name):
+        return pd.to_numeric(p[name], errors="coerce").to_numpy(dtype="float64") if name in p else None
+
+    age_dx, age_tx, tryptase = numbers("age_at_diagnosis"), numbers("age_at_treatment"), numbers("baseline_tryptase")
+    sex = p["sex"].to_numpy(dtype=object)
+    male, female = sex == "M", sex == "F"
+    kit = p["kit_d816v"].to_numpy(dtype=object)
+    kit_status = {status: kit == status for status in KIT_STATUSES}
+    yes_no = {name: (p[name].notna().to_numpy(dtype=bool), p[name].fillna(False).astype(bool).to_numpy(dtype=bool)) for name, _ in YES_NO_COLUMNS if name in p}
+    therapy_matrix = therapies.to_numpy(dtype=bool)
 
     rows = []
     for column, mask in table1_columns(scored):
-        sub = p[mask]
-        total = len(sub)
+        total = int(mask.sum())
 
         def add(section, characteristic, kind, n=np.nan, denominator=total, value=np.nan, low=np.nan, high=np.nan):
             rows.append(dict(section=section, characteristic=characteristic, column=column, kind=kind, n=n, total=denominator, value=value, low=low, high=high))
 
         def median_of(section, characteristic, values):
-            values = pd.to_numeric(values, errors="coerce").dropna()
+            values = pd.Series(values[mask] if values is not None else [], dtype="float64").dropna()
             if len(values):
                 add(section, characteristic, "median_range", n=len(values), value=values.median(), low=values.min(), high=values.max())
             else:
                 add(section, characteristic, "median_range", n=0)
 
         general = "General characteristics"
-        median_of(general, "Age at diagnosis, years, median (range)", sub.get("age_at_diagnosis", pd.Series(dtype=float)))
-        median_of(general, "Age at omalizumab treatment, years, median (range)", sub.get("age_at_treatment", pd.Series(dtype=float)))
-        if "age_at_diagnosis" in sub and "age_at_treatment" in sub:
-            median_of(general, "Time from diagnosis to omalizumab, years, median (range)", sub["age_at_treatment"] - sub["age_at_diagnosis"])
-        males, females = int((sub["sex"] == "M").sum()), int((sub["sex"] == "F").sum())
+        median_of(general, "Age at diagnosis, years, median (range)", age_dx)
+        median_of(general, "Age at omalizumab treatment, years, median (range)", age_tx)
+        if age_dx is not None and age_tx is not None:
+            median_of(general, "Time from diagnosis to omalizumab, years, median (range)", age_tx - age_dx)
+        males, females = int(male[mask].sum()), int(female[mask].sum())
         add(general, "Male, n (%)", "count", n=males)
         add(general, "Female, n (%)", "count", n=females)
         add(general, "Sex ratio (M/F)", "ratio", value=males / females if females else np.nan)
         for status in KIT_STATUSES:
-            add("KIT D816V mutation", KIT_LABELS[status], "count", n=int((sub["kit_d816v"] == status).sum()))
+            add("KIT D816V mutation", KIT_LABELS[status], "count", n=int(kit_status[status][mask].sum()))
         for name, label in YES_NO_COLUMNS:
-            if name.startswith("who_") and name in sub and sub[name].notna().any():
-                evaluated = sub[name].notna()
-                add("WHO 2016 criteria (patients evaluated)", _sentence(label.removeprefix("WHO major criterion: ").removeprefix("WHO minor criterion: ")), "count_of_evaluated", n=int(sub[name].fillna(False).astype(bool).sum()), denominator=int(evaluated.sum()))
-        if "baseline_tryptase" in sub and sub["baseline_tryptase"].notna().any():
-            tryptase = sub["baseline_tryptase"]
-            add("WHO 2016 criteria (patients evaluated)", "Baseline serum tryptase > 20 ng/mL", "count_of_evaluated", n=int((tryptase > 20).sum()), denominator=int(tryptase.notna().sum()))
+            if name.startswith("who_") and name in yes_no and yes_no[name][0][mask].any():
+                evaluated, yes = yes_no[name]
+                add("WHO 2016 criteria (patients evaluated)", _sentence(label.removeprefix("WHO major criterion: ").removeprefix("WHO minor criterion: ")), "count_of_evaluated", n=int(yes[mask].sum()), denominator=int(evaluated[mask].sum()))
+        if tryptase is not None and (~np.isnan(tryptase[mask])).any():
+            measured = tryptase[mask]
+            add("WHO 2016 criteria (patients evaluated)", "Baseline serum tryptase > 20 ng/mL", "count_of_evaluated", n=int((measured > 20).sum()), denominator=int((~np.isnan(measured)).sum()))
         for name, label in YES_NO_COLUMNS:
-            if not name.startswith("who_") and name in sub and sub[name].notna().any():
-                add("Disease presentation (patients evaluated)", label, "count_of_evaluated", n=int(sub[name].fillna(False).astype(bool).sum()), denominator=int(sub[name].notna().sum()))
-        for therapy in therapies.columns:
-            add("Previous lines of therapy", therapy, "count", n=int(therapies.loc[mask, therapy].sum()))
+            if not name.startswith("who_") and name in yes_no and yes_no[name][0][mask].any():
+                evaluated, yes = yes_no[name]
+                add("Disease presentation (patients evaluated)", label, "count_of_evaluated", n=int(yes[mask].sum()), denominator=int(evaluated[mask].sum()))
+        for k, therapy in enumerate(therapies.columns):
+            add("Previous lines of therapy", therapy, "count", n=int(therapy_matrix[mask, k].sum()))
         add("Symptoms at baseline", "Symptoms per patient, mean", "mean", n=total, value=float(n_symptoms[mask].mean()) if total else np.nan)
         add("Symptoms at baseline", "Anaphylaxis, n (%)", "count", n=int(has_anaphylaxis[mask].sum()))
     return pd.DataFrame(rows)
@@ -181,23 +191,45 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _anaphylaxis_at_baseline(scored: ScoredCohort) -> np.ndarray:
+    """For each patient of the patients table: anaphylaxis among the baseline (month 0) symptoms."""
+    symptoms = scored.cohort.symptoms
+    baseline = symptoms["month"].to_numpy(dtype="float64") == 0
+    symptom = symptoms["symptom"]
+    if isinstance(symptom.dtype, pd.CategoricalDtype):
+        names = pd.Series(symptom.cat.categories.astype(str), dtype=object)
+        is_anaphylaxis = np.append(names.str.strip().str.lower().eq("anaphylaxis").to_numpy(dtype=bool), False)[symptom.cat.codes.to_numpy()]
+    else:
+        is_anaphylaxis = symptom.astype(str).str.strip().str.lower().eq("anaphylaxis").to_numpy(dtype=bool)
+    where = patient_positions(symptoms["patient_id"], scored.cohort.patients)[baseline & is_anaphylaxis]
+    flags = np.zeros(len(scored.cohort.patients), dtype=bool)
+    flags[where[where >= 0]] = True
+    return flags
+
+
 def _therapy_matrix(patients: pd.DataFrame) -> pd.DataFrame:
     """One boolean column per previous therapy named in ``prior_therapies`` (most frequent first)."""
     if "prior_therapies" not in patients:
         return pd.DataFrame(index=patients.index)
-    lists = patients["prior_therapies"].astype("object").where(patients["prior_therapies"].notna(), "")
-    lists = lists.astype(str).str.split(";")
-    long = lists.explode().str.strip()
+    lists = patients["prior_therapies"]
+    # Each distinct list is split once (a registry repeats the same few lists).
+    list_code, distinct_lists = pd.factorize(lists.astype("object").where(lists.notna(), ""))
+    long = pd.Series(distinct_lists, dtype=object).astype(str).str.split(";").explode().str.strip()
     long = long[long != ""]
     if long.empty:
         return pd.DataFrame(index=patients.index)
     # The same therapy written in different cases is one therapy; show it as first written.
-    key = long.str.lower()
-    shown = long.groupby(key).first()
-    matrix = pd.crosstab(long.index, key).reindex(index=patients.index, fill_value=0) > 0
-    matrix = matrix[matrix.sum().sort_values(ascending=False, kind="stable").index]
-    matrix.columns = [shown[c] for c in matrix.columns]
-    return matrix
+    key_code, keys = pd.factorize(long.str.lower(), sort=True)
+    in_list = np.zeros((len(distinct_lists), len(keys)), dtype=bool)
+    in_list[long.index.to_numpy(), key_code] = True
+    matrix = in_list[list_code] & (list_code >= 0)[:, None]
+    # First written form: the first patient (in table order) naming it, as that patient wrote it.
+    first_list = list_code[np.argmax(matrix, axis=0)]
+    written = pd.DataFrame({"list": long.index.to_numpy(), "key": key_code, "name": long.to_numpy()}).drop_duplicates(["list", "key"])
+    shown = written.set_index(["list", "key"])["name"]
+    counts = matrix.sum(axis=0)
+    order = [k for k in np.argsort(-counts, kind="stable") if counts[k] > 0]
+    return pd.DataFrame({shown[(first_list[k], k)]: matrix[:, k] for k in order}, index=patients.index)
 
 
 def format_table1(table: pd.DataFrame) -> pd.DataFrame:

@@ -63,6 +63,7 @@ def _outcome(scored: ScoredCohort, patient_id) -> pd.Series:
 
 
 def _rows(frame: pd.DataFrame | None, patient_id) -> pd.DataFrame | None:
+    """One patient's rows of a table (``built_table``: a selection's patient has the same rows in it)."""
     if frame is None:
         return None
     ids = frame["patient_id"]
@@ -170,7 +171,7 @@ _SHORT_INTERVAL = {7: "weekly", 14: "q2w", 21: "q3w", 28: "q4w"}
 
 
 def _decrease_at(scored: ScoredCohort, patient_id, month) -> float:
-    rows = _rows(scored.assessments, patient_id)
+    rows = _rows(scored.built_table("assessments"), patient_id)
     at = rows[rows["month"] == month]
     return float(at["decrease_pct"].iloc[0]) if len(at) else float("nan")
 
@@ -261,7 +262,7 @@ def score_trajectory(scored: ScoredCohort, patient_id) -> pd.DataFrame:
     [[9.0, 'CR']]
     """
     outcome = _outcome(scored, patient_id)
-    rows = _rows(scored.assessments, patient_id).sort_values("month")
+    rows = _rows(scored.built_table("assessments"), patient_id).sort_values("month")
     month = rows["month"].to_numpy(dtype="float64")
     return pd.DataFrame(
         {
@@ -328,8 +329,8 @@ def symptom_grid(scored: ScoredCohort, patient_id) -> pd.DataFrame:
     (7, True)
     """
     _outcome(scored, patient_id)
-    rows = _rows(scored.cohort.symptoms, patient_id)
-    assessed = _rows(scored.assessments, patient_id)["month"].to_numpy(dtype="float64")
+    rows = _rows(scored.cohort.built_table("symptoms"), patient_id)
+    assessed = _rows(scored.built_table("assessments"), patient_id)["month"].to_numpy(dtype="float64")
     months = np.unique(np.r_[0.0, assessed])
     rows = rows[rows["month"].isin(months)]
     if rows.empty:
@@ -409,7 +410,7 @@ def assessment_gaps(scored: ScoredCohort, patient_id, *, longer_than: float = GA
     True
     """
     outcome = _outcome(scored, patient_id)
-    months = np.unique(np.r_[0.0, _rows(scored.assessments, patient_id)["month"].to_numpy(dtype="float64")])
+    months = np.unique(np.r_[0.0, _rows(scored.built_table("assessments"), patient_id)["month"].to_numpy(dtype="float64")])
     ends = ["assessment"] * (len(months) - 1)
     end = float(outcome["months_on_treatment"])
     if not np.isnan(end) and end > months[-1]:
@@ -468,7 +469,7 @@ def dose_timeline(scored: ScoredCohort, patient_id) -> pd.DataFrame | None:
     at the same interval a higher dose is an escalation.
     """
     _outcome(scored, patient_id)
-    rows = _rows(scored.cohort.doses, patient_id)
+    rows = _rows(scored.cohort.built_table("doses"), patient_id)
     if rows is None:
         return None
     rows = rows.sort_values("month", kind="stable")
@@ -503,7 +504,7 @@ def dose_timeline(scored: ScoredCohort, patient_id) -> pd.DataFrame | None:
 def patient_adverse_events(scored: ScoredCohort, patient_id) -> pd.DataFrame | None:
     """The patient's adverse events by month (None without an adverse-events table)."""
     _outcome(scored, patient_id)
-    rows = _rows(scored.cohort.adverse_events, patient_id)
+    rows = _rows(scored.cohort.built_table("adverse_events"), patient_id)
     if rows is None:
         return None
     out = rows.drop(columns="patient_id").sort_values("month", kind="stable").reset_index(drop=True)
@@ -514,7 +515,7 @@ def patient_adverse_events(scored: ScoredCohort, patient_id) -> pd.DataFrame | N
 def patient_labs(scored: ScoredCohort, patient_id) -> pd.DataFrame | None:
     """The patient's laboratory values (month, analyte, value; None without a labs table)."""
     _outcome(scored, patient_id)
-    rows = _rows(scored.cohort.labs, patient_id)
+    rows = _rows(scored.cohort.built_table("labs"), patient_id)
     if rows is None:
         return None
     out = rows[["month", "analyte", "value"]].sort_values(["analyte", "month"], kind="stable").reset_index(drop=True)

@@ -119,19 +119,26 @@ def group_values(scored: ScoredCohort, by: str) -> pd.Series:
     KeyError
         When neither table has the column.
     """
+    if by not in scored.outcomes.columns and by not in scored.cohort.patients.columns:
+        raise KeyError(f"No column {by!r} in the patients table or the outcomes.")
+    # A patient's level depends on that patient alone: labelled once per scored cohort.
+    texts = scored.per_patient_values(f"response_rates.levels.{by}", lambda root: _levels_of(root, by))
+    return pd.Series(texts, index=scored.outcomes.index, name=by, dtype=object)
+
+
+def _levels_of(scored: ScoredCohort, by: str) -> np.ndarray:
+    """:func:`group_values` as an object array in the patients table's order."""
     outcomes = scored.outcomes
     if by in outcomes.columns:
         values = outcomes[by]
-    elif by in scored.cohort.patients.columns:
+    else:
         patients = scored.cohort.patients
         where = pd.Index(patients["patient_id"]).get_indexer(outcomes["patient_id"])
         values = patients[by].iloc[where]
-    else:
-        raise KeyError(f"No column {by!r} in the patients table or the outcomes.")
     # Label the distinct values only: 100,000 patients have a handful of levels.
     codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
     texts = np.array([_level_text(v) for v in uniques] + [NOT_RECORDED], dtype=object)
-    return pd.Series(texts[codes], index=outcomes.index, name=by, dtype=object)
+    return texts[codes]
 
 
 def _level_text(value) -> str:
@@ -146,7 +153,7 @@ def _level_text(value) -> str:
 
 def group_levels(scored: ScoredCohort, by: str) -> list[str]:
     """Levels of ``by`` present among the patients, in clinical order ("not_recorded" last)."""
-    return _ordered_levels(by, set(group_values(scored, by)))
+    return _ordered_levels(by, set(pd.unique(group_values(scored, by).to_numpy(dtype=object))))
 
 
 def _ordered_levels(by: str, present: set) -> list[str]:
@@ -216,9 +223,14 @@ def _group_masks(scored: ScoredCohort, by: str | None) -> dict[str, np.ndarray]:
         return {name: mask.to_numpy(dtype=bool) for name, mask in response_columns(outcomes).items()}
     values = group_values(scored, by).to_numpy(dtype=object)
     masks = {ALL: np.ones(len(values), dtype=bool)}
-    for level in _ordered_levels(by, set(values)):
+    for level in _ordered_levels(by, set(pd.unique(values))):
         masks[level] = values == level
     return masks
+
+
+def _patient_indicators(scored: ScoredCohort) -> np.ndarray:
+    """:func:`_indicators` of the selection's patients, computed once per scored cohort."""
+    return scored.per_patient_values("response_rates.indicators", lambda root: _indicators(root.outcomes))
 
 
 def _indicators(outcomes: pd.DataFrame) -> np.ndarray:
@@ -294,7 +306,7 @@ def response_rates(scored: ScoredCohort, *, by: str | None = None) -> pd.DataFra
     """
     masks = _group_masks(scored, by)
     # Float matrices use BLAS; counts below 2**53 are exact in float64.
-    indicators = _indicators(scored.outcomes).astype(np.float64)
+    indicators = _patient_indicators(scored).astype(np.float64)
     groups = np.column_stack(list(masks.values())).astype(np.float64)
     counts = np.rint(groups.T @ indicators).astype(np.int64)  # groups x measures
     totals = np.repeat(groups.sum(axis=0)[:, None], len(MEASURES), axis=1)
@@ -435,7 +447,7 @@ def compare_subgroups(scored: ScoredCohort, *, by: str, level_a, level_b, measur
     if a == b:
         raise TooFewPatients(f"Choose two different groups of {name} to compare.")
     values = group_values(scored, by).to_numpy(dtype=object)
-    outcome = _indicators(scored.outcomes)[:, list(MEASURES).index(measure)]
+    outcome = _patient_indicators(scored)[:, list(MEASURES).index(measure)]
     counts = {}
     for level in (a, b):
         mask = values == level
@@ -520,13 +532,13 @@ def forest_rows(scored: ScoredCohort, *, by_variables=("group", "subgroup", "sex
     """
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MEASURES)}, not {measure!r}")
-    outcome = _indicators(scored.outcomes)[:, list(MEASURES).index(measure)]
+    outcome = _patient_indicators(scored)[:, list(MEASURES).index(measure)]
     everyone = np.ones(len(outcome), dtype=bool)
     candidates = [(ALL, ALL, everyone)]
     available = set(scored.outcomes.columns) | set(scored.cohort.patients.columns)
     for variable in dict.fromkeys(v for v in by_variables if v in available):
         values = group_values(scored, variable).to_numpy(dtype=object)
-        candidates += [(variable, level, values == level) for level in _ordered_levels(variable, set(values))]
+        candidates += [(variable, level, values == level) for level in _ordered_levels(variable, set(pd.unique(values)))]
     seen, out = set(), []
     for variable, level, mask in candidates:
         labels = ("All patients", "All patients") if variable == ALL else (variable_label(variable), level_label(variable, level))
@@ -563,9 +575,17 @@ def waterfall_data(scored: ScoredCohort) -> pd.DataFrame:
     worsened ("worsening of preexisting symptoms or apparition of new
     symptoms").
     """
+    # Each patient's row depends on that patient alone, and a sorted table's
+    # rows of some patients are those patients sorted: sorted once per scored cohort.
+    rows = scored.per_patient("response_rates.waterfall", _all_waterfall_rows)
+    return rows.drop(columns="code").reset_index(drop=True)
+
+
+def _all_waterfall_rows(scored: ScoredCohort) -> pd.DataFrame:
     o = scored.outcomes
     frame = pd.DataFrame(
         {
+            "code": np.arange(len(o)),
             "patient_id": o["patient_id"].astype(str).to_numpy(),
             "best_decrease_pct": o["best_decrease_pct"].to_numpy(dtype="float64"),
             "best_response": o["best_response"].astype(str).to_numpy(),
@@ -576,4 +596,4 @@ def waterfall_data(scored: ScoredCohort) -> pd.DataFrame:
     frame = frame.sort_values(
         ["best_decrease_pct", "_rank", "patient_id"], ascending=[False, False, True], na_position="last", kind="stable"
     )
-    return frame.drop(columns="_rank").reset_index(drop=True)[WATERFALL_COLUMNS]
+    return frame.drop(columns="_rank").reset_index(drop=True)[["code", *WATERFALL_COLUMNS]]

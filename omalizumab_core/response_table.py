@@ -25,7 +25,7 @@ def response_columns(outcomes: pd.DataFrame) -> dict[str, pd.Series]:
         "MMAS": subgroup == "MMAS",
         "idiopathic": subgroup == "idiopathic",
     }
-    present = set(subgroup)
+    present = set(pd.unique(subgroup.to_numpy(dtype=object)))
     for extra in SUBGROUPS:
         if extra not in columns and extra in present:
             columns[extra] = subgroup == extra

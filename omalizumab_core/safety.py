@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import SEVERITIES
-from .dosing import patient_positions
-from .engine import ScoredCohort
+from .engine import ScoredCohort, patient_positions
 from .formatting import n_pct
 
 ANY_EVENT = "Any adverse event"
@@ -53,9 +52,20 @@ def _events(scored: ScoredCohort) -> pd.DataFrame:
 
     ``patient_id`` holds the patient's position in the patients table (counts only need it distinct).
     """
-    events = scored.cohort.adverse_events
-    if events is None:
+    if scored.cohort.adverse_events is None:
         raise ValueError("The loaded cohort has no adverse_events table.")
+    # The rows depend on each patient alone: built once per scored cohort,
+    # each selection takes its patients' rows.
+    e = scored.per_patient("safety.events", _all_events, code="patient_id").reset_index(drop=True)
+    # "Fatigue" and "fatigue " are one event; it is shown as first written (in this selection).
+    key_code, keys = pd.factorize(e["key"])
+    first_row = pd.Series(np.arange(len(e))).groupby(key_code).min().to_numpy() if len(e) else np.zeros(0, dtype=np.int64)
+    return e.assign(event=e["event"].to_numpy(dtype=object)[first_row[key_code]] if len(e) else e["event"])
+
+
+def _all_events(scored: ScoredCohort) -> pd.DataFrame:
+    """Every adverse event row of a patient of the table, as :func:`_events` without the shown names."""
+    events = scored.cohort.adverse_events
     # Patients are their position in the patients table: no per-row string work at 100,000 patients.
     code = patient_positions(events["patient_id"], scored.cohort.patients)
     keep = code >= 0
@@ -69,40 +79,59 @@ def _events(scored: ScoredCohort) -> pd.DataFrame:
     for flag in ("serious", "flare", "led_to_discontinuation"):
         values = events[flag] if flag in events else pd.Series(pd.NA, index=events.index)
         e[flag] = values.astype("boolean").fillna(False).to_numpy(dtype=bool)
-    # "Fatigue" and "fatigue " are one event; it is shown as first written.
     e["key"] = e["event"].str.casefold()
-    e["event"] = e.groupby("key", sort=False)["event"].transform("first")
     return e
+
+
+def _groups(frame: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Group number of each row and the first row of each group, groups in order of first appearance.
+
+    The same grouping as ``groupby(by, sort=False)``, in numpy: a page shows
+    about ten of these small tables, and pandas' per-call overhead of a
+    grouped aggregation would dominate on a 55-patient cohort.
+    """
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for column in by:
+        codes, uniques = pd.factorize(frame[column].to_numpy(), use_na_sentinel=False)
+        combined = combined * max(len(uniques), 1) + codes
+    group, _ = pd.factorize(combined)
+    first = np.empty(group.max() + 1 if len(group) else 0, dtype=np.int64)
+    first[group[::-1]] = np.arange(len(group) - 1, -1, -1)  # the last write is the first row
+    return group, first
 
 
 def _per_patient(e: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """One row per patient (and ``by``): worst severity, any serious/flare/stop, number of events."""
-    return e.groupby([*by, "patient_id"], sort=False).agg(
-        severity_rank=("severity_rank", "max"),
-        serious=("serious", "any"),
-        flare=("flare", "any"),
-        led_to_discontinuation=("led_to_discontinuation", "any"),
-        events=("month", "size"),
-    ).reset_index()
+    group, first = _groups(e, [*by, "patient_id"])
+    out = e.iloc[first][[*by, "patient_id"]].reset_index(drop=True)
+    worst = np.zeros(len(first), dtype=np.int64)
+    np.maximum.at(worst, group, e["severity_rank"].to_numpy(dtype=np.int64))
+    out["severity_rank"] = worst
+    for flag in ("serious", "flare", "led_to_discontinuation"):
+        out[flag] = np.bincount(group, weights=e[flag].to_numpy(dtype=bool), minlength=len(first)) > 0
+    out["events"] = np.bincount(group, minlength=len(first))
+    return out
 
 
 def _count(per_patient: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    return per_patient.groupby(by, sort=False).agg(
-        patients=("patient_id", "size"),
-        events=("events", "sum"),
-        serious=("serious", "sum"),
-        flare=("flare", "sum"),
-        led_to_discontinuation=("led_to_discontinuation", "sum"),
-    ).reset_index()
+    group, first = _groups(per_patient, by)
+    out = per_patient.iloc[first][by].reset_index(drop=True)
+    out["patients"] = np.bincount(group, minlength=len(first))
+    for column in ("events", "serious", "flare", "led_to_discontinuation"):
+        out[column] = np.bincount(group, weights=per_patient[column].to_numpy(dtype="float64"), minlength=len(first)).astype(np.int64)
+    return out
 
 
 def _severity_rows(events: pd.DataFrame, per: pd.DataFrame) -> pd.DataFrame:
     """Per event and grade: patients at that worst grade; reports and flagged patients of that grade."""
     by = ["key", "event", "severity"]
-    worst = per.assign(severity=_FROM_RANK[per["severity_rank"].to_numpy()]).groupby(by, sort=False).size().rename("patients")
     graded = events.assign(severity=_FROM_RANK[events["severity_rank"].to_numpy()])
-    flags = _count(_per_patient(graded, by), by).drop(columns="patients").set_index(by)
-    return flags.join(worst, how="outer").fillna(0).reset_index()
+    rows = _count(_per_patient(graded, by), by)
+    # A patient's worst grade of an event is a grade they reported: every (event, worst grade) is a row here.
+    worst = per.assign(severity=_FROM_RANK[per["severity_rank"].to_numpy()])
+    group, first = _groups(pd.concat([rows[by], worst[by]], ignore_index=True), by)
+    at_worst = np.bincount(group[len(rows):], minlength=len(first))
+    return rows.assign(patients=at_worst[group[: len(rows)]])
 
 
 def adverse_event_table(scored: ScoredCohort, *, by_severity: bool = False) -> pd.DataFrame:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import CATEGORIES, CATEGORY_LABELS, GROUP_LABELS, GROUPS, KIT_LABELS, KIT_STATUSES, QUARTERS_PER_POINT, SEX_LABELS, SEXES, SUBGROUP_LABELS, SUBGROUPS
-from .engine import ScoredCohort, patient_codes
+from .engine import ScoredCohort, patient_positions
 from .formatting import n_pct, number
 from .kaplan_meier import kaplan_meier, km_quantiles
 from .problems import TooFewPatients
@@ -102,6 +102,12 @@ def response_time_data(scored: ScoredCohort, *, milestone: str = "first") -> pd.
     """
     if milestone not in MILESTONES:
         raise ValueError(f"milestone must be one of {MILESTONES}, not {milestone!r}")
+    # Each patient's row depends on that patient alone: built once per scored cohort.
+    data = scored.per_patient(f"time_to_response.data.{milestone}", lambda root: _all_response_time_data(root, milestone))
+    return data.drop(columns="code").reset_index(drop=True)
+
+
+def _all_response_time_data(scored: ScoredCohort, milestone: str) -> pd.DataFrame:
     o = scored.outcomes
     responder = (o["best_response"] != "NR").to_numpy()
     response_month = o[_MILESTONE_COLUMN[milestone]].to_numpy(dtype="float64")
@@ -109,10 +115,10 @@ def response_time_data(scored: ScoredCohort, *, milestone: str = "first") -> pd.
     censor_month = np.where(np.isnan(censor_month), o["last_assessment_month"].to_numpy(dtype="float64"), censor_month)
     time = np.where(responder, response_month, censor_month)
 
-    data = pd.DataFrame({"patient_id": o["patient_id"], "milestone": milestone, "time": time, "event": responder}, index=o.index)
+    data = pd.DataFrame({"code": np.arange(len(o)), "patient_id": o["patient_id"], "milestone": milestone, "time": time, "event": responder}, index=o.index)
     for column in SPLITS:
         data[column] = split_values(scored, column)
-    return data.loc[~np.isnan(time), DATA_COLUMNS].reset_index(drop=True)
+    return data.loc[~np.isnan(time), ["code", *DATA_COLUMNS]].reset_index(drop=True)
 
 
 def split_values(scored: ScoredCohort, by: str) -> pd.Series:
@@ -365,14 +371,33 @@ def first_improvement_times(scored: ScoredCohort) -> pd.DataFrame:
       baseline symptom of that category scores below 1 (slight improvement or
       better), compared in whole quarters of a point.
     """
-    return _first_improvement(scored)[0]
+    rows = _first_improvement(scored)[0]
+    return pd.DataFrame(
+        {
+            "patient_id": scored.cohort.patients["patient_id"].to_numpy(dtype=object)[rows["code"].to_numpy()],
+            "category": np.asarray(CATEGORIES, dtype=object)[rows["category_code"].to_numpy()],
+            "month": rows["month"].to_numpy(),
+        }
+    )
 
 
 def _first_improvement(scored: ScoredCohort) -> tuple[pd.DataFrame, np.ndarray]:
-    """First-improvement rows, and patients with each category at baseline (array by category)."""
+    """First-improvement rows, and patients with each category at baseline (array by category).
+
+    Both depend on each patient alone: they are computed once per scored
+    cohort (13 million symptom rows at registry scale) and each selection
+    takes its patients' rows.
+    """
+    rows = scored.per_patient("time_to_response.first_improvement", _all_first_improvements)
+    has_category = scored.per_patient_values("time_to_response.baseline_categories", lambda root: _symptom_codes(root)[1])
+    return rows, has_category.sum(axis=0)
+
+
+def _symptom_codes(scored: ScoredCohort) -> tuple[dict, np.ndarray]:
+    """Symptom rows as codes, and for each patient the categories of their baseline symptoms (patients x categories)."""
     symptoms = scored.cohort.symptoms
     patients = scored.cohort.patients
-    p = patient_codes(symptoms["patient_id"], patients)
+    p = patient_positions(symptoms["patient_id"], patients)
     # Codes in their native small integer types; only the selected rows are widened.
     symptom = symptoms["symptom"]
     s = symptom.cat.codes.to_numpy() if isinstance(symptom.dtype, pd.CategoricalDtype) else pd.factorize(symptom)[0]
@@ -382,26 +407,31 @@ def _first_improvement(scored: ScoredCohort) -> tuple[pd.DataFrame, np.ndarray]:
     else:
         c = pd.Categorical(category, categories=list(CATEGORIES)).codes
     month = symptoms["month"].to_numpy(dtype="float64")
-    score = symptoms["score"].to_numpy(dtype="float64")
+    known = (p >= 0) & (s >= 0)
+    baseline = np.flatnonzero(known & (month == 0) & (c >= 0))
+    has_category = np.zeros((len(patients), len(CATEGORIES)), dtype=bool)
+    has_category[p[baseline], c[baseline].astype(np.int64)] = True
+    return {"p": p, "s": s, "c": c, "month": month, "known": known, "baseline": baseline}, has_category
+
+
+def _all_first_improvements(scored: ScoredCohort) -> pd.DataFrame:
+    """Code (patient position), category and month of each patient's first improvement in each category."""
+    rows, _ = _symptom_codes(scored)
+    p, s, c, month, known, baseline = rows["p"], rows["s"], rows["c"], rows["month"], rows["known"], rows["baseline"]
+    patients = scored.cohort.patients
+    score = scored.cohort.symptoms["score"].to_numpy(dtype="float64")
     n_categories = len(CATEGORIES)
     n_symptoms = int(s.max()) + 1 if len(s) else 1
-    known = (p >= 0) & (s >= 0)
-
-    # Baseline symptoms and the categories each patient has.
-    baseline = np.flatnonzero(known & (month == 0) & (c >= 0))
     base_p, base_s, base_c = p[baseline], s[baseline].astype(np.int64), c[baseline].astype(np.int64)
-    has_category = np.zeros(len(patients) * n_categories, dtype=bool)
-    has_category[base_p * n_categories + base_c] = True
-    with_symptom = np.bincount(np.flatnonzero(has_category) % n_categories, minlength=n_categories)
 
     # Rows where a symptom scores below 1. Scores are whole quarters, so
     # "< 1" is "at most 0.75"; comparing with 0.875, halfway between the two,
     # is exact whatever the representation noise of the stored value.
-    rows = np.flatnonzero(known & (month > 0) & (score < 1 - 0.5 / QUARTERS_PER_POINT))
+    below = np.flatnonzero(known & (month > 0) & (score < 1 - 0.5 / QUARTERS_PER_POINT))
     end = patients["treatment_end_month"].to_numpy(dtype="float64")
-    row_p, when = p[rows], month[rows]
+    row_p, when = p[below], month[below]
     on_treatment = ~(end[row_p] < when)  # not after the last injection
-    key = row_p[on_treatment] * n_symptoms + s[rows[on_treatment]].astype(np.int64)
+    key = row_p[on_treatment] * n_symptoms + s[below[on_treatment]].astype(np.int64)
     when = when[on_treatment]
     base_key = base_p * n_symptoms + base_s
 
@@ -424,14 +454,7 @@ def _first_improvement(scored: ScoredCohort) -> tuple[pd.DataFrame, np.ndarray]:
     first_month = np.full(len(patients) * n_categories, np.inf)
     np.minimum.at(first_month, who * n_categories + cat, when)
     cells = np.flatnonzero(np.isfinite(first_month))
-    times = pd.DataFrame(
-        {
-            "patient_id": patients["patient_id"].to_numpy(dtype=object)[cells // n_categories],
-            "category": np.asarray(CATEGORIES, dtype=object)[cells % n_categories],
-            "month": first_month[cells],
-        }
-    )
-    return times, with_symptom
+    return pd.DataFrame({"code": cells // n_categories, "category_code": cells % n_categories, "month": first_month[cells]})
 
 
 def first_improvement_by_category(scored: ScoredCohort) -> pd.DataFrame:
@@ -466,11 +489,12 @@ def first_improvement_by_category(scored: ScoredCohort) -> pd.DataFrame:
     >>> float(table.loc["general_vasomotor", "median_months"])
     1.0
     """
-    times, counts = _first_improvement(scored)
-    if times.empty:
+    rows, counts = _first_improvement(scored)
+    if rows.empty:
         raise TooFewPatients("No baseline symptom improved in the selection, so there is no time to first improvement.")
     with_symptom = dict(zip(CATEGORIES, counts.tolist()))
-    grouped = times.groupby("category")["month"]
+    category = pd.Categorical.from_codes(rows["category_code"].to_numpy(), categories=list(CATEGORIES))
+    grouped = pd.Series(rows["month"].to_numpy(), name="month").groupby(category, observed=True)
     stats = pd.DataFrame(
         {
             "n_improved": grouped.size(),
@@ -481,6 +505,7 @@ def first_improvement_by_category(scored: ScoredCohort) -> pd.DataFrame:
             "max_months": grouped.max(),
         }
     )
+    stats.index = pd.Index(stats.index.astype(object), dtype=object)
     present = [c for c in CATEGORIES if with_symptom.get(c, 0) > 0]
     table = stats.reindex(present)
     table.insert(0, "n_with_symptom", [int(with_symptom.get(c, 0)) for c in present])

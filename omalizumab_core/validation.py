@@ -9,7 +9,9 @@ fast and its report readable.
 
 Column-level rules (allowed values, ranges) are declared once in
 ``contract.py``; pandera checks the typed tables against a schema built from
-it, and its failure cases are translated back into located problems.
+it, and its failure cases are translated back into located problems. A
+plain bounds check runs first: pandera (imported then) only runs on tables
+where some value is out of range, to locate and word the problems.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import re
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from .cohort import OPTIONAL_TABLES, Cohort
 from .codes import ALLOWED_SCORES, CATEGORIES, CATEGORY_LABELS, QUARTERS_PER_POINT
 from .contract import CODE, DATE, ID, NUMBER, REQUIRED_TABLES, TABLE_COLUMNS, TEXT, YESNO, Column
+from .engine import month_ranks
 from .problems import ERROR, WARNING, CohortError, Problem
 from .raw import RawCohort, RawTable
 from .vocabulary import categorize
@@ -224,7 +226,16 @@ def parse_text(series: pd.Series) -> pd.Series:
 
 def categorical_text(series: pd.Series) -> tuple[pd.Categorical, np.ndarray]:
     """Trimmed text as a categorical (parsed once per distinct value), and a blank mask."""
-    codes, uniques = _distinct(series)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # Already coded (parquet dictionary columns): its categories are the distinct values.
+        codes = series.cat.codes.to_numpy()
+        used = np.bincount(codes[codes >= 0], minlength=len(series.cat.categories)) > 0
+        if not used.all():
+            series = series.cat.remove_unused_categories()
+            codes = series.cat.codes.to_numpy()
+        uniques = np.asarray(series.cat.categories, dtype=object)
+    else:
+        codes, uniques = _distinct(series)
     if all(isinstance(u, str) for u in uniques):
         # The usual case, vectorised: 100,000 patient ids are 100,000 distinct values.
         stripped = pd.Series(uniques, dtype="object").str.strip()
@@ -235,9 +246,14 @@ def categorical_text(series: pd.Series) -> tuple[pd.Categorical, np.ndarray]:
         blank_unique = np.array([c is None for c in cleaned], dtype=bool)
     # Distinct raw values may become equal once trimmed ("ISM " and "ISM").
     final_codes, final = pd.factorize(pd.Series(np.where(blank_unique, None, cleaned), dtype="object"), use_na_sentinel=True)
-    row_codes = np.where(codes >= 0, final_codes[np.maximum(codes, 0)] if len(final_codes) else -1, -1)
+    row_codes = _recode(codes, final_codes)
     blank = row_codes < 0
-    return pd.Categorical.from_codes(row_codes, categories=pd.Index(final, dtype="object")), blank
+    return pd.Categorical.from_codes(row_codes, categories=pd.Index(final, dtype="object"), validate=False), blank
+
+
+def _recode(codes: np.ndarray, new_codes: np.ndarray) -> np.ndarray:
+    """``new_codes[code]`` for each code, -1 (blank) staying -1, in one pass."""
+    return np.append(np.asarray(new_codes, dtype=np.int64), -1)[codes]
 
 
 # --- one table ----------------------------------------------------------------
@@ -294,8 +310,10 @@ def _parse_column(values: pd.Series, column: Column):
     raise ValueError(f"no parser for {column.kind}")
 
 
-def _range_schema(table: str) -> pa.DataFrameSchema:
+def _range_schema(table: str):
     """The contract's numeric bounds as a pandera schema."""
+    import pandera.pandas as pa
+
     columns = {}
     for c in TABLE_COLUMNS[table]:
         if c.kind != NUMBER or (c.low is None and c.high is None):
@@ -312,7 +330,26 @@ def _range_schema(table: str) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns)
 
 
+def _within_bounds(table: str, typed: pd.DataFrame) -> bool:
+    """True when every bounded number of the table is within its bounds (blank cells pass)."""
+    for c in TABLE_COLUMNS[table]:
+        if c.kind != NUMBER or (c.low is None and c.high is None) or c.name not in typed.columns:
+            continue
+        values = typed[c.name]
+        if values.dtype != np.float64:
+            return False  # not the parsed floats: let pandera judge the type too
+        values = values.to_numpy()
+        with np.errstate(invalid="ignore"):
+            if (c.low is not None and (values < c.low).any()) or (c.high is not None and (values > c.high).any()):
+                return False
+    return True
+
+
 def _check_ranges(raw: RawTable, typed: pd.DataFrame, report: _Report) -> None:
+    if _within_bounds(raw.name, typed):
+        return
+    import pandera.pandas as pa
+
     schema = _range_schema(raw.name)
     numeric = typed[[c for c in schema.columns if c in typed.columns]]
     try:
@@ -436,10 +473,16 @@ def _patient_codes(raw: RawTable, ids: pd.Index, values: pd.Categorical, report:
     """``values`` (a categorical of ids) re-coded on the patients table's ids, in its order."""
     values = pd.Categorical(values)
     position = ids.get_indexer(values.categories)  # one look-up per distinct id
-    codes = np.where(values.codes >= 0, position[np.maximum(values.codes, 0)] if len(position) else -1, -1)
-    unknown = (codes < 0) & (values.codes >= 0)
-    report.rows(ERROR, raw, np.flatnonzero(unknown), "patient_id", "This patient is not in the patients table: add the patient there or correct the id.", np.asarray(values[unknown][:MAX_ROWS_PER_PROBLEM]))
-    return pd.Categorical.from_codes(codes, categories=ids)
+    if len(position) == len(ids) and np.array_equal(position, np.arange(len(ids))):
+        codes = values.codes  # the same ids in the same order: the usual case
+        unknown_any = False
+    else:
+        codes = _recode(values.codes, position)
+        unknown_any = bool((position < 0).any())
+    if unknown_any:
+        unknown = (codes < 0) & (values.codes >= 0)
+        report.rows(ERROR, raw, np.flatnonzero(unknown), "patient_id", "This patient is not in the patients table: add the patient there or correct the id.", np.asarray(values[unknown][:MAX_ROWS_PER_PROBLEM]))
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(ids), validate=False)
 
 
 def _symptoms(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, report: _Report) -> pd.DataFrame:
@@ -447,32 +490,40 @@ def _symptoms(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, report
     patient = _patient_codes(raw, ids, frame["patient_id"], report)
     month = _months(raw, frame, patients, patient, report)
     score = frame["score"].to_numpy(dtype="float64")
+    # Each distinct score is checked once (a file holds a handful of them).
+    score_code, distinct_scores = pd.factorize(score)
+    distinct_scores = np.asarray(distinct_scores, dtype="float64")
     with np.errstate(invalid="ignore"):  # an "inf" cell is reported below, not warned about
-        quarters = score * QUARTERS_PER_POINT
+        quarters = distinct_scores * QUARTERS_PER_POINT
     whole = np.rint(quarters)
     # A score is a whole number of quarter points (1e-9 tolerates a spreadsheet's binary rounding).
+    allowed = np.zeros(max(_ALLOWED_QUARTERS) + 1, dtype=bool)
+    allowed[sorted(_ALLOWED_QUARTERS)] = True
     with np.errstate(invalid="ignore"):
-        valid_score = np.isnan(score) | (np.isfinite(score) & (np.abs(quarters - whole) < 1e-9) & np.isin(np.nan_to_num(whole), list(_ALLOWED_QUARTERS)))
+        in_range = np.isfinite(distinct_scores) & (whole >= 0) & (whole < len(allowed))
+        valid_distinct = in_range & (np.abs(quarters - whole) < 1e-9) & allowed[np.where(in_range, whole, 0).astype(np.int64)]
+    valid_score = np.append(valid_distinct, True)[score_code]  # a blank score (code -1) is reported as blank, not here
     bad_score = ~valid_score
     report.rows(ERROR, raw, np.flatnonzero(bad_score), "score", f"The score must be {_SCORE_WORDS}.", score[bad_score])
-    baseline_not_one = (month == 0) & valid_score & ~np.isnan(score) & (score != 1)
+    not_one = np.append(valid_distinct & (distinct_scores != 1), False)
+    baseline_not_one = (month == 0) & not_one[score_code]
     report.rows(ERROR, raw, np.flatnonzero(baseline_not_one), "score", "Baseline (month 0) symptoms must score 1: every symptom present before treatment counts 1.", score[baseline_not_one])
 
     symptom = pd.Categorical(frame["symptom"])
+    # Symptoms in alphabetical order, so that a file sorted by patient,
+    # symptom and month is already in the engine's order (no sort to score it).
+    symptom = symptom.reorder_categories(symptom.categories.sort_values())
     names = symptom.categories.to_numpy(dtype=object)
     # Duplicates ignore case: "Flushing" and "flushing" are the same symptom.
-    lower_codes = pd.factorize(pd.Series(names, dtype="object").str.lower())[0] if len(names) else np.array([], dtype=np.int64)
-    s_code = np.where(symptom.codes >= 0, lower_codes[np.maximum(symptom.codes, 0)] if len(lower_codes) else -1, -1)
-    m_code = pd.factorize(month)[0]
-    key = (patient.codes.astype(np.int64) * (len(names) + 1) + s_code) * (int(m_code.max(initial=0)) + 2) + m_code
-    duplicated = _duplicated(key) & ~np.isnan(month)
+    lower_codes = pd.factorize(pd.Series(names, dtype="object").str.lower(), sort=True)[0] if len(names) else np.array([], dtype=np.int64)
+    duplicated = _duplicated_rows(patient.codes, _recode(symptom.codes, lower_codes), month)
     if duplicated.any():
         report.rows(ERROR, raw, np.flatnonzero(duplicated), "symptom", "The same symptom is scored twice for this patient and month: keep one row per patient, symptom and month.", np.asarray(symptom[duplicated][:MAX_ROWS_PER_PROBLEM]))
 
     vocab, unknown_name = categorize(pd.Series(names, dtype="object"))
     category_codes = pd.Categorical(vocab, categories=list(CATEGORIES)).codes
-    row_category = np.where(symptom.codes >= 0, category_codes[np.maximum(symptom.codes, 0)] if len(names) else -1, -1)
-    unknown_rows = np.where(symptom.codes >= 0, unknown_name.to_numpy()[np.maximum(symptom.codes, 0)] if len(names) else False, False)
+    row_category = _recode(symptom.codes, category_codes)
+    unknown_rows = np.append(unknown_name.to_numpy(dtype=bool), False)[symptom.codes]
     if "category" in frame.columns:
         given = pd.Categorical(frame["category"], categories=list(CATEGORIES)).codes
         row_category = np.where(given >= 0, given, row_category)
@@ -486,16 +537,44 @@ def _symptoms(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, report
             "symptom": symptom,
             "month": month,
             "score": score,
-            "category": pd.Categorical.from_codes(np.where(row_category >= 0, row_category, list(CATEGORIES).index("other")), categories=list(CATEGORIES)),
+            "category": pd.Categorical.from_codes(np.where(row_category >= 0, row_category, list(CATEGORIES).index("other")), categories=list(CATEGORIES), validate=False),
         }
     )
 
 
-def _duplicated(key: np.ndarray) -> np.ndarray:
-    """Rows whose key appears more than once (hash-based: no 13-million-row sort)."""
-    if len(key) < 2:
-        return np.zeros(len(key), dtype=bool)
-    return pd.Series(key, copy=False).duplicated(keep=False).to_numpy()
+def _duplicated_rows(patient: np.ndarray, symptom: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Rows whose (patient, symptom, month) appears more than once; rows without a month never count.
+
+    A file sorted by patient, symptom and month (or by patient, month and
+    symptom) has no duplicate exactly when its packed keys strictly
+    increase: one pass, no hashing. Otherwise one sort of the keys tells
+    whether any is repeated, and only then are the repeated rows looked for.
+    """
+    n = len(month)
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    has_month = np.isfinite(month)
+    ranks = np.full(n, -1, dtype=np.int64)
+    ranks[has_month], values = month_ranks(month[has_month])
+    n_months = len(values) + 1
+    n_symptoms = int(symptom.max(initial=-1)) + 2
+    # Codes start at -1 (blank): shifted by one, each (patient, symptom, month) packs to a distinct key.
+    for order in (((symptom, n_symptoms), (ranks, n_months)), ((ranks, n_months), (symptom, n_symptoms))):
+        key = patient.astype(np.int64)
+        key += 1
+        for codes, size in order:
+            key *= size
+            key += codes
+            key += 1
+        if bool(np.all(key[1:] > key[:-1])):
+            return np.zeros(n, dtype=bool)
+    key = key[has_month]
+    ordered = np.sort(key)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    duplicated = np.zeros(n, dtype=bool)
+    if len(repeated):
+        duplicated[has_month] = np.isin(key, repeated)
+    return duplicated
 
 
 def _months(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, patient: pd.Categorical, report: _Report) -> np.ndarray:

@@ -40,16 +40,28 @@ def current_description() -> dict[str, str]:
 
 def current_index(scored: ScoredCohort):
     """The filter index of the session's scored cohort, computed once per cohort."""
+    return _cached(scored)[1]
+
+
+def current_options(scored: ScoredCohort) -> dict:
+    """The levels and ranges the filters offer for the session's cohort, computed once per cohort."""
+    return _cached(scored)[2]
+
+
+def _cached(scored: ScoredCohort) -> tuple:
+    # Kept in the session (st.session_state), never in a shared cache: the
+    # index holds the patients' characteristics.
     cached = st.session_state.get(_INDEX)
     if cached is None or cached[0] is not scored:
-        cached = (scored, filter_index(scored))
+        index = filter_index(scored)
+        cached = (scored, index, filter_options(index))
         st.session_state[_INDEX] = cached
-    return cached[1]
+    return cached
 
 
 def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
     """Draw the filters in the sidebar and return the selection."""
-    options = filter_options(index)
+    options = current_options(scored)
     if not st.session_state.get(_URL_READ):
         st.session_state[_URL_READ] = True
         _read_url(options)

@@ -4,6 +4,10 @@ Uploaded files are parsed in memory and kept only in ``st.session_state``, which
 Streamlit keeps per browser session: nothing is written to disk or shared
 between sessions. Scoring happens once per (cohort, worsening rule) and is kept
 in the session, so a rerun after a filter change only subsets the results.
+Per-patient tables derived from the scores (regimens, lab pairs, first
+improvements... see ``ScoredCohort.per_patient``) are computed once and kept on
+the scored cohort, hence in this session's state too; the filter index and
+the last selection are kept by ``ui.filters`` and ``ui.sidebar`` the same way.
 
 Session-state keys (also used by tests and benchmarks to inject a cohort):
 ``cohort`` (the loaded :class:`Cohort`), ``scored`` (dict rule ->

@@ -37,4 +37,14 @@ def _apply_filters(scored):
     index = current_index(scored)
     spec = sidebar_filters(scored, index)
     st.session_state["filter_spec"] = spec
-    return apply_filters(scored, spec, index=index)
+    # The same selection as on the last run (a page switch, a widget of the
+    # page): reuse it, with whatever tables it has already built.
+    last = st.session_state.get(_LAST_SELECTION)
+    if last is not None and last[0] is scored and last[1] == spec:
+        return last[2]
+    filtered = apply_filters(scored, spec, index=index)
+    st.session_state[_LAST_SELECTION] = (scored, spec, filtered)
+    return filtered
+
+
+_LAST_SELECTION = "filtered_cohort_of_spec"

@@ -7,9 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..codes import ANALYTE_LABELS, RESPONSE_LABELS, RESPONSES
+from . import RESPONSE_COLORS
 
-# Same colours as the Response page's figures.
-RESPONSE_COLOURS = {"CR": "#1b7837", "MR": "#5aae61", "PR": "#e0b62f", "NR": "#9e9e9e"}
 MAX_PATIENT_LINES = 2000
 POSITIONS = ("Before omalizumab", "On omalizumab")
 
@@ -52,7 +51,7 @@ def paired_plot(pairs: pd.DataFrame, *, max_patients: int = MAX_PATIENT_LINES, l
         ids = np.column_stack([patient, patient, np.full(k, None, dtype=object)]).ravel().reshape(-1, 1)
         figure.add_trace(go.Scatter(
             x=x, y=y, mode="lines+markers", name=RESPONSE_LABELS[category], customdata=ids,
-            line={"color": RESPONSE_COLOURS[category], "width": 1}, marker={"size": 6}, opacity=0.75,
+            line={"color": RESPONSE_COLORS[category], "width": 1}, marker={"size": 6}, opacity=0.75,
             hovertemplate="%{customdata[0]}: %{y}<extra>" + RESPONSE_LABELS[category] + "</extra>",
         ))
     if len(pairs):

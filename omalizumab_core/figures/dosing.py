@@ -8,10 +8,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..codes import RESPONSE_LABELS, RESPONSES
-from ..dosing import CHANGE_LABELS, regimen_label
+from ..dosing import CHANGE_LABELS, regimen_labels
+from . import NO_DATA_COLOR, RESPONSE_COLORS
 
-# Same colours as the Response page's figures.
-RESPONSE_COLOURS = {"CR": "#1b7837", "MR": "#5aae61", "PR": "#e0b62f", "NR": "#9e9e9e"}
 # Above this many patients one line per patient is unreadable and heavy for
 # the browser: the timeline becomes patients per regimen and month.
 MAX_PATIENT_LINES = 2000
@@ -67,7 +66,7 @@ def regimen_timeline(regimens: pd.DataFrame, outcomes: pd.DataFrame, *, max_pati
         hover = np.column_stack([text, text, np.full(len(rows), "", dtype=object)]).ravel()
         figure.add_trace(go.Scatter(
             x=x[keep], y=y[keep], mode="lines+markers", name=RESPONSE_LABELS[category],
-            line={"color": RESPONSE_COLOURS[category], "width": 1.5}, marker={"size": 4},
+            line={"color": RESPONSE_COLORS[category], "width": 1.5}, marker={"size": 4},
             customdata=custom[keep].reshape(-1, 1), hovertext=hover[keep], hoverinfo="text", opacity=0.8,
         ))
     figure.update_layout(
@@ -80,10 +79,7 @@ def regimen_timeline(regimens: pd.DataFrame, outcomes: pd.DataFrame, *, max_pati
 
 def _labels(regimens: pd.DataFrame) -> np.ndarray:
     """"300 mg every 14 days" for each regimen row, built once per distinct regimen."""
-    pairs = pd.MultiIndex.from_arrays([regimens["dose_mg"].to_numpy(dtype="float64"), regimens["interval_days"].to_numpy(dtype="float64")])
-    codes, unique = pd.factorize(pairs)
-    names = np.array([regimen_label(d, i) for d, i in unique], dtype=object)
-    return names[codes] if len(codes) else np.array([], dtype=object)
+    return regimen_labels(regimens["dose_mg"], regimens["interval_days"])
 
 
 def _regimens_by_month(regimens: pd.DataFrame, n: int) -> go.Figure:
@@ -102,7 +98,8 @@ def _regimens_by_month(regimens: pd.DataFrame, n: int) -> go.Figure:
     np.add.at(counts, (codes, first), 1)
     np.add.at(counts, (codes, after), -1)
     counts = np.cumsum(counts, axis=1)[:, : len(months)]
-    order = np.argsort([np.nanmax(mg[codes == k]) if np.any(codes == k) else 0 for k in range(len(names))])
+    highest = pd.Series(mg).groupby(codes).max().reindex(range(len(names))).to_numpy()
+    order = np.argsort(highest, kind="stable")
     figure = go.Figure()
     for k in order:
         figure.add_trace(go.Scatter(x=months, y=counts[k], name=names[k], mode="lines", stackgroup="regimens"))
@@ -142,7 +139,7 @@ def response_around_changes(changes: pd.DataFrame) -> go.Figure:
             figure.add_trace(go.Bar(
                 x=[RESPONSE_LABELS[c] for c in before_order], y=[int(counts.get(c, 0)) for c in before_order],
                 name=name, legendgroup=name, showlegend=not any(t.name == name for t in figure.data),
-                marker_color=RESPONSE_COLOURS.get(category, "#d9d9d9"),
+                marker_color=RESPONSE_COLORS.get(category, NO_DATA_COLOR),
                 hovertemplate=f"Before: %{{x}}<br>Best after: {name}<br>%{{y}} changes<extra></extra>",
             ), row=1, col=col)
         figure.update_xaxes(title_text="Response before the change", row=1, col=col)

@@ -12,18 +12,8 @@ import plotly.graph_objects as go
 
 from ..codes import RESPONSE_LABELS, RESPONSES, STATUS_LABELS, STATUSES
 from ..follow_up import EVENT_KINDS
+from . import RESPONSE_COLORS, STATUS_COLORS, rgba
 
-# One colour per response, reused for the Sankey's nodes and the swimmer's bars.
-RESPONSE_COLORS = {"CR": "#1a9850", "MR": "#66bd63", "PR": "#fdae61", "NR": "#d73027"}
-STATUS_COLORS = {
-    "CR": "#1a9850",
-    "MR": "#66bd63",
-    "PR": "#fdae61",
-    "no_response": "#d73027",
-    "loss_of_response": "#8c510a",
-    "intolerance": "#762a83",
-    "lost_or_other": "#969696",
-}
 EVENT_MARKERS = {
     "first response": {"symbol": "circle-open", "color": "#2166ac", "size": 9, "line": {"width": 2}},
     "best response": {"symbol": "star", "color": "#2166ac", "size": 11},
@@ -46,11 +36,6 @@ _TARGET_ORDER = ("CR", "MR", "PR", "loss_of_response", "intolerance", "lost_or_o
 assert set(_TARGET_ORDER) == set(STATUSES)
 SWIMMER_MAX_PATIENTS = 300
 BOX_POINTS_MAX_PATIENTS = 2000
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 def sankey(flows: pd.DataFrame) -> go.Figure:
@@ -83,7 +68,7 @@ def sankey(flows: pd.DataFrame) -> go.Figure:
                 "source": [index[("s", c)] for c in flows["source"]],
                 "target": [index[("t", s)] for s in flows["target"]],
                 "value": flows["n"].astype(int).tolist(),
-                "color": [_rgba(RESPONSE_COLORS[c], 0.35) for c in flows["source"]],
+                "color": [rgba(RESPONSE_COLORS[c], 0.35) for c in flows["source"]],
                 "hovertemplate": "%{source.label} → %{target.label}: %{value} patients<extra></extra>",
             },
         )

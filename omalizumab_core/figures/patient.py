@@ -12,11 +12,11 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..codes import ANALYTE_LABELS, ANALYTES, RESPONSE_LABELS, RESPONSES, SUBGROUP_LABELS
+from . import RESPONSE_COLORS, rgba
 
-RESPONSE_COLORS = {"CR": "#1a7f37", "MR": "#56a85b", "PR": "#e3a21a", "NR": "#c0392b"}
-BAND_COLORS = {"CR": "rgba(26,127,55,0.25)", "MR": "rgba(86,168,91,0.14)", "PR": "rgba(227,162,26,0.14)", "NR": "rgba(192,57,43,0.10)"}
+BAND_COLORS = {"CR": rgba(RESPONSE_COLORS["CR"], 0.25), "MR": rgba(RESPONSE_COLORS["MR"], 0.14), "PR": rgba(RESPONSE_COLORS["PR"], 0.14), "NR": rgba(RESPONSE_COLORS["NR"], 0.10)}
 # Symptom values: 0 disappeared (green) ... 1 unchanged (light) ... 1.5 worse (red).
-SYMPTOM_SCALE = [[0.0, "#1a7f37"], [1 / 3, "#9fd49f"], [2 / 3, "#f4f4f4"], [1.0, "#c0392b"]]
+SYMPTOM_SCALE = [[0.0, RESPONSE_COLORS["CR"]], [1 / 3, "#a6d96a"], [2 / 3, "#f4f4f4"], [1.0, RESPONSE_COLORS["NR"]]]
 SEVERITY_COLORS = {"mild": "#e3a21a", "moderate": "#e67e22", "severe": "#c0392b"}
 
 
@@ -58,12 +58,15 @@ def score_trajectory_figure(trajectory: pd.DataFrame, baseline: int, *, end_mont
     top = max(float(scores.max()), float(baseline)) * 1.08
     fig = go.Figure()
     bands = (("NR", 0.9 * baseline, top, "NR: decrease < 10 %"), ("PR", 0.5 * baseline, 0.9 * baseline, "PR: decrease 10–50 %"), ("MR", 0, 0.5 * baseline, "MR: decrease > 50 %"))
+    # Shapes and annotations given at once: plotly's add_hrect/add_hline redo the layout on each call.
+    shapes, annotations = [], []
     for code, low, high, label in (*bands, ("CR", 0, 0, "CR: score 0")):
         if high > low:
-            fig.add_hrect(y0=low, y1=high, fillcolor=BAND_COLORS[code], line_width=0, layer="below")
-        fig.add_annotation(text=label, x=1.01, xref="paper", xanchor="left", y=(low + high) / 2, showarrow=False,
-                           font={"color": RESPONSE_COLORS[code]})
-    fig.add_hline(y=0, line_color=RESPONSE_COLORS["CR"], line_width=4)
+            shapes.append({"type": "rect", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": low, "y1": high,
+                           "fillcolor": BAND_COLORS[code], "line": {"width": 0}, "layer": "below"})
+        annotations.append({"text": label, "x": 1.01, "xref": "paper", "xanchor": "left", "y": (low + high) / 2, "yref": "y",
+                            "showarrow": False, "font": {"color": RESPONSE_COLORS[code]}})
+    shapes.append({"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 0, "y1": 0, "line": {"color": RESPONSE_COLORS["CR"], "width": 4}})
     fig.add_trace(go.Scatter(x=months, y=scores, mode="lines", line={"color": "#555", "width": 2}, name="Symptom score", hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=[0.0], y=[float(baseline)], mode="markers", marker={"color": "#555", "size": 10},
                              name="Baseline", hovertemplate="Baseline: %{y} symptoms<extra></extra>"))
@@ -87,9 +90,10 @@ def score_trajectory_figure(trajectory: pd.DataFrame, baseline: int, *, end_mont
             fig.add_trace(go.Scatter(x=at["month"], y=at["score"], mode="markers", name=label, hoverinfo="skip",
                                      marker={"symbol": symbol, "size": size, "color": "#222", "line": {"width": 2}}))
     if end_month is not None and not np.isnan(end_month):
-        fig.add_vline(x=end_month, line_dash="dash", line_color="#777", annotation_text="Treatment stopped", annotation_position="bottom left")
+        shapes.append({"type": "line", "xref": "x", "x0": end_month, "x1": end_month, "yref": "y domain", "y0": 0, "y1": 1, "line": {"dash": "dash", "color": "#777"}})
+        annotations.append({"text": "Treatment stopped", "x": end_month, "xref": "x", "xanchor": "right", "y": 0, "yref": "y domain", "yanchor": "bottom", "showarrow": False})
     last = max([float(months.max())] + [float(x) for x in (end_month, last_month) if x is not None and not np.isnan(x)])
-    fig.update_layout(title=title, height=420, legend={"orientation": "h", "y": -0.2}, margin={"r": 170})
+    fig.update_layout(title=title, height=420, legend={"orientation": "h", "y": -0.2}, margin={"r": 170}, shapes=shapes, annotations=annotations)
     fig.update_xaxes(title="Months since first injection", range=[-0.3, last + 0.5])
     fig.update_yaxes(title=f"Symptom score (baseline {baseline})", range=[-0.3, top])
     return fig
@@ -154,14 +158,24 @@ def course_timeline_figure(doses, adverse_events, labs, *, end_month: float | No
     """
     titles = ("Omalizumab dose (mg per injection)", "Adverse events", ANALYTE_LABELS["tryptase"], ANALYTE_LABELS["total_ige"])
     fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.07, subplot_titles=titles, row_heights=[0.3, 0.3, 0.2, 0.2])
+    # Traces and axis settings are collected and given to plotly at once (one
+    # call per row would redo the layout each time).
+    traces, rows, layout = [], [], {}
+
+    def add(row, trace):
+        traces.append(trace)
+        rows.append(row)
+
+    def yaxis(row, **settings):
+        layout.setdefault("yaxis" if row == 1 else f"yaxis{row}", {}).update(settings)
 
     months = [frame["month"].max() for frame in (doses, adverse_events, labs) if frame is not None and len(frame)]
     last = max([float(m) for m in months] + [float(x) for x in (end_month, last_month) if x is not None and not np.isnan(x)] + [1.0])
 
     def note(row, text):
         # A text mark (not a paper annotation) keeps the empty row's axes drawn.
-        fig.add_trace(go.Scatter(x=[last / 2], y=[0], mode="text", text=[text], textfont={"color": "#777"}, hoverinfo="skip", showlegend=False), row=row, col=1)
-        fig.update_yaxes(showticklabels=False, showgrid=False, row=row, col=1)
+        add(row, go.Scatter(x=[last / 2], y=[0], mode="text", text=[text], textfont={"color": "#777"}, hoverinfo="skip", showlegend=False))
+        yaxis(row, showticklabels=False, showgrid=False)
 
     if doses is None:
         note(1, "No doses table in this cohort")
@@ -169,14 +183,14 @@ def course_timeline_figure(doses, adverse_events, labs, *, end_month: float | No
         note(1, "No dose recorded")
     else:
         end = max(float(doses["month"].max()), float(last_month if last_month is not None and not np.isnan(last_month) else 0))
-        fig.add_trace(go.Scatter(x=np.r_[doses["month"], end], y=np.r_[doses["dose_mg"], doses["dose_mg"].iloc[-1]], mode="lines",
-                                 line={"shape": "hv", "color": "#2c6fbb"}, name="Dose", hoverinfo="skip", showlegend=False), row=1, col=1)
+        add(1, go.Scatter(x=np.r_[doses["month"], end], y=np.r_[doses["dose_mg"], doses["dose_mg"].iloc[-1]], mode="lines",
+                          line={"shape": "hv", "color": "#2c6fbb"}, name="Dose", hoverinfo="skip", showlegend=False))
         weekly = doses["interval_days"] <= 7
-        fig.add_trace(go.Scatter(x=doses["month"], y=doses["dose_mg"], mode="markers+text", text=doses["regimen"], textposition="top right",
-                                 marker={"size": 11, "color": np.where(weekly, "#8e44ad", "#2c6fbb"), "symbol": np.where(weekly, "square", "circle")},
-                                 customdata=doses["change"], showlegend=False,
-                                 hovertemplate="Month %{x}: %{text}<br>%{customdata}<extra></extra>"), row=1, col=1)
-        fig.update_yaxes(range=[0, float(doses["dose_mg"].max()) * 1.5], row=1, col=1)
+        add(1, go.Scatter(x=doses["month"], y=doses["dose_mg"], mode="markers+text", text=doses["regimen"], textposition="top right",
+                          marker={"size": 11, "color": np.where(weekly, "#8e44ad", "#2c6fbb"), "symbol": np.where(weekly, "square", "circle")},
+                          customdata=doses["change"], showlegend=False,
+                          hovertemplate="Month %{x}: %{text}<br>%{customdata}<extra></extra>"))
+        yaxis(1, range=[0, float(doses["dose_mg"].max()) * 1.5])
     if adverse_events is None:
         note(2, "No adverse-events table in this cohort")
     elif adverse_events.empty:
@@ -184,12 +198,12 @@ def course_timeline_figure(doses, adverse_events, labs, *, end_month: float | No
     else:
         severity = adverse_events["severity"].astype(object) if "severity" in adverse_events else pd.Series(None, index=adverse_events.index)
         stopped = adverse_events["led_to_discontinuation"].fillna(False).astype(bool) if "led_to_discontinuation" in adverse_events else False
-        fig.add_trace(go.Scatter(x=adverse_events["month"], y=adverse_events["event"], mode="markers", showlegend=False,
-                                 marker={"size": 12, "color": [SEVERITY_COLORS.get(s, "#777") for s in severity],
-                                         "symbol": np.where(stopped, "x", "circle")},
-                                 customdata=severity.fillna("severity not recorded"),
-                                 hovertemplate="Month %{x}: %{y} (%{customdata})<extra></extra>"), row=2, col=1)
-        fig.update_yaxes(type="category", row=2, col=1)
+        add(2, go.Scatter(x=adverse_events["month"], y=adverse_events["event"], mode="markers", showlegend=False,
+                          marker={"size": 12, "color": [SEVERITY_COLORS.get(s, "#777") for s in severity],
+                                  "symbol": np.where(stopped, "x", "circle")},
+                          customdata=severity.fillna("severity not recorded"),
+                          hovertemplate="Month %{x}: %{y} (%{customdata})<extra></extra>"))
+        yaxis(2, type="category")
     for row, analyte in zip((3, 4), ANALYTES):
         values = None if labs is None else labs[labs["analyte"] == analyte]
         if values is None:
@@ -197,15 +211,21 @@ def course_timeline_figure(doses, adverse_events, labs, *, end_month: float | No
         elif values.empty:
             note(row, "No value recorded")
         else:
-            fig.add_trace(go.Scatter(x=values["month"], y=values["value"], mode="lines+markers+text", text=[f"{v:g}" for v in values["value"]],
-                                     textposition="top right", showlegend=False, line={"color": "#555"},
-                                     hovertemplate="Month %{x}: %{y}<extra></extra>"), row=row, col=1)
-            fig.update_yaxes(range=[0, float(values["value"].max()) * 1.35], row=row, col=1)
+            add(row, go.Scatter(x=values["month"], y=values["value"], mode="lines+markers+text", text=[f"{v:g}" for v in values["value"]],
+                                textposition="top right", showlegend=False, line={"color": "#555"},
+                                hovertemplate="Month %{x}: %{y}<extra></extra>"))
+            yaxis(row, range=[0, float(values["value"].max()) * 1.35])
+    fig.add_traces(traces, rows=rows, cols=[1] * len(rows))
+    shapes = []
     if end_month is not None and not np.isnan(end_month):
-        fig.add_vline(x=end_month, line_dash="dash", line_color="#777")
-    fig.update_xaxes(range=[-0.3, last + 0.5])
-    fig.update_xaxes(title="Months since first injection", row=4, col=1)
-    fig.update_layout(title="Doses, adverse events and laboratory values", height=720, margin={"r": 40})
+        for row in range(1, 5):
+            axis = "" if row == 1 else str(row)
+            shapes.append({"type": "line", "xref": f"x{axis}", "x0": end_month, "x1": end_month, "yref": f"y{axis} domain", "y0": 0, "y1": 1,
+                           "line": {"dash": "dash", "color": "#777"}})
+    for row in range(1, 5):
+        layout.setdefault("xaxis" if row == 1 else f"xaxis{row}", {}).update(range=[-0.3, last + 0.5])
+    layout["xaxis4"]["title"] = {"text": "Months since first injection"}
+    fig.update_layout(title="Doses, adverse events and laboratory values", height=720, margin={"r": 40}, shapes=shapes, **layout)
     return fig
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..codes import RESPONSE_LABELS, RESPONSES
+from . import RESPONSE_COLORS
 
-RESPONSE_COLOURS = {"CR": "#1b7837", "MR": "#5aae61", "PR": "#e0b62f", "NR": "#9e9e9e"}
 # Above this many patients one bar per patient is unreadable and heavy for
 # the browser: the waterfall becomes a histogram computed here.
 MAX_WATERFALL_BARS = 2000
@@ -108,7 +108,7 @@ def waterfall_plot(data: pd.DataFrame) -> go.Figure:
             x=position[chosen],
             y=part["best_decrease_pct"],
             name=RESPONSE_LABELS[code],
-            marker_color=RESPONSE_COLOURS[code],
+            marker_color=RESPONSE_COLORS[code],
             customdata=np.column_stack([part["patient_id"].astype(str), part["subgroup"].astype(str)]) if len(part) else None,
             hovertemplate="Patient %{customdata[0]} (%{customdata[1]})<br>Best decrease: %{y:.1f} %<extra>" + RESPONSE_LABELS[code] + "</extra>",
         )
@@ -153,7 +153,7 @@ def _histogram(measured: pd.DataFrame, n_patients: int, note: str) -> go.Figure:
             y=counts,
             width=HISTOGRAM_BIN_PCT,
             name=RESPONSE_LABELS[code],
-            marker_color=RESPONSE_COLOURS[code],
+            marker_color=RESPONSE_COLORS[code],
             customdata=np.column_stack([edges[:-1], edges[1:]]),
             hovertemplate="Best decrease %{customdata[0]:.0f} to %{customdata[1]:.0f} %: %{y:,} patients<extra>"
             + RESPONSE_LABELS[code]

@@ -16,15 +16,11 @@ from plotly.subplots import make_subplots
 from ..codes import CATEGORY_LABELS
 from ..kaplan_meier import numbers_at_risk
 from ..time_to_response import MILESTONE_LABELS, MILESTONES, group_label
+from . import rgba
 
 MILESTONE_COLORS = {"first": "#2166ac", "best": "#1a9850"}
 GROUP_COLORS = ("#2166ac", "#d6604d", "#1a9850", "#762a83", "#e08214", "#4d4d4d", "#35978f", "#c51b7d", "#8c510a", "#969696")
 X_TITLE = "Months since first injection"
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 def _steps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -78,7 +74,7 @@ def cumulative_incidence_plot(curves: pd.DataFrame, *, by: str | None = None, sh
             _, lo = _steps(band["time"].to_numpy(dtype="float64"), 100 * band["ci_low"].to_numpy(dtype="float64"))
             figure.add_trace(
                 go.Scatter(
-                    x=np.r_[bx, bx[::-1]], y=np.r_[hi, lo[::-1]], fill="toself", fillcolor=_rgba(color, 0.13),
+                    x=np.r_[bx, bx[::-1]], y=np.r_[hi, lo[::-1]], fill="toself", fillcolor=rgba(color, 0.13),
                     line={"width": 0}, hoverinfo="skip", showlegend=False, legendgroup=name,
                 ),
                 row=1, col=1,
