@@ -162,6 +162,19 @@ def symptom_scores(scored: ScoredCohort, *, at="best") -> pd.DataFrame:
     True
     """
     _check_time(at)
+    # Each patient's rows depend only on that patient: computed once on the whole
+    # scored cohort (kept in the session), then restricted to the selection.
+    table = scored.per_patient(f"symptom_changes.scores.{at!r}", lambda whole: _scores_with_codes(whole, at))
+    table["patient_id"] = pd.Categorical.from_codes(table["code"].to_numpy(), categories=pd.Index(scored.cohort.patients["patient_id"]))
+    return table[SCORE_COLUMNS].reset_index(drop=True)
+
+
+def _scores_with_codes(scored: ScoredCohort, at) -> pd.DataFrame:
+    frame = _symptom_scores(scored, at)
+    return frame.assign(code=frame["patient_id"].cat.codes.to_numpy(dtype=np.int64))
+
+
+def _symptom_scores(scored: ScoredCohort, at) -> pd.DataFrame:
     symptoms = scored.cohort.symptoms
     patients = scored.cohort.patients
     when = _timepoints(scored, at)
