@@ -439,6 +439,6 @@ def format_swimmer(bars: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
             "Months on omalizumab": bars["months_on_treatment"].to_numpy(),
             "Best response": bars["best_response"].map(RESPONSE_LABELS).to_numpy(),
             "End of treatment": bars["end_reason_label"].to_numpy(),
-            "Events": bars["patient_id"].map(by_patient).fillna("").to_numpy(),
+            "Events": bars["patient_id"].map(by_patient).astype("object").fillna("").to_numpy(),
         }
     )
