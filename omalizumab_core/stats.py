@@ -31,7 +31,8 @@ def proportion_ci(successes: int, total: int, *, confidence: float = 0.95) -> tu
     -----
     The interval inverts two one-sided binomial tests (Clopper and Pearson,
     1934), as ``binom.test`` in R and ``scipy.stats.binomtest(...)
-    .proportion_ci(method="exact")`` do.
+    .proportion_ci(method="exact")`` do; computed by the closed form of
+    :func:`proportion_ci_array`.
 
     Examples
     --------
@@ -39,11 +40,8 @@ def proportion_ci(successes: int, total: int, *, confidence: float = 0.95) -> tu
     >>> round(low, 4), round(high, 4)
     (0.6499, 0.8819)
     """
-    if total == 0:
-        return (float("nan"), float("nan"))
-    interval = _scipy.binomtest(int(successes), int(total)).proportion_ci(confidence_level=confidence, method="exact")
-    return (float(interval.low), float(interval.high))
-
+    low, high = proportion_ci_array([successes], [total], confidence=confidence)
+    return (float(low[0]), float(high[0]))
 
 
 def proportion_ci_array(successes, totals, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -83,6 +81,7 @@ def proportion_ci_array(successes, totals, *, confidence: float = 0.95) -> tuple
         high = np.where(k < n, _scipy.beta.ppf(1 - alpha, k + 1, np.maximum(n - k, 1)), 1.0)
     empty = n <= 0
     return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+
 
 def wilson_ci(successes: int, total: int, *, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a proportion (without continuity correction).
