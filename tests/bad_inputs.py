@@ -22,15 +22,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import openpyxl
 import pandas as pd
 
 from omalizumab_core.cohort import Cohort
 from omalizumab_core.reading import MAX_UPLOAD_BYTES
+from tests.file_builders import parquet_bytes, xlsx_bytes, zip_bytes
 
 Files = list[tuple[str, bytes]]
 
@@ -129,35 +128,6 @@ def replaced(table: str, old: str, new: str, *, count: int = 1) -> Files:
 
 def appended(table: str, line: str) -> Files:
     return csv_files(**{table: VALID[table] + line})
-
-
-def xlsx_bytes(sheets: dict, *, merge: dict | None = None) -> bytes:
-    """A workbook with one sheet per {title: rows}; ``[]`` is a blank row."""
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    for title, rows in sheets.items():
-        sheet = workbook.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-        for cell_range in (merge or {}).get(title, []):
-            sheet.merge_cells(cell_range)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def zip_bytes(members: dict) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
-
-
-def parquet_bytes(frame: pd.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    return buffer.getvalue()
 
 
 def _number(text: str):

@@ -26,39 +26,13 @@ from omalizumab_core import reading
 from omalizumab_core.problems import ERROR, CohortError
 from omalizumab_core.raw import RawCohort
 from omalizumab_core.reading import read_path, read_upload
+from tests.file_builders import parquet_bytes, xlsx_bytes, zip_bytes
 
 PATIENTS_CSV = b"patient_id,sex,diagnosis\nP1,F,ISM\nP2,M,SSM\n"
 SYMPTOMS_CSV = b"patient_id,symptom,month,score,category\nP1,flush,0,1,skin\nP1,flush,3,0.5,skin\n"
 
 
 # --- fixtures built in memory ------------------------------------------------------
-
-
-def xlsx_bytes(sheets: dict) -> bytes:
-    """A workbook with one sheet per {title: rows}; ``[]`` is a blank row."""
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    for title, rows in sheets.items():
-        sheet = workbook.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def zip_bytes(members: dict) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
-
-
-def parquet_bytes(frame: pd.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    return buffer.getvalue()
 
 
 def problems_of(call, *args):
