@@ -43,3 +43,18 @@ def statistic(compute, *args, **kwargs):
     except TooFewPatients as reason:
         st.info(str(reason), icon=":material/info:")
         return None
+
+
+def metric_row(items, *, per_row: int | None = None) -> None:
+    """Headline figures as bordered metrics: ``items`` of (label, value) or (label, value, detail).
+
+    A detail is printed as a caption under its metric; rows hold ``per_row``
+    metrics (all on one row by default).
+    """
+    items = [tuple(item) for item in items]
+    per_row = per_row or max(len(items), 1)
+    for start in range(0, len(items), per_row):
+        for column, (label, value, *detail) in zip(st.columns(per_row), items[start : start + per_row]):
+            column.metric(label, value, border=True)
+            if detail and detail[0]:
+                column.caption(detail[0])

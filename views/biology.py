@@ -8,7 +8,7 @@ from omalizumab_core.figures.biology import paired_plot
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
-from ui.page import filtered_cohort, no_data, statistic
+from ui.page import filtered_cohort, metric_row, no_data, statistic
 
 scored = filtered_cohort(
     "Biological effects",
@@ -25,8 +25,7 @@ for tab, analyte in zip(st.tabs([ANALYTE_LABELS[a] for a in ANALYTES]), ANALYTES
         tests = statistic(biology.lab_tests, pairs)
         if tests is None:
             continue
-        for column, (label, value) in zip(st.columns(4), biology.headline(tests).items()):
-            column.metric(label, value, border=True)
+        metric_row(biology.headline(tests).items())
         table = biology.format_lab_tests(tests)
         st.dataframe(table, width="stretch")
         st.caption(

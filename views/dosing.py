@@ -7,7 +7,7 @@ from omalizumab_core.figures.dosing import regimen_timeline, response_around_cha
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
-from ui.page import filtered_cohort, no_data
+from ui.page import filtered_cohort, metric_row, no_data
 
 scored = filtered_cohort(
     "Dose modifications",
@@ -19,8 +19,7 @@ if scored.cohort.doses is None:
     st.stop()
 
 summary = dosing.dosing_summary(scored)
-for column, (label, value) in zip(st.columns(3), dosing.headline(summary).items()):
-    column.metric(label, value, border=True)
+metric_row(dosing.headline(summary).items())
 
 st.subheader("Changes of regimen and response")
 summary_table = dosing.format_dosing_summary(summary)

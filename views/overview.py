@@ -6,7 +6,7 @@ from omalizumab_core.overview import format_headline, format_table1, headline_fi
 from omalizumab_core.report import overview_report
 from ui.downloads import table_downloads
 from ui.filters import current_description
-from ui.page import filtered_cohort
+from ui.page import filtered_cohort, metric_row
 from ui.report import report_download
 
 scored = filtered_cohort(
@@ -15,10 +15,7 @@ scored = filtered_cohort(
 )
 
 headline = format_headline(headline_figures(scored))
-for start in range(0, len(headline), 3):
-    for column, row in zip(st.columns(3), headline.iloc[start : start + 3].itertuples(index=False)):
-        column.metric(row.Measure, row.Value, border=True)
-        column.caption(row.Detail)
+metric_row(headline[["Measure", "Value", "Detail"]].itertuples(index=False), per_row=3)
 st.caption(
     "Response at best response: complete (all baseline symptoms resolved), major (symptom score decreased by more than 50 %) "
     "or partial (decrease of 10 to 50 %). Exact (Clopper–Pearson) 95 % confidence intervals."

@@ -6,7 +6,7 @@ from omalizumab_core import safety
 from omalizumab_core.figures.safety import adverse_event_bars, adverse_event_timing_bars
 from ui.charts import show_figure
 from ui.downloads import table_downloads
-from ui.page import filtered_cohort, no_data
+from ui.page import filtered_cohort, metric_row, no_data
 
 scored = filtered_cohort(
     "Safety",
@@ -18,8 +18,7 @@ if scored.cohort.adverse_events is None:
     st.stop()
 
 summary = safety.safety_summary(scored)
-for column, (label, value) in zip(st.columns(4), safety.headline(summary).items()):
-    column.metric(label, value, border=True)
+metric_row(safety.headline(summary).items())
 
 st.subheader("Adverse events")
 by_severity = st.toggle("Split by worst severity")

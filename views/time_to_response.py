@@ -6,7 +6,7 @@ from omalizumab_core import time_to_response as ttr
 from omalizumab_core.figures.time_to_response import cumulative_incidence_plot, first_improvement_plot, response_time_histogram
 from ui.charts import show_figure
 from ui.downloads import table_downloads
-from ui.page import filtered_cohort, statistic
+from ui.page import filtered_cohort, metric_row, statistic
 
 scored = filtered_cohort(
     "Time to response",
@@ -17,9 +17,7 @@ scored = filtered_cohort(
 by = st.selectbox("Split curves by", [None, *ttr.SPLITS], format_func=ttr.split_label)
 summary = statistic(ttr.time_to_response_summary, scored, by=by)
 if summary is not None:
-    for column, (milestone, (value, detail)) in zip(st.columns(2), ttr.headline(summary).items()):
-        column.metric(f"Median time to {ttr.MILESTONE_LABELS[milestone].lower()}", value, border=True)
-        column.caption(detail)
+    metric_row((f"Median time to {ttr.MILESTONE_LABELS[m].lower()}", value, detail) for m, (value, detail) in ttr.headline(summary).items())
 
 curves = statistic(ttr.time_to_response_curves, scored, by=by)
 if curves is not None:
