@@ -395,6 +395,27 @@ def candidate_outcomes(scored: ScoredCohort, comparable_ids) -> CandidateOutcome
     return CandidateOutcomes(n=n, rates=rates, times=times)
 
 
+def headline(n_comparable: int, result: CandidateOutcomes | None) -> list[tuple[str, str, str]]:
+    """The MDT page's headline metrics: (label, value, detail) for the comparable patients.
+
+    Examples
+    --------
+    >>> headline(0, None)
+    [('Comparable patients', '0', '')]
+    """
+    from .formatting import ci, pct
+
+    items = [("Comparable patients", str(n_comparable), "")]
+    if result is None:
+        return items
+    rates = result.rates.set_index("measure")
+    for measure, label in (("overall", "Overall response"), ("sustained", "Sustained ≥ 3 months (responders)")):
+        row = rates.loc[measure]
+        detail = f"{int(row['patients'])} of {int(row['total'])} · 95 % CI {ci(row['ci_low'], row['ci_high'])}"
+        items.append((label, pct(row["proportion"]), detail))
+    return items
+
+
 def format_candidate_outcomes(result: CandidateOutcomes) -> pd.DataFrame:
     """Rates, times and sustained response as one display table."""
     from .formatting import ci, median_range, n_pct

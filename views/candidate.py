@@ -5,12 +5,11 @@ import streamlit as st
 from omalizumab_core import candidate as mdt
 from omalizumab_core.codes import CATEGORY_LABELS, DIAGNOSES, DIAGNOSIS_LABELS, KIT_LABELS, KIT_STATUSES, SEX_LABELS, SEXES
 from omalizumab_core.figures import candidate as figures
-from omalizumab_core.formatting import ci, pct
 from omalizumab_core.report import candidate_report
 from ui import session
 from ui.charts import show_figure
 from ui.links import open_patient
-from ui.page import filtered_cohort
+from ui.page import filtered_cohort, metric_row
 from ui.filters import current_description
 from ui.report import report_download
 
@@ -45,15 +44,9 @@ a = mdt.assess_candidate(scored, candidate, min_shared=st.session_state.get(MIN_
 st.subheader("Comparable patients")
 st.dataframe(mdt.describe_candidate(candidate), hide_index=True)
 st.caption(mdt.comparable_rule(a.min_shared))
-n_col, rate_col, sustained_col = st.columns(3)
-n_col.metric("Comparable patients", len(a.comparable), border=True)
+metric_row(mdt.headline(len(a.comparable), a.outcomes), per_row=3)
 if a.outcomes is None:
     st.info(a.reason, icon=":material/info:")
-else:
-    rates = a.outcomes.rates.set_index("measure")
-    for column, label, row in ((rate_col, "Overall response", rates.loc["overall"]), (sustained_col, "Sustained ≥ 3 months (responders)", rates.loc["sustained"])):
-        column.metric(label, pct(row["proportion"]), border=True)
-        column.caption(f"{int(row['patients'])} of {int(row['total'])} · 95 % CI {ci(row['ci_low'], row['ci_high'])}")
 st.markdown(f"**{a.statement}**")
 picked = st.dataframe(mdt.format_comparable(a.comparable), hide_index=True, on_select="rerun", selection_mode="single-row", key="mdt_comparable")
 st.caption("Select a row to open that patient's course.")
