@@ -20,7 +20,7 @@ def filtered_cohort(title: str, caption: str | None = None) -> ScoredCohort:
     n = filtered.cohort.n_patients
     label = "patient" if total == 1 else "patients"
     synthetic = " · synthetic demo data" if filtered.cohort.synthetic else ""
-    st.markdown(f"**{n} of {total} {label}** under the current filters{synthetic}")
+    st.markdown(f"**{n:,} of {total:,} {label}** under the current filters{synthetic}")
     if n == 0:
         st.info("No patient matches the current filters. Widen them in the sidebar.")
         st.stop()

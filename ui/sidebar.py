@@ -21,7 +21,7 @@ def render() -> None:
             st.warning(f"{cohort.source}. Synthetic patients, not real data.", icon=":material/science:")
         else:
             st.info(cohort.source, icon=":material/upload_file:")
-        st.caption(f"{cohort.n_patients} patients loaded")
+        st.caption(f"{cohort.n_patients:,} patients loaded")
         st.selectbox(
             "Response rule for a worsened symptom",
             WORSENING_RULES,
