@@ -39,9 +39,15 @@ waiting minutes; what is measured is whether closed sessions are freed, not
 how long Streamlit keeps them.
 
 Reported: p50/p95/max of the script runs under load (page switches, filter
-changes), the upload run (reading, validation and scoring of the cohort),
-the server's resident memory at baseline, its peak in each wave, after each
-wave, and whether memory returned within ``--tolerance-mb`` of the baseline.
+changes), of the upload run (reading, validation and scoring of the cohort)
+and of the same steps for one session alone (the warm-up); the server's
+resident memory at baseline, its peak in each wave, right after the tabs
+closed, once the sessions were dropped, and once the allocators returned
+their free memory (``benchmarks/probed_server.py``), with Python's own
+allocator figures. Three verdicts: closed sessions freed (no session or
+cohort of a closed tab alive in the server), memory back within
+``--tolerance-mb`` of the baseline, and memory bounded from the first wave
+to the last.
 """
 
 from __future__ import annotations
@@ -52,7 +58,6 @@ import json
 import os
 import queue
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
