@@ -57,17 +57,16 @@ import io
 import json
 import os
 import queue
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from benchmarks.local_server import free_port, stop, wait_until_healthy
 from benchmarks.probed_server import PREFIX as PROBE_PREFIX
 from benchmarks.run import APP, ROOT, machine
 from benchmarks.streamlit_client import StreamlitSession, multiselect_state
@@ -85,9 +84,7 @@ class Server:
     """
 
     def __init__(self, session_ttl: int, extra_env: dict | None = None):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.session_ttl = session_ttl
         self.env = {**os.environ, **(extra_env or {})}
@@ -104,28 +101,16 @@ class Server:
             command, cwd=ROOT, env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
         )
         threading.Thread(target=self._read_answers, daemon=True).start()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with status {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=1) as answer:
-                    if answer.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.1)
-        self.__exit__()
-        raise RuntimeError("the health endpoint did not answer within 60 s")
+        try:
+            wait_until_healthy(self.url, self.proc)
+        except RuntimeError:
+            self.__exit__()
+            raise
+        return self
 
     def __exit__(self, *exc) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None:
+            stop(self.proc, timeout=15)
 
     def _read_answers(self) -> None:
         for line in self.proc.stdout:

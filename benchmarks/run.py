@@ -36,14 +36,14 @@ import json
 import os
 import platform
 import resource
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from benchmarks.local_server import free_port, stop, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -578,37 +578,20 @@ def run_child(group: str, n: int, data: Path, args) -> dict:
 
 def server_start(args) -> dict:
     """`streamlit run app.py` on loopback until /_stcore/health answers, then stopped."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true", f"--server.port={port}",
         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
     ]
     t0 = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/_stcore/health"
-    result = {"error": "health endpoint did not answer within 60 s"}
     try:
-        while time.perf_counter() - t0 < 60:
-            if proc.poll() is not None:
-                result = {"error": f"streamlit exited with status {proc.returncode}"}
-                break
-            try:
-                with urllib.request.urlopen(url, timeout=1) as response:
-                    if response.status == 200:
-                        result = {"seconds": time.perf_counter() - t0}
-                        break
-            except OSError:
-                time.sleep(0.05)
+        wait_until_healthy(f"http://127.0.0.1:{port}", proc, poll=0.05)
+        return {"seconds": time.perf_counter() - t0}
+    except RuntimeError as error:
+        return {"error": str(error)}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    return result
+        stop(proc)
 
 
 def machine() -> dict:
