@@ -264,6 +264,11 @@ def _percentile(values: list[float], q: float) -> float | None:
     return ordered[position]
 
 
+def _spread_ms(seconds: list[float]) -> dict:
+    """p50, p95 and max of run times in milliseconds, and how many runs."""
+    return {"p50": _ms(_percentile(seconds, 50)), "p95": _ms(_percentile(seconds, 95)), "max": _ms(max(seconds) if seconds else None), "n": len(seconds)}
+
+
 def _ms(seconds):
     return None if seconds is None else round(seconds * 1000, 1)
 
@@ -272,11 +277,9 @@ def summarise(report: dict, args) -> dict:
     sessions = [s for w in report["waves"] for s in w["sessions"]]
     for kind in ("page switch", "filter change", "upload", "first"):
         values = [seconds for s in sessions for k, seconds in s["runs"] if k == kind]
-        report[f"run_{kind.replace(' ', '_')}_ms"] = {
-            "p50": _ms(_percentile(values, 50)), "p95": _ms(_percentile(values, 95)), "max": _ms(max(values) if values else None), "n": len(values),
-        }
+        report[f"run_{kind.replace(' ', '_')}_ms"] = _spread_ms(values)
     steady = [seconds for s in sessions for k, seconds in s["runs"] if k in ("page switch", "filter change")]
-    report["run_steps_ms"] = {"p50": _ms(_percentile(steady, 50)), "p95": _ms(_percentile(steady, 95)), "max": _ms(max(steady) if steady else None), "n": len(steady)}
+    report["run_steps_ms"] = _spread_ms(steady)
     report["errors"] = [s["error"] for s in sessions if "error" in s]
     report["exceptions"] = sorted({e for s in sessions for e in s["exceptions"]})
     report["uploads_loaded"] = sum(1 for s in sessions if s.get("loaded"))
@@ -353,7 +356,7 @@ def load_test(args) -> dict:
         # The warm-up's second visit of each page, alone on the server: the uncontended time of a step.
         alone = [seconds for kind, seconds in warm_up["runs"] if kind in ("page switch", "filter change")]
         alone = alone[len(alone) // 2:]
-        report["run_steps_alone_ms"] = {"p50": _ms(_percentile(alone, 50)), "p95": _ms(_percentile(alone, 95)), "max": _ms(max(alone)), "n": len(alone)}
+        report["run_steps_alone_ms"] = _spread_ms(alone)
         report["before"] = server.settle()
         for _ in range(args.waves):
             report["waves"].append(wave(server, args, upload))
