@@ -177,7 +177,7 @@ class Server:
 # ------------------------------------------------------------------- sessions
 def cohort_zip(patients: int) -> bytes:
     """The cohort every session uploads: a zip of the synthetic tables as parquet."""
-    from omalizumab_core.synth import synthesize, write_cohort
+    from omalizumab_core.synthetic.synth import synthesize, write_cohort
 
     with tempfile.TemporaryDirectory(prefix="omalizumab-load-") as tmp:
         folder = Path(tmp) / "cohort"

@@ -1,7 +1,7 @@
 """The response rules written as a plain per-patient loop, the way a researcher would.
 
 This is an independent second implementation of the rules of
-``omalizumab_core/engine.py`` (Lemal et al. 2019, "Efficacy assessment"),
+``omalizumab_core/engine/scoring.py`` (Lemal et al. 2019, "Efficacy assessment"),
 written for clarity, not speed: a dict of each symptom's last value, a loop
 over the assessment months, and exact arithmetic with ``fractions.Fraction``.
 It serves two purposes:
@@ -11,7 +11,7 @@ It serves two purposes:
 * ``benchmarks/run.py`` times it to report the engine's speed-up.
 
 It shares nothing with the engine except the cohort tables: no import from
-``omalizumab_core.engine``.
+``omalizumab_core.engine.scoring``.
 
 Rules, as this loop applies them
 --------------------------------

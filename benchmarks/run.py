@@ -163,14 +163,14 @@ def _json_default(value):
 def _load(path: Path, meter: Meter | None = None):
     """load_cohort(path), or (before loading.py exists) read parquet without validation."""
     try:
-        from omalizumab_core.loading import load_cohort
+        from omalizumab_core.data.loading import load_cohort
     except ImportError:
         load_cohort = None
     if load_cohort is not None:
         return load_cohort(path), "load_cohort (read + validation)"
     import pandas as pd
 
-    from omalizumab_core.cohort import TABLES, Cohort
+    from omalizumab_core.data.cohort import TABLES, Cohort
 
     tables = {}
     for name in TABLES:
@@ -200,17 +200,16 @@ def _call_flexibly(fn, cohort, scored):
 def _analyses():
     """(step name, module, function name) of each table and curve benchmarked."""
     return (
-        ("table1_characteristics", "omalizumab_core.overview", "table1"),
-        ("table2_response_counts", "omalizumab_core.response_table", "table2_counts"),
-        ("symptom_wilcoxon", "omalizumab_core.symptom_changes", "symptom_changes"),
-        ("kaplan_meier", "omalizumab_core.time_to_response", "time_to_response_curves"),
+        ("table1_characteristics", "omalizumab_core.analyses.overview", "table1"),
+        ("table2_response_counts", "omalizumab_core.engine.response_table", "table2_counts"),
+        ("symptom_wilcoxon", "omalizumab_core.analyses.symptom_changes", "symptom_changes"),
+        ("kaplan_meier", "omalizumab_core.analyses.time_to_response", "time_to_response_curves"),
     )
 
 
 def _typical_filter(scored):
     """A typical sidebar filter: two diagnoses, women, age at treatment 18-65 (whatever FilterSpec offers)."""
-    from omalizumab_core import filters
-
+    from omalizumab_core.analyses import filters
     spec_type = filters.FilterSpec
     wanted = {
         "diagnoses": ("ISM", "CM"),
@@ -232,14 +231,12 @@ def _typical_filter(scored):
 
 def _filter_index(scored):
     """The per-patient filter index, built once per scored cohort (the app keeps it in the session)."""
-    from omalizumab_core import filters
-
+    from omalizumab_core.analyses import filters
     return filters.filter_index(scored) if hasattr(filters, "filter_index") else None
 
 
 def _apply_filter(scored, spec, index=None):
-    from omalizumab_core import filters
-
+    from omalizumab_core.analyses import filters
     parameters = inspect.signature(filters.apply_filters).parameters
     if "index" in parameters and index is not None:
         return filters.apply_filters(scored, spec, index=index)
@@ -252,14 +249,14 @@ def _apply_filter(scored, spec, index=None):
 
 
 def group_generate(n: int, data: Path, args) -> dict:
-    from omalizumab_core.synth import synthesize, write_cohort
+    from omalizumab_core.synthetic.synth import synthesize, write_cohort
 
     meter = Meter()
     source = "synthesize"
     tables = None
     if n == 55 and not args.no_demo:
         try:
-            from omalizumab_core.demo import demo_cohort
+            from omalizumab_core.synthetic.demo import demo_cohort
         except ImportError:
             demo_cohort = None
         if demo_cohort is not None:
@@ -283,7 +280,7 @@ def group_generate(n: int, data: Path, args) -> dict:
 
 def group_load_parquet(n: int, data: Path, args) -> dict:
     """Fresh process: load parquet (read + validation), then score. The 10 s / 4 GB target."""
-    from omalizumab_core.engine import score_cohort
+    from omalizumab_core.engine.scoring import score_cohort
 
     meter = Meter()
     t0 = time.perf_counter()
@@ -303,7 +300,7 @@ def group_load_parquet(n: int, data: Path, args) -> dict:
 def group_load_csv(n: int, data: Path, args) -> dict:
     meter = Meter()
     try:
-        from omalizumab_core.loading import load_cohort  # noqa: F401
+        from omalizumab_core.data.loading import load_cohort  # noqa: F401
     except ImportError:
         meter.skip("load_csv", "loading.py not available yet")
         return {"steps": meter.steps, "process_peak_rss_mb": round(process_peak_mb(), 1)}
@@ -316,7 +313,7 @@ def group_analyses(n: int, data: Path, args) -> dict:
     """Scoring, Table 1, Table 2, Wilcoxon table, Kaplan-Meier curves, filtering."""
     import importlib
 
-    from omalizumab_core.engine import score_cohort
+    from omalizumab_core.engine.scoring import score_cohort
 
     meter = Meter()
     cohort, how = _load(data / "parquet")
@@ -344,7 +341,7 @@ def group_analyses(n: int, data: Path, args) -> dict:
         meter.measure("filter_and_symptoms", lambda: _apply_filter(scored, spec, index).cohort.symptoms, repeat=True,
                       note="the selection plus its symptoms table (what the Symptoms and Publication pages read)")
     except ImportError as error:
-        meter.skip("filter", f"omalizumab_core.filters not available yet ({error})")
+        meter.skip("filter", f"omalizumab_core.analyses.filters not available yet ({error})")
     except Exception as error:
         meter.fail("filter", error)
     return {"steps": meter.steps, "notes": notes, "process_peak_rss_mb": round(process_peak_mb(), 1)}
@@ -353,7 +350,7 @@ def group_analyses(n: int, data: Path, args) -> dict:
 def group_reference(n: int, data: Path, args) -> dict:
     """Engine against the plain per-patient loop, on the same in-memory cohort."""
     from benchmarks.reference_loop import reference_outcomes
-    from omalizumab_core.engine import score_cohort
+    from omalizumab_core.engine.scoring import score_cohort
 
     meter = Meter()
     cohort, _ = _load(data / "parquet")

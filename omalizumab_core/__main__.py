@@ -1,7 +1,7 @@
-"""``python -m omalizumab_core``: see :mod:`omalizumab_core.cli`."""
+"""``python -m omalizumab_core``: see :mod:`omalizumab_core.cli.main`."""
 
 import sys
 
-from .cli import main
+from omalizumab_core.cli.main import main
 
 sys.exit(main())

@@ -3,7 +3,7 @@
 Each :class:`BadInput` builds the ``(file name, bytes)`` pairs a browser would
 upload and declares what must happen: the cohort **loads** (possibly with a
 warning, and ``check`` states what was read), or it is **rejected** with at
-least one error :class:`~omalizumab_core.problems.Problem` located where the
+least one error :class:`~omalizumab_core.data.problems.Problem` located where the
 user must look (``where``, and ``column``/``text`` when given). In every case
 the loader raises nothing but :class:`CohortError`.
 
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from omalizumab_core.cohort import Cohort
-from omalizumab_core.reading import MAX_UPLOAD_BYTES
+from omalizumab_core.data.cohort import Cohort
+from omalizumab_core.data.reading import MAX_UPLOAD_BYTES
 from tests.file_builders import parquet_bytes, xlsx_bytes, zip_bytes
 
 Files = list[tuple[str, bytes]]

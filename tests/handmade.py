@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from omalizumab_core.cohort import Cohort
+from omalizumab_core.data.cohort import Cohort
 
 PATIENT_DEFAULTS = {
     "sex": "F",

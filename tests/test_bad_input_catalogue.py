@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from omalizumab_core.cli import main
-from omalizumab_core.codes import ALLOWED_SCORES, DIAGNOSES
-from omalizumab_core.cohort import Cohort
-from omalizumab_core.loading import UNEXPECTED, load_cohort, load_upload
-from omalizumab_core.problems import ERROR, CohortError, Problem
-from omalizumab_core.reading import MAX_UPLOAD_BYTES
+from omalizumab_core.cli.main import main
+from omalizumab_core.data.codes import ALLOWED_SCORES, DIAGNOSES
+from omalizumab_core.data.cohort import Cohort
+from omalizumab_core.data.loading import UNEXPECTED, load_cohort, load_upload
+from omalizumab_core.data.problems import ERROR, CohortError, Problem
+from omalizumab_core.data.reading import MAX_UPLOAD_BYTES
 from tests.apptest_support import APP, ROOT
 from tests.bad_inputs import BY_NAME, CATALOGUE, BadInput, parquet_bytes, xlsx_bytes
 from tests.handmade import cohort_of, course, patient
@@ -172,7 +172,7 @@ def _upload_script():
     """Stands for the Data page's upload callback and its error display."""
     import streamlit as st
 
-    from omalizumab_core.problems import problem_summary, problems_frame
+    from omalizumab_core.data.problems import problem_summary, problems_frame
     from ui import session
 
     problems = session.load_files(st.session_state.pop("pending_upload"))

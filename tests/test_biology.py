@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omalizumab_core.biology import direction, lab_by_response, lab_pairs, lab_tests
-from omalizumab_core.demo import demo_scored
-from omalizumab_core.engine import score_cohort
-from omalizumab_core.problems import TooFewPatients
+from omalizumab_core.analyses.biology import direction, lab_by_response, lab_pairs, lab_tests
+from omalizumab_core.synthetic.demo import demo_scored
+from omalizumab_core.engine.scoring import score_cohort
+from omalizumab_core.data.problems import TooFewPatients
 from tests.apptest_support import app_on, shown_text
 from tests.handmade import cohort_of, course, patient
 
@@ -146,7 +146,7 @@ def test_page_says_no_data_without_a_labs_table():
 
 
 def test_paired_plot_samples_lines_above_the_limit_but_averages_everyone():
-    from omalizumab_core.figures.biology import paired_plot
+    from omalizumab_core.outputs.figures.biology import paired_plot
 
     scored = _scored([(p, m, "tryptase", v) for p, b, o in (("A", 1, 2), ("B", 2, 4), ("C", 3, 6)) for m, v in ((0, b), (3, o))])
     figure = paired_plot(lab_pairs(scored, "tryptase"), max_patients=2)

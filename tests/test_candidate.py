@@ -8,12 +8,12 @@ from itertools import product
 import pandas as pd
 import pytest
 
-from omalizumab_core import candidate as mdt
-from omalizumab_core.candidate import Candidate
-from omalizumab_core.codes import DIAGNOSES, KIT_STATUSES
-from omalizumab_core.engine import score_cohort
+from omalizumab_core.analyses import candidate as mdt
+from omalizumab_core.analyses.candidate import Candidate
+from omalizumab_core.data.codes import DIAGNOSES, KIT_STATUSES
+from omalizumab_core.engine.scoring import score_cohort
 from omalizumab_core.formatting import pct
-from omalizumab_core.problems import TooFewPatients
+from omalizumab_core.data.problems import TooFewPatients
 from tests.apptest_support import app_on, shown_text
 from tests.handmade import cohort_of, course, patient
 
@@ -267,7 +267,7 @@ def _metric(at, label):
 
 
 def test_page_shows_the_core_functions_numbers_for_an_entered_candidate():
-    from omalizumab_core.demo import demo_scored
+    from omalizumab_core.synthetic.demo import demo_scored
 
     at = _submit(app_on(page="views/candidate.py"), diagnosis="MCAS", kit="negative",
                  symptoms={"superficial_vasomotor": ["flushing"], "gastrointestinal": ["diarrhea"]}, min_shared=1)

@@ -8,10 +8,10 @@ import filecmp
 import numpy as np
 import pytest
 
-from omalizumab_core.demo import DEMO_DIR, demo_cohort, demo_scored
-from omalizumab_core.demo.generate import load_targets, misses, write
-from omalizumab_core.dosing import dose_changes
-from omalizumab_core.publication import publication_comparison
+from omalizumab_core.synthetic.demo import DEMO_DIR, demo_cohort, demo_scored
+from omalizumab_core.synthetic.demo.generate import load_targets, misses, write
+from omalizumab_core.analyses.dosing import dose_changes
+from omalizumab_core.analyses.publication import publication_comparison
 
 COMPARISON = publication_comparison(demo_scored())
 FIGURES = COMPARISON[COMPARISON["section"] != "Inconsistencies of the paper"]

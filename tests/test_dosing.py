@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omalizumab_core.demo import demo_scored
-from omalizumab_core.dosing import change_kind, dose_changes, dosing_summary, regimens
-from omalizumab_core.engine import score_cohort
+from omalizumab_core.synthetic.demo import demo_scored
+from omalizumab_core.analyses.dosing import change_kind, dose_changes, dosing_summary, regimens
+from omalizumab_core.engine.scoring import score_cohort
 from tests.apptest_support import app_on, shown_text
 from tests.handmade import cohort_of, course, patient
 
@@ -155,7 +155,7 @@ def test_page_says_no_data_without_a_doses_table():
 
 
 def test_timeline_draws_one_line_per_patient_then_aggregates_above_the_limit():
-    from omalizumab_core.figures.dosing import regimen_timeline
+    from omalizumab_core.outputs.figures.dosing import regimen_timeline
 
     scored = score_cohort(_around_changes_cohort())
     r = regimens(scored)

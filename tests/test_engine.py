@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omalizumab_core.engine import classify_quarters, diagnosis_subgroup, score_cohort
+from omalizumab_core.engine.scoring import classify_quarters, diagnosis_subgroup, score_cohort
 from tests.handmade import cohort_of, course, patient, single
 
 

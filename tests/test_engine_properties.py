@@ -7,8 +7,8 @@ from fractions import Fraction
 import hypothesis.strategies as st
 from hypothesis import given, settings
 
-from omalizumab_core.codes import ALLOWED_SCORES, RESPONSE_RANK
-from omalizumab_core.engine import score_cohort
+from omalizumab_core.data.codes import ALLOWED_SCORES, RESPONSE_RANK
+from omalizumab_core.engine.scoring import score_cohort
 from tests.handmade import cohort_of, course, patient
 
 LATER_SCORES = st.sampled_from(ALLOWED_SCORES)

@@ -6,7 +6,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from omalizumab_core.exports import csv_bytes, excel_bytes, neutralise_formulas
+from omalizumab_core.outputs.exports import csv_bytes, excel_bytes, neutralise_formulas
 
 
 @pytest.mark.parametrize("cell", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"])

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omalizumab_core.engine import score_cohort
-from omalizumab_core.filters import (
+from omalizumab_core.engine.scoring import score_cohort
+from omalizumab_core.analyses.filters import (
     FilterSpec,
     apply_filters,
     describe,
@@ -145,7 +145,7 @@ def test_filters_do_not_mutate_the_cohort(scored):
 
 
 def test_demo_cohort_subgroups_have_the_published_sizes():
-    from omalizumab_core.demo import demo_cohort
+    from omalizumab_core.synthetic.demo import demo_cohort
 
     scored = score_cohort(demo_cohort())
     index = filter_index(scored)

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from omalizumab_core.engine import score_cohort
-from omalizumab_core.figures.follow_up import duration_box, sankey, swimmer_plot
-from omalizumab_core.follow_up import (
+from omalizumab_core.engine.scoring import score_cohort
+from omalizumab_core.outputs.figures.follow_up import duration_box, sankey, swimmer_plot
+from omalizumab_core.analyses.follow_up import (
     EVENT_COLUMNS,
     duration_by_best_response,
     format_durations,
@@ -22,7 +22,7 @@ from omalizumab_core.follow_up import (
     sustained_response,
     swimmer_data,
 )
-from omalizumab_core.problems import TooFewPatients
+from omalizumab_core.data.problems import TooFewPatients
 from tests.apptest_support import app_on, shown_text
 from tests.handmade import cohort_of, course, patient
 
@@ -309,7 +309,7 @@ def test_course_table_lists_every_patient_with_events_in_words():
 
 def test_demo_loses_responses_after_2_to_13_months():
     # "Only 4 patients lost their acquired response under omalizumab, after 2 to 13 months of treatment."
-    from omalizumab_core.demo import demo_scored
+    from omalizumab_core.synthetic.demo import demo_scored
 
     _, events = swimmer_data(demo_scored())
     loss = events.loc[events["kind"] == "loss of response", "month"]

@@ -10,12 +10,12 @@ import doctest
 import pandas as pd
 import pytest
 
-from omalizumab_core import identifiers
-from omalizumab_core.cli import main
-from omalizumab_core.contract import TABLE_COLUMNS
-from omalizumab_core.identifiers import identifier_columns, identifier_key, identifier_warning
-from omalizumab_core.loading import load_cohort, load_upload
-from omalizumab_core.problems import ERROR, WARNING, CohortError
+from omalizumab_core.data import identifiers
+from omalizumab_core.cli.main import main
+from omalizumab_core.data.contract import TABLE_COLUMNS
+from omalizumab_core.data.identifiers import identifier_columns, identifier_key, identifier_warning
+from omalizumab_core.data.loading import load_cohort, load_upload
+from omalizumab_core.data.problems import ERROR, WARNING, CohortError
 from tests.apptest_support import app_on
 from tests.bad_inputs import PATIENTS, csv_files
 

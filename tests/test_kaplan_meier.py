@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omalizumab_core.kaplan_meier import CURVE_COLUMNS, kaplan_meier, km_quantiles, numbers_at_risk
+from omalizumab_core.stats.kaplan_meier import CURVE_COLUMNS, kaplan_meier, km_quantiles, numbers_at_risk
 
 # Hand-made data: times 1, 2, 2, 3, 4+, 5 (4+ censored), n = 6.
 #   t  n_at_risk  d  c   S(t)                      Greenwood sum d/(n(n-d))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from omalizumab_core.multiple_testing import adjust_pvalues, significance_stars
+from omalizumab_core.stats.multiple_testing import adjust_pvalues, significance_stars
 
 P = [0.01, 0.04, 0.03, 0.005, np.nan]
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omalizumab_core.engine import score_cohort
-from omalizumab_core.overview import format_headline, format_table1, headline_figures, table1
+from omalizumab_core.engine.scoring import score_cohort
+from omalizumab_core.analyses.overview import format_headline, format_table1, headline_figures, table1
 from tests.apptest_support import app_on, shown_text
 from tests.handmade import cohort_of, course, patient
 
@@ -51,7 +51,7 @@ def test_times_are_medians_among_responders_and_duration_among_all(three):
 
 
 def test_headline_formatting_prints_counts_and_ci():
-    frame = format_headline(headline_figures(score_cohort(__import__("omalizumab_core.demo", fromlist=["demo_cohort"]).demo_cohort())))
+    frame = format_headline(headline_figures(score_cohort(__import__("omalizumab_core.synthetic.demo", fromlist=["demo_cohort"]).demo_cohort())))
     row = frame.set_index("Measure").loc["Overall response at best response"]
     assert row["Value"] == "43 (78.2 %)" and row["Detail"].startswith("95 % CI [")
 
@@ -80,7 +80,7 @@ def test_table1_formats_like_the_paper(three):
 
 
 def test_demo_table1_reproduces_the_published_counts():
-    from omalizumab_core.demo import demo_cohort
+    from omalizumab_core.synthetic.demo import demo_cohort
 
     everyone = table1(score_cohort(demo_cohort()))
     everyone = everyone[everyone["column"] == "All patients (N=55)"].set_index("characteristic")

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omalizumab_core import patient_course as pc
-from omalizumab_core.demo import demo_scored
-from omalizumab_core.engine import score_cohort
-from omalizumab_core.figures import patient as figures
-from omalizumab_core.problems import TooFewPatients
+from omalizumab_core.analyses import patient_course as pc
+from omalizumab_core.synthetic.demo import demo_scored
+from omalizumab_core.engine.scoring import score_cohort
+from omalizumab_core.outputs.figures import patient as figures
+from omalizumab_core.data.problems import TooFewPatients
 from tests.apptest_support import app_on, shown_text
 from tests.handmade import cohort_of, course, patient
 

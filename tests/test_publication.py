@@ -3,9 +3,9 @@ and derives its dosing, safety, biology and first-improvement rows with the page
 
 import pandas as pd
 
-from omalizumab_core.dosing import dosing_summary
-from omalizumab_core.engine import score_cohort
-from omalizumab_core.publication import NOT_AVAILABLE, agreement_summary, publication_comparison
+from omalizumab_core.analyses.dosing import dosing_summary
+from omalizumab_core.engine.scoring import score_cohort
+from omalizumab_core.analyses.publication import NOT_AVAILABLE, agreement_summary, publication_comparison
 from tests.handmade import cohort_of, course, patient
 
 

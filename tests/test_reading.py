@@ -22,10 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from omalizumab_core import reading
-from omalizumab_core.problems import ERROR, CohortError
-from omalizumab_core.raw import RawCohort
-from omalizumab_core.reading import read_path, read_upload
+from omalizumab_core.data import reading
+from omalizumab_core.data.problems import ERROR, CohortError
+from omalizumab_core.data.raw import RawCohort
+from omalizumab_core.data.reading import read_path, read_upload
 from tests.file_builders import parquet_bytes, xlsx_bytes, zip_bytes
 
 PATIENTS_CSV = b"patient_id,sex,diagnosis\nP1,F,ISM\nP2,M,SSM\n"

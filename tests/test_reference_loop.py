@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.reference_loop import FIELDS, classify, reference_outcomes
-from omalizumab_core.engine import score_cohort
-from omalizumab_core.synth import synthetic_cohort
+from omalizumab_core.engine.scoring import score_cohort
+from omalizumab_core.synthetic.synth import synthetic_cohort
 from tests.handmade import cohort_of, course, patient
 
 RULES = ("any_symptom", "total_score")
@@ -78,8 +78,8 @@ def test_the_synthetic_cohort_exercises_every_branch(registry_cohort):
 
 
 def test_engine_and_loop_agree_through_the_loader(tmp_path):
-    loading = pytest.importorskip("omalizumab_core.loading", reason="loading.load_cohort not written yet")
-    from omalizumab_core.synth import synthesize, write_cohort
+    loading = pytest.importorskip("omalizumab_core.data.loading", reason="loading.load_cohort not written yet")
+    from omalizumab_core.synthetic.synth import synthesize, write_cohort
 
     write_cohort(synthesize(300, seed=12), tmp_path, fmt="parquet")
     cohort = loading.load_cohort(tmp_path)

@@ -11,10 +11,10 @@ import plotly.graph_objects as go
 import pytest
 
 import omalizumab_core
-from omalizumab_core import report
-from omalizumab_core.candidate import Candidate
-from omalizumab_core.cli import main
-from omalizumab_core.demo import demo_scored
+from omalizumab_core.outputs import report
+from omalizumab_core.analyses.candidate import Candidate
+from omalizumab_core.cli.main import main
+from omalizumab_core.synthetic.demo import demo_scored
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 NETWORK = ("http:", "https:", "//", "ftp:")
@@ -136,7 +136,7 @@ def test_formula_cells_headers_and_index_labels_are_neutralised():
 
 
 def test_multiindex_tables_render_with_their_row_labels():
-    from omalizumab_core.response_table import format_table2, table2_counts
+    from omalizumab_core.engine.response_table import format_table2, table2_counts
 
     table = format_table2(table2_counts(demo_scored().outcomes))
     page = parse(report.build_report(title="T", sections=[("Table 2", [table])], filters={}, source="s", generated=FIXED))
@@ -165,7 +165,7 @@ def test_overview_report_holds_headline_table1_and_table2_of_the_selection():
 
 
 def test_overview_report_uses_the_overview_modules_tables(monkeypatch):
-    import omalizumab_core.overview as overview
+    import omalizumab_core.analyses.overview as overview
 
     monkeypatch.setattr(overview, "headline_figures", lambda scored: "headline")
     monkeypatch.setattr(overview, "format_headline", lambda h: pd.DataFrame({"Measure": [f"stand-in {h}"]}))
@@ -176,7 +176,7 @@ def test_overview_report_uses_the_overview_modules_tables(monkeypatch):
 
 
 def test_candidate_report_is_offline_and_carries_the_statement_and_the_scheme():
-    from omalizumab_core.candidate import STUDY_SCHEME
+    from omalizumab_core.analyses.candidate import STUDY_SCHEME
 
     html = report.candidate_report(
         demo_scored(), Candidate("MCAS", "negative", 40, "F", ("flushing", "diarrhea")), filters={}, source="Demo", generated=FIXED

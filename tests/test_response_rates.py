@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from omalizumab_core.demo import demo_scored
-from omalizumab_core.engine import score_cohort
-from omalizumab_core.figures.response import MAX_WATERFALL_BARS, forest_plot, waterfall_plot
-from omalizumab_core.problems import TooFewPatients
-from omalizumab_core.response_rates import (
+from omalizumab_core.synthetic.demo import demo_scored
+from omalizumab_core.engine.scoring import score_cohort
+from omalizumab_core.outputs.figures.response import MAX_WATERFALL_BARS, forest_plot, waterfall_plot
+from omalizumab_core.data.problems import TooFewPatients
+from omalizumab_core.analyses.response_rates import (
     MEASURES,
     compare_subgroups,
     format_comparison,
@@ -22,8 +22,8 @@ from omalizumab_core.response_rates import (
     table2_with_ci,
     waterfall_data,
 )
-from omalizumab_core.response_table import table2_counts
-from omalizumab_core.stats import difference_ci
+from omalizumab_core.engine.response_table import table2_counts
+from omalizumab_core.stats.exact import difference_ci
 from tests.apptest_support import app_on, shown_text
 from tests.handmade import cohort_of, course, patient
 

@@ -1,7 +1,7 @@
 """Table 2 counts: columns, zero counts, MMAS vs idiopathic."""
 
-from omalizumab_core.engine import score_cohort
-from omalizumab_core.response_table import response_counts, response_table
+from omalizumab_core.engine.scoring import score_cohort
+from omalizumab_core.engine.response_table import response_counts, response_table
 from tests.handmade import cohort_of, course, patient
 
 
@@ -48,7 +48,7 @@ def test_long_table_has_one_row_per_column_section_and_category():
 
 
 def test_table2_layout_derives_orr_and_persistent_rows():
-    from omalizumab_core.response_table import table2_counts
+    from omalizumab_core.engine.response_table import table2_counts
 
     t = table2_counts(score_cohort(_cohort()).outcomes)
     assert t.loc[("", "Patients"), "all"] == 4

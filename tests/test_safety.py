@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from omalizumab_core.demo import demo_scored
-from omalizumab_core.engine import score_cohort
-from omalizumab_core.safety import ANY_EVENT, adverse_event_table, adverse_event_timing, safety_summary
+from omalizumab_core.synthetic.demo import demo_scored
+from omalizumab_core.engine.scoring import score_cohort
+from omalizumab_core.analyses.safety import ANY_EVENT, adverse_event_table, adverse_event_timing, safety_summary
 from tests.apptest_support import app_on, shown_text
 from tests.handmade import cohort_of, course, patient
 

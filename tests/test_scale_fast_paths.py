@@ -13,14 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omalizumab_core import engine
-from omalizumab_core.dosing import format_dose_changes, regimen_label, regimen_labels
-from omalizumab_core.engine import month_ranks, score_cohort
-from omalizumab_core.filters import filter_index
-from omalizumab_core.loading import load_upload
-from omalizumab_core.overview import _therapy_matrix
-from omalizumab_core.problems import CohortError
-from omalizumab_core.validation import _duplicated_rows, categorical_text
+from omalizumab_core.engine import scoring as engine
+from omalizumab_core.analyses.dosing import format_dose_changes, regimen_label, regimen_labels
+from omalizumab_core.data.cohort import month_ranks
+from omalizumab_core.engine.scoring import score_cohort
+from omalizumab_core.analyses.filters import filter_index
+from omalizumab_core.data.loading import load_upload
+from omalizumab_core.analyses.overview import _therapy_matrix
+from omalizumab_core.data.problems import CohortError
+from omalizumab_core.data.validation import _duplicated_rows, categorical_text
 from tests.handmade import cohort_of, course, patient
 
 PATIENTS = (

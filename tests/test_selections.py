@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omalizumab_core.cohort import patient_positions
-from omalizumab_core.demo import demo_cohort
-from omalizumab_core.engine import score_cohort
+from omalizumab_core.data.cohort import patient_positions
+from omalizumab_core.synthetic.demo import demo_cohort
+from omalizumab_core.engine.scoring import score_cohort
 from tests.handmade import cohort_of, course, patient
 
 

@@ -17,7 +17,7 @@ import pickle
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from omalizumab_core.cohort import Cohort
+from omalizumab_core.data.cohort import Cohort
 from tests.apptest_support import APP, ROOT, page_files
 from tests.handmade import cohort_of, course, patient
 

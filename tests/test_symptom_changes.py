@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from omalizumab_core.engine import score_cohort
-from omalizumab_core.figures.symptoms import HEATMAP_MAX_PATIENTS, improvement_share_bars, symptom_heatmap, symptom_score_bars
-from omalizumab_core.problems import TooFewPatients
-from omalizumab_core.symptom_changes import (
+from omalizumab_core.engine.scoring import score_cohort
+from omalizumab_core.outputs.figures.symptoms import HEATMAP_MAX_PATIENTS, improvement_share_bars, symptom_heatmap, symptom_score_bars
+from omalizumab_core.data.problems import TooFewPatients
+from omalizumab_core.analyses.symptom_changes import (
     format_symptom_table,
     improvement_shares,
     score_distribution,
@@ -20,7 +20,7 @@ from omalizumab_core.symptom_changes import (
     symptom_heatmap_data,
     symptom_scores,
 )
-from omalizumab_core.vocabulary import category_of
+from omalizumab_core.data.vocabulary import category_of
 from tests.handmade import cohort_of, course, patient
 
 
@@ -259,7 +259,7 @@ def test_figures_show_every_symptom_and_switch_to_a_distribution_for_large_cohor
 
 
 def test_demo_cohort_every_symptom_improves_significantly_at_best_response():
-    from omalizumab_core.demo import demo_scored
+    from omalizumab_core.synthetic.demo import demo_scored
 
     changes = symptom_changes(demo_scored())
     assert len(changes) == 26
@@ -292,7 +292,7 @@ def test_exact_signed_rank_with_ties_equals_scipys_permutation_test():
     import numpy as np
     from scipy import stats
 
-    from omalizumab_core.symptom_changes import _wilcoxon
+    from omalizumab_core.analyses.symptom_changes import _wilcoxon
 
     rng = np.random.default_rng(7)
     for n in range(2, 14):

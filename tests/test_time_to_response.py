@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from omalizumab_core.engine import score_cohort
-from omalizumab_core.figures.time_to_response import cumulative_incidence_plot, first_improvement_plot, response_time_histogram
-from omalizumab_core.kaplan_meier import numbers_at_risk
-from omalizumab_core.problems import TooFewPatients
-from omalizumab_core.time_to_response import (
+from omalizumab_core.engine.scoring import score_cohort
+from omalizumab_core.outputs.figures.time_to_response import cumulative_incidence_plot, first_improvement_plot, response_time_histogram
+from omalizumab_core.stats.kaplan_meier import numbers_at_risk
+from omalizumab_core.data.problems import TooFewPatients
+from omalizumab_core.analyses.time_to_response import (
     first_improvement_by_category,
     first_improvement_times,
     format_first_improvement,
@@ -180,7 +180,7 @@ def test_first_improvement_summary_per_category():
 
 
 def test_first_improvement_dense_and_sorted_lookups_agree(monkeypatch):
-    import omalizumab_core.time_to_response as module
+    import omalizumab_core.analyses.time_to_response as module
 
     dense = first_improvement_times(_category_cohort())
     monkeypatch.setattr(module, "_DENSE_LOOKUP_MAX", 0)

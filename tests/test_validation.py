@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from omalizumab_core.loading import load_upload
-from omalizumab_core.problems import CohortError
+from omalizumab_core.data.loading import load_upload
+from omalizumab_core.data.problems import CohortError
 
 PATIENTS = (
     "patient_id,sex,diagnosis,kit_d816v,age_at_treatment,treatment_end_month,end_reason,last_follow_up_month\n"
@@ -200,8 +200,8 @@ def test_many_identical_problems_are_capped_with_a_summary():
 
 
 def test_loading_does_not_mutate_inputs():
-    from omalizumab_core.reading import read_upload
-    from omalizumab_core.validation import validate
+    from omalizumab_core.data.reading import read_upload
+    from omalizumab_core.data.validation import validate
 
     raw = read_upload([("patients.csv", PATIENTS.encode()), ("symptoms.csv", SYMPTOMS.encode())])
     before = {n: t.frame.copy() for n, t in raw.tables.items()}

@@ -5,8 +5,8 @@ import io
 import openpyxl
 import pandas as pd
 
-from omalizumab_core.contract import TABLE_COLUMNS, data_dictionary
-from omalizumab_core.vocabulary import canonical_symptoms, categorize, category_of
+from omalizumab_core.data.contract import TABLE_COLUMNS, data_dictionary
+from omalizumab_core.data.vocabulary import canonical_symptoms, categorize, category_of
 
 
 def test_english_and_french_synonyms_with_accents_and_plurals_map_to_categories():
@@ -32,7 +32,7 @@ def test_canonical_symptoms_cover_every_category_but_other():
 
 
 def test_template_has_a_sheet_per_table_with_contract_headers_and_a_dictionary():
-    from omalizumab_core.template import template_workbook
+    from omalizumab_core.data.template import template_workbook
 
     book = openpyxl.load_workbook(io.BytesIO(template_workbook()))
     assert book.sheetnames == [*TABLE_COLUMNS, "data_dictionary"]
@@ -44,9 +44,9 @@ def test_template_has_a_sheet_per_table_with_contract_headers_and_a_dictionary()
 def test_empty_template_is_rejected_with_messages_not_a_crash():
     import pytest
 
-    from omalizumab_core.loading import load_upload
-    from omalizumab_core.problems import CohortError
-    from omalizumab_core.template import template_workbook
+    from omalizumab_core.data.loading import load_upload
+    from omalizumab_core.data.problems import CohortError
+    from omalizumab_core.data.template import template_workbook
 
     with pytest.raises(CohortError) as info:
         load_upload([("template.xlsx", template_workbook())])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from omalizumab_core.cohort import TABLES, Cohort
+from omalizumab_core.data.cohort import TABLES, Cohort
 
 TABLE_LABELS = {
     "patients": "Patients",
@@ -30,7 +30,7 @@ def preview_tables(cohort: Cohort) -> None:
 
 
 def template_download() -> None:
-    from omalizumab_core.template import template_workbook
+    from omalizumab_core.data.template import template_workbook
 
     st.subheader("Template")
     st.caption("An empty workbook with one sheet per table and a data dictionary explaining every column.")

@@ -1,11 +1,11 @@
-"""Download buttons for tables: CSV and Excel, formula-safe (see omalizumab_core.exports)."""
+"""Download buttons for tables: CSV and Excel, formula-safe (see omalizumab_core.outputs.exports)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from omalizumab_core.exports import csv_bytes, excel_bytes
+from omalizumab_core.outputs.exports import csv_bytes, excel_bytes
 
 
 def table_downloads(frame: pd.DataFrame, name: str) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from omalizumab_core.codes import CATEGORY_LABELS
-from omalizumab_core.filters import (
+from omalizumab_core.data.codes import CATEGORY_LABELS
+from omalizumab_core.analyses.filters import (
     CHOICE_FILTERS,
     ESCALATION_LABELS,
     EXTRA_PREFIX,
@@ -23,7 +23,7 @@ from omalizumab_core.filters import (
     spec_from_query,
     spec_to_query,
 )
-from omalizumab_core.engine import ScoredCohort
+from omalizumab_core.engine.scoring import ScoredCohort
 
 from .links import PATIENT_PARAM
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from omalizumab_core.engine import ScoredCohort
-from omalizumab_core.problems import TooFewPatients
+from omalizumab_core.engine.scoring import ScoredCohort
+from omalizumab_core.data.problems import TooFewPatients
 
 from . import session
 
@@ -36,7 +36,7 @@ def statistic(compute, *args, **kwargs):
     """Run a core analysis; if the selection is too small, say so in its place.
 
     Returns the analysis result, or None after showing the message of
-    :class:`~omalizumab_core.problems.TooFewPatients`.
+    :class:`~omalizumab_core.data.problems.TooFewPatients`.
     """
     try:
         return compute(*args, **kwargs)

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from omalizumab_core.cohort import Cohort
-from omalizumab_core.engine import ScoredCohort, score_cohort
-from omalizumab_core.problems import CohortError, Problem
+from omalizumab_core.data.cohort import Cohort
+from omalizumab_core.engine.scoring import ScoredCohort, score_cohort
+from omalizumab_core.data.problems import CohortError, Problem
 
 COHORT = "cohort"
 SCORED = "scored"
@@ -32,7 +32,7 @@ RULE = "worsening_rule"
 def _demo() -> Cohort:
     # The demo is synthetic and identical for everyone, so one copy is shared
     # between sessions; user uploads never go through a shared cache.
-    from omalizumab_core.demo import demo_cohort
+    from omalizumab_core.synthetic.demo import demo_cohort
 
     return demo_cohort()
 
@@ -77,7 +77,7 @@ def load_files(files: list[tuple[str, bytes]]) -> list[Problem]:
         Empty when the upload loaded (its warnings are in the new cohort's
         ``warnings``); otherwise every located error and warning.
     """
-    from omalizumab_core.loading import load_upload
+    from omalizumab_core.data.loading import load_upload
 
     try:
         new = load_upload(files)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from omalizumab_core.codes import WORSENING_RULE_LABELS, WORSENING_RULES
+from omalizumab_core.data.codes import WORSENING_RULE_LABELS, WORSENING_RULES
 
-from omalizumab_core.filters import apply_filters
+from omalizumab_core.analyses.filters import apply_filters
 
 from . import session
 from .filters import current_index, sidebar_filters

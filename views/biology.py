@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from omalizumab_core import biology
-from omalizumab_core.codes import ANALYTE_LABELS, ANALYTES
-from omalizumab_core.figures.biology import paired_plot
+from omalizumab_core.analyses import biology
+from omalizumab_core.data.codes import ANALYTE_LABELS, ANALYTES
+from omalizumab_core.outputs.figures.biology import paired_plot
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from omalizumab_core import candidate as mdt
-from omalizumab_core.codes import CATEGORY_LABELS, DIAGNOSES, DIAGNOSIS_LABELS, KIT_LABELS, KIT_STATUSES, SEX_LABELS, SEXES
-from omalizumab_core.figures import candidate as figures
-from omalizumab_core.report import candidate_report
+from omalizumab_core.analyses import candidate as mdt
+from omalizumab_core.data.codes import CATEGORY_LABELS, DIAGNOSES, DIAGNOSIS_LABELS, KIT_LABELS, KIT_STATUSES, SEX_LABELS, SEXES
+from omalizumab_core.outputs.figures import candidate as figures
+from omalizumab_core.outputs.report import candidate_report
 from ui import session
 from ui.charts import show_figure
 from ui.links import open_patient

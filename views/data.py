@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from omalizumab_core.problems import problem_summary, problems_frame
+from omalizumab_core.data.problems import problem_summary, problems_frame
 from ui import session
 from ui.data_tables import preview_tables, template_download
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from omalizumab_core import dosing
-from omalizumab_core.figures.dosing import regimen_timeline, response_around_changes
+from omalizumab_core.analyses import dosing
+from omalizumab_core.outputs.figures.dosing import regimen_timeline, response_around_changes
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids

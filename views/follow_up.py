@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from omalizumab_core.figures.follow_up import duration_box, sankey, swimmer_plot
-from omalizumab_core.follow_up import (
+from omalizumab_core.outputs.figures.follow_up import duration_box, sankey, swimmer_plot
+from omalizumab_core.analyses.follow_up import (
     duration_by_best_response,
     format_durations,
     format_flows,

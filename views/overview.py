@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from omalizumab_core.overview import format_headline, format_table1, headline_figures, table1
-from omalizumab_core.report import overview_report
+from omalizumab_core.analyses.overview import format_headline, format_table1, headline_figures, table1
+from omalizumab_core.outputs.report import overview_report
 from ui.downloads import table_downloads
 from ui.filters import current_description
 from ui.page import filtered_cohort, metric_row

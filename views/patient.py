@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from omalizumab_core import patient_course as pc
-from omalizumab_core.figures import patient as figures
+from omalizumab_core.analyses import patient_course as pc
+from omalizumab_core.outputs.figures import patient as figures
 from ui.charts import show_figure
-from omalizumab_core.report import patient_report
+from omalizumab_core.outputs.report import patient_report
 from ui.downloads import table_downloads
 from ui.filters import current_description
 from ui.links import PATIENT_PARAM

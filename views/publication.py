@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from omalizumab_core.publication import agreement_summary, publication_comparison
+from omalizumab_core.analyses.publication import agreement_summary, publication_comparison
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from omalizumab_core.figures.response import forest_plot, waterfall_plot
-from omalizumab_core.response_rates import (
+from omalizumab_core.outputs.figures.response import forest_plot, waterfall_plot
+from omalizumab_core.analyses.response_rates import (
     MEASURE_LABELS,
     compare_subgroups,
     format_comparison,

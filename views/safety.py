@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from omalizumab_core import safety
-from omalizumab_core.figures.safety import adverse_event_bars, adverse_event_timing_bars
+from omalizumab_core.analyses import safety
+from omalizumab_core.outputs.figures.safety import adverse_event_bars, adverse_event_timing_bars
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, metric_row, no_data

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from omalizumab_core.figures.symptoms import improvement_share_bars, symptom_heatmap, symptom_score_bars
-from omalizumab_core.multiple_testing import ADJUSTMENT_LABELS
-from omalizumab_core.symptom_changes import format_symptom_table, improvement_shares, symptom_changes, symptom_heatmap_data
+from omalizumab_core.outputs.figures.symptoms import improvement_share_bars, symptom_heatmap, symptom_score_bars
+from omalizumab_core.stats.multiple_testing import ADJUSTMENT_LABELS
+from omalizumab_core.analyses.symptom_changes import format_symptom_table, improvement_shares, symptom_changes, symptom_heatmap_data
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from omalizumab_core import time_to_response as ttr
-from omalizumab_core.figures.time_to_response import cumulative_incidence_plot, first_improvement_plot, response_time_histogram
+from omalizumab_core.analyses import time_to_response as ttr
+from omalizumab_core.outputs.figures.time_to_response import cumulative_incidence_plot, first_improvement_plot, response_time_histogram
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, metric_row, statistic

@@ -14,7 +14,7 @@ from tests.browser.conftest import ROOT, screenshot, wait_for_app
 pytestmark = pytest.mark.browser
 
 DEFAULT_PAGE = "views/overview.py"
-DEMO_DATA = ROOT / "omalizumab_core" / "demo" / "data"
+DEMO_DATA = ROOT / "omalizumab_core" / "synthetic" / "demo" / "data"
 
 
 def _url_path(page_file: str) -> str:

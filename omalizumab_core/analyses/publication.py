@@ -1,0 +1,416 @@
+"""The loaded cohort side by side with the published one (Lemal et al. 2019).
+
+On the demo cohort every figure agrees except the paper's own
+inconsistencies, which are flagged; on an uploaded cohort the same table
+compares another centre's results with the reference study.
+
+The published values are data (``published.toml``); every derived value comes
+from the dashboard's own analyses (response table, time to response,
+dosing, safety, biology, symptom scores), so the Publication page and the
+other pages apply one rule each.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+from omalizumab_core.data.codes import SUBGROUP_LABELS
+from omalizumab_core.engine.scoring import ScoredCohort
+from omalizumab_core.formatting import n_pct, number
+from omalizumab_core.data.problems import TooFewPatients
+from omalizumab_core.engine.response_table import response_counts
+
+PUBLISHED = Path(__file__).resolve().parent / "published.toml"
+NOT_AVAILABLE = "not available"
+COLUMNS = ["section", "quantity", "published", "derived", "agrees", "note"]
+INCONSISTENCIES = "Inconsistencies of the paper"
+_COLUMN_NAMES = {"all": "all patients", "primary": "primary MCAS", **{k: v for k, v in SUBGROUP_LABELS.items()}}
+_TABLE2_ROWS = {
+    "best_ORR": "best: overall response", "best_CR": "best: CR", "best_MR": "best: MR", "best_PR": "best: PR", "best_NR": "best: no response",
+    "last_persistent": "last: persistent overall response", "last_CR": "last: CR", "last_MR": "last: MR", "last_PR": "last: PR",
+    "last_no_persistent": "last: no persistent response", "last_no_response": "last: no response",
+    "last_loss_of_response": "last: loss of response", "last_intolerance": "last: intolerance", "last_lost_or_other": "last: lost from follow-up",
+}
+_EVALUATED = (
+    ("who_dense_infiltrates", "WHO: multifocal dense mast cell infiltrates", ""),
+    ("who_atypical_morphology", "WHO: > 25 % atypical mast cells", "Printed as 39 (44 %) of 39; 44 % of 39 is 17."),
+    ("who_kit_816", "WHO: KIT codon 816 mutation", ""),
+    ("who_cd2_cd25", "WHO: CD2 and/or CD25 expression", ""),
+    ("bone_marrow_involvement", "Involved bone marrow", ""),
+)
+_PRESENTATION = (("skin_involvement", "Involved skin"), ("maculopapular_cm", "Maculopapular cutaneous mastocytosis"), ("decreased_bone_density", "Decreased bone density"))
+
+
+def published_values() -> dict:
+    with open(PUBLISHED, "rb") as handle:
+        return tomllib.load(handle)
+
+
+def publication_comparison(scored: ScoredCohort) -> pd.DataFrame:
+    """Every published figure, its value in the loaded cohort, and whether they agree.
+
+    Parameters
+    ----------
+    scored : ScoredCohort
+        The (filtered) scored cohort; optional tables may be missing.
+
+    Returns
+    -------
+    DataFrame
+        Columns section, quantity, published, derived (formatted as the paper
+        prints it; "not available" when the cohort lacks the data), agrees
+        (bool) and note. The last section lists the paper's own
+        inconsistencies, never counted as agreeing.
+
+    Notes
+    -----
+    A figure agrees when the derived value prints as the published one,
+    except three statements that are ranges or tests, not values: the
+    "2 to 3 months" medians of first improvement of the other symptom
+    categories (every category's median within 2-3), and the tryptase change
+    "not significant" (paired t-test p > 0.05). Each derived value comes from
+    the analysis the dashboard's pages use: ``response_table.response_counts``,
+    ``time_to_response.first_improvement_by_category``,
+    ``symptom_changes.symptom_scores`` (anaphylaxis at best response),
+    ``dosing.dosing_summary``, ``safety.safety_summary`` and
+    ``adverse_event_table``, ``biology.lab_pairs`` and ``lab_tests``.
+
+    Examples
+    --------
+    >>> from omalizumab_core.synthetic.demo import demo_scored
+    >>> table = publication_comparison(demo_scored())
+    >>> agreement_summary(table)[0] == agreement_summary(table)[1]
+    True
+    """
+    published = published_values()
+    rows = _table2_rows(scored, published["table2"])
+    rows += _table1_rows(scored, published["table1"], published["symptoms"])
+    rows += _time_rows(scored, published["time"])
+    rows += _duration_rows(scored, published["duration"])
+    n_published = published["table2"]["n"][0]
+    rows += _dosing_rows(scored, published["dosing"], n_published)
+    rows += _safety_rows(scored, published["safety"], n_published)
+    rows += _biology_rows(scored, published["biology"])
+    rows += [
+        (INCONSISTENCIES, item["quantity"], item["printed"], item["consistent"], False, "The paper contradicts itself; the dashboard follows the tables.")
+        for item in published["inconsistency"]
+    ]
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["agrees"] = frame["agrees"].astype(bool)
+    return frame
+
+
+def _row(section, quantity, published, derived, note="", *, agrees=None):
+    """A comparison row; derived None means the cohort lacks the data.
+
+    ``agrees`` overrides the comparison of the printed values (for ranges
+    and tests).
+    """
+    if derived is None:
+        return (section, quantity, str(published), NOT_AVAILABLE, False, note)
+    same = str(published) == str(derived) if agrees is None else bool(agrees)
+    return (section, quantity, str(published), str(derived), same, note)
+
+
+def _median_range_text(median, low, high) -> str:
+    """"41 (2–87)"; numbers to one decimal at most."""
+    return f"{number(round(median, 1))} ({number(round(low, 1))}–{number(round(high, 1))})"
+
+
+def _median_range(values: pd.Series):
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    if values.empty:
+        return None
+    return _median_range_text(values.median(), values.min(), values.max())
+
+
+def _range_text(low, high) -> str:
+    """"2–13"; a single number when both ends are equal."""
+    low, high = number(round(low, 1)), number(round(high, 1))
+    return low if low == high else f"{low}–{high}"
+
+
+# --- Table 2 ------------------------------------------------------------------------
+
+
+def _table2_rows(scored, table2) -> list:
+    counts = response_counts(scored.outcomes)
+    rows = []
+    for j, column in enumerate(table2["columns"]):
+        c = counts[column]
+        best, last = c["best"], c["last"]
+        persistent = last["CR"] + last["MR"] + last["PR"]
+        derived = {
+            "best_ORR": best["CR"] + best["MR"] + best["PR"], "best_CR": best["CR"], "best_MR": best["MR"], "best_PR": best["PR"], "best_NR": best["NR"],
+            "last_persistent": persistent, "last_CR": last["CR"], "last_MR": last["MR"], "last_PR": last["PR"],
+            "last_no_persistent": c["n"] - persistent, "last_no_response": last["no_response"],
+            "last_loss_of_response": last["loss_of_response"], "last_intolerance": last["intolerance"], "last_lost_or_other": last["lost_or_other"],
+        }
+        n_pub = table2["n"][j]
+        rows.append(_row("Table 2", f"{_COLUMN_NAMES[column]}: patients", n_pub, c["n"]))
+        for key, label in _TABLE2_ROWS.items():
+            note = "The paper counts 2 stops for pregnancy intent under lost from follow-up." if key == "last_lost_or_other" and column == "all" else ""
+            rows.append(_row("Table 2", f"{_COLUMN_NAMES[column]}: {label}", n_pct(table2[key][j], n_pub), n_pct(derived[key], c["n"]), note))
+    return rows
+
+
+# --- Table 1 and symptoms --------------------------------------------------------------
+
+
+def _count(frame: pd.DataFrame, column: str, value=True):
+    if column not in frame or frame[column].isna().all():
+        return None
+    return int((frame[column] == value).sum())
+
+
+def _yes_of_evaluated(frame, column):
+    if column not in frame or frame[column].isna().all():
+        return None
+    return f"{int((frame[column] == True).sum())}/{int(frame[column].notna().sum())}"  # noqa: E712 (nullable boolean)
+
+
+def _table1_rows(scored, t, symptoms_published) -> list:
+    from omalizumab_core.data.contract import TABLE_COLUMNS
+
+    # A cohort built in code may lack optional columns the loader would add.
+    p = scored.cohort.patients.reindex(columns=list(dict.fromkeys([*scored.cohort.patients.columns, *(c.name for c in TABLE_COLUMNS["patients"])])))
+    rows = [
+        _row("Table 1", "Sex, male/female", f"{t['male']}/{t['female']}", f"{_count(p, 'sex', 'M')}/{_count(p, 'sex', 'F')}"),
+        _row("Table 1", "Age at diagnosis, median (range), years", _median_range_text(*t["age_at_diagnosis"]), _median_range(p["age_at_diagnosis"])),
+        _row("Table 1", "Age at omalizumab treatment, median (range), years", _median_range_text(*t["age_at_treatment"]), _median_range(p["age_at_treatment"])),
+        _row(
+            "Table 1", "Time from diagnosis to treatment, median (range), years", _median_range_text(*t["time_from_diagnosis"]),
+            _median_range(p["age_at_treatment"] - p["age_at_diagnosis"]),
+            "Printed as 3 years (2 months – 37 years); derived as age at treatment minus age at diagnosis.",
+        ),
+    ]
+    for dx, published in t["kit"].items():
+        sub = p[p["diagnosis"] == dx]
+        derived = "/".join(str(int((sub["kit_d816v"] == k).sum())) for k in ("positive", "negative", "not_evaluated"))
+        rows.append(_row("Table 1", f"{dx}: KIT D816V positive/negative/not evaluated", "/".join(map(str, published)), derived))
+    tryptase = p["baseline_tryptase"]
+    rows.append(_row(
+        "Table 1", "Baseline serum tryptase > 20 ng/mL", "/".join(map(str, t["tryptase_above_20"])),
+        None if tryptase.isna().all() else f"{int((tryptase > 20).sum())}/{int(tryptase.notna().sum())}",
+    ))
+    for column, label, note in _EVALUATED:
+        rows.append(_row("Table 1", label, "/".join(map(str, t[column])), _yes_of_evaluated(p, column), note))
+    for column, label in _PRESENTATION:
+        rows.append(_row("Table 1", label, t[column], _count(p, column)))
+    therapies = p["prior_therapies"].fillna("").astype(str).str.lower() if p["prior_therapies"].notna().any() else None
+    for therapy, published in t["prior"].items():
+        derived = None if therapies is None else int(therapies.str.contains(therapy, regex=False).sum())
+        rows.append(_row("Table 1", f"Previous therapy: {therapy}", published, derived))
+    return rows + _symptom_rows(scored, symptoms_published)
+
+
+def _symptom_rows(scored, s) -> list:
+    from omalizumab_core.analyses.symptom_changes import symptom_scores
+
+    symptoms = scored.cohort.symptoms
+    baseline = symptoms[symptoms["month"] == 0]
+    n = max(len(scored.outcomes), 1)
+    scores = symptom_scores(scored)
+    anaphylaxis = scores[scores["symptom"].astype(str) == "anaphylaxis"]
+    assessed = anaphylaxis.dropna(subset=["score"])
+    return [
+        _row("Symptoms", "Mean number of baseline symptoms per patient", s["mean_per_patient"], number(round(len(baseline) / n, 1))),
+        _row("Symptoms", "Patients with anaphylaxis", s["anaphylaxis"], len(anaphylaxis)),
+        _row(
+            "Symptoms", "Anaphylaxis at best response: improved / worsened", f"{s['anaphylaxis_improved']}/{s['anaphylaxis_worsened']}",
+            f"{int((assessed['score'] < 1).sum())}/{int((assessed['score'] > 1).sum())}",
+            "Discussion: 13/14 improved, anaphylaxis worsened in 1; read at each patient's best-response assessment.",
+        ),
+    ]
+
+
+# --- time to response and duration --------------------------------------------------------
+
+
+def _time_rows(scored, t) -> list:
+    from omalizumab_core.analyses.time_to_response import first_improvement_by_category
+
+    o = scored.outcomes
+    r = o[o["best_response"] != "NR"]
+    med = lambda s: None if s.dropna().empty else number(s.median())  # noqa: E731
+    span = lambda s: None if s.dropna().empty else _range_text(s.min(), s.max())  # noqa: E731
+    losses = o[o["status_at_last_follow_up"] == "loss_of_response"]
+    non_responders = o["best_response"] == "NR"
+    reasons = scored.cohort.patients["end_reason"].astype(object).to_numpy()
+    stops = pd.Series(reasons[non_responders.to_numpy()]).value_counts()
+    stop_pub = t["non_responder_stops"]
+    rows = [
+        _row("Time to response", "Median months to first response", t["first_response"], med(r["months_to_first_response"])),
+        _row("Time to response", "Median months to best response", t["best_response"], med(r["months_to_best_response"])),
+        _row("Time to response", "Sustained response ≥ 3 months among responders", "/".join(map(str, t["sustained"])), f"{int(r['sustained_3_months'].sum())}/{len(r)}"),
+        _row("Time to response", "Losses of response", t["losses"], len(losses)),
+        _row("Time to response", "Losses of response: months of treatment (range)", _range_text(*t["loss_months"]), span(losses["months_on_treatment"])),
+        _row(
+            "Time to response", "Non-responders stopping for lack of efficacy / intolerance", f"{stop_pub['lack_of_efficacy']}/{stop_pub['intolerance']}",
+            f"{stops.get('lack_of_efficacy', 0)}/{stops.get('intolerance', 0)}",
+        ),
+        _row("Time to response", "Non-responders: months of therapy (range)", _range_text(*t["non_responder_months"]), span(o.loc[non_responders, "months_on_treatment"])),
+        _row("Time to response", "Patients still treated at last follow-up", t["still_treated"], int(o["still_treated"].sum())),
+    ]
+    try:
+        table = first_improvement_by_category(scored).set_index("category")
+    except TooFewPatients:
+        table = pd.DataFrame(columns=["median_months", "min_months", "max_months"])
+    table = table.dropna(subset=["median_months"])
+    gv = table.loc["general_vasomotor"] if "general_vasomotor" in table.index else None
+    others = table.drop(index="general_vasomotor", errors="ignore")
+    rows.append(_row(
+        "Time to response", "First improvement of general vasomotor symptoms, median (range), months", _median_range_text(*t["first_improvement_general_vasomotor"]),
+        None if gv is None else _median_range_text(gv["median_months"], gv["min_months"], gv["max_months"]),
+    ))
+    low, high = t["first_improvement_others_medians"]
+    medians = None if others.empty else _range_text(others["median_months"].min(), others["median_months"].max())
+    rows.append(_row(
+        "Time to response", "First improvement of the other symptom categories: medians, months", _range_text(low, high), medians,
+        "Agrees when every other category's median lies within 2–3 months (the paper: \"2 to 3 months for all the others\").",
+        agrees=not others.empty and bool(others["median_months"].between(low, high).all()),
+    ))
+    rows.append(_row(
+        "Time to response", "First improvement of the other symptom categories: range, months", _range_text(*t["first_improvement_others_range"]),
+        None if others.empty else _range_text(others["min_months"].min(), others["max_months"].max()),
+    ))
+    return rows
+
+
+def _duration_rows(scored, t) -> list:
+    o = scored.outcomes
+    d = o["months_on_treatment"]
+    med = lambda s: None if s.dropna().empty else number(s.median())  # noqa: E731
+    r = o["best_response"] != "NR"
+    rows = [
+        _row("Duration", "Median months of therapy, whole cohort", t["all"], med(d)),
+        _row("Duration", "Median months of therapy, responders (range)", _median_range_text(*t["responders"]), _median_range(d[r])),
+    ]
+    for category, published in t["by_best"].items():
+        rows.append(_row("Duration", f"Median months of therapy, best response {category}", published, med(d[o["best_response"] == category])))
+    return rows
+
+
+# --- dosing, safety, biology -------------------------------------------------------------
+
+
+def _dosing_rows(scored, t, n_published) -> list:
+    from omalizumab_core.analyses.dosing import dosing_summary, regimen_label
+
+    n_total = len(scored.outcomes)
+    quantities = [
+        ("escalation", "patients", None, "Dose escalations", n_pct(t["escalation"], n_published)),
+        *(("escalation", "up_to", (dose, interval), f"Escalations up to {regimen_label(dose, interval)}", n) for dose, interval, n in t["escalation_up_to"]),
+        ("escalation", "improved", None, "Escalations that improved the response", n_pct(t["escalation_improved"], t["escalation"])),
+        ("escalation", "reached", "MR", "Escalations reaching a major response", n_pct(t["escalation_reached_MR"], t["escalation"])),
+        ("escalation", "deeper_same_category", None, "Escalations deepening the response in the same category (the paper: improving their PR)", n_pct(t["escalation_deeper"], t["escalation"])),
+        ("escalation", "not_improved", None, "Escalations not improving the response", t["escalation_not_improved"]),
+        ("weekly", "patients", None, "Moved to weekly dosing", n_pct(t["weekly"], n_published)),
+        ("weekly", "improved", None, "Weekly dosing: improved the response", t["weekly_improved"]),
+        *(("weekly", "reached", category, f"Weekly dosing: reaching {category}", n) for category, n in t["weekly_reached"].items()),
+        ("weekly", "not_improved", None, "Weekly dosing: not improved", t["weekly_not_improved"]),
+        ("weekly", "stopped", None, "Weekly dosing: stopped omalizumab afterwards", t["weekly_stopped"]),
+    ]
+    if scored.cohort.doses is None:
+        return [_row("Dosing", label, published, None) for *_, label, published in quantities]
+    summary = dosing_summary(scored)
+    rows = []
+    for kind, measure, detail, label, published in quantities:
+        found = summary[(summary["kind"] == kind) & (summary["measure"] == measure)]
+        if measure == "reached":
+            found = found[found["category"] == detail]
+        elif measure == "up_to":
+            found = found[(found["dose_mg"] == detail[0]) & (found["interval_days"] == detail[1])]
+        n = int(found["n"].sum())
+        if measure == "patients":
+            derived = n_pct(n, n_total)
+        elif isinstance(published, str):  # printed "n (%)" of the patients with that change
+            total = int(found["total"].iloc[0]) if len(found) else 0
+            derived = n_pct(n, total)
+        else:
+            derived = n
+        rows.append(_row("Dosing", label, published, derived))
+    return rows
+
+
+def _safety_rows(scored, t, n_published) -> list:
+    from omalizumab_core.analyses.safety import adverse_event_table, safety_summary
+
+    quantities = [
+        ("patients_with_event", "Patients with side effects", "The abstract prints 28.6 % (16/56)."),
+        ("patients_discontinued", "Discontinuations for side effects", "The abstract prints 10.7 %."),
+        ("patients_flare", "Patients with a flare", ""),
+        ("patients_severe_first_injection", "Severe reaction at the first injection", ""),
+    ]
+    events = t["events"]
+    if scored.cohort.adverse_events is None:
+        return [_row("Safety", label, n_pct(t[measure], n_published), None, note) for measure, label, note in quantities] + [
+            _row("Safety", f"Patients with {event}", n, None) for event, n in events.items()
+        ]
+    summary = safety_summary(scored).set_index("measure")
+    rows = [
+        _row("Safety", label, n_pct(t[measure], n_published), n_pct(int(summary.loc[measure, "n"]), int(summary.loc[measure, "total"])), note)
+        for measure, label, note in quantities
+    ]
+    table = adverse_event_table(scored)
+    patients = dict(zip(table["event"].astype(str).str.strip().str.casefold(), table["patients"]))
+    rows += [_row("Safety", f"Patients with {event}", n, int(patients.get(event.casefold(), 0))) for event, n in events.items()]
+    return rows
+
+
+def _biology_rows(scored, t) -> list:
+    from omalizumab_core.analyses.biology import lab_pairs, lab_tests
+
+    fmt_mean = lambda mean: number(round(mean, 1))  # noqa: E731
+    fmt_range = lambda mean, low, high: f"{number(round(mean, 1))} ({number(low)}–{number(high)})"  # noqa: E731
+    quantities = {
+        "tryptase": [
+            ("n", "Tryptase (ng/mL): patients tested before and on therapy", t["tryptase_n"]),
+            ("before", "Tryptase (ng/mL): mean before therapy", fmt_mean(t["tryptase_before"])),
+            ("on", "Tryptase (ng/mL): mean on therapy", fmt_mean(t["tryptase_on"])),
+            ("test", "Tryptase (ng/mL): change on therapy", "significant" if t["tryptase_significant"] else "not significant"),
+        ],
+        "total_ige": [
+            ("n", "Total IgE (IU/mL): patients tested before and on therapy", t["ige_n"]),
+            ("before", "Total IgE (IU/mL): mean (range) before therapy", fmt_range(*t["ige_before"])),
+            ("on", "Total IgE (IU/mL): mean (range) on therapy", fmt_range(*t["ige_on"])),
+            ("increased", "Total IgE increased on therapy (> 20 %)", t["ige_increased"]),
+            ("stable", "Total IgE stable on therapy (within ±20 %)", t["ige_stable"]),
+        ],
+    }
+    rows = []
+    for analyte, items in quantities.items():
+        tests = None
+        if scored.cohort.labs is not None:
+            pairs = lab_pairs(scored, analyte)
+            try:
+                tests = lab_tests(pairs).iloc[0]
+            except TooFewPatients:
+                tests = None
+        for key, label, published in items:
+            derived, note, agrees = None, "", None
+            if key == "n" and scored.cohort.labs is not None:
+                derived = len(pairs)
+            elif tests is not None:
+                if key in ("before", "on"):
+                    mean, low, high = tests[f"mean_{key}"], tests[f"min_{key}"], tests[f"max_{key}"]
+                    derived = fmt_mean(mean) if analyte == "tryptase" else fmt_range(mean, low, high)
+                elif key == "test":
+                    p_value = tests["p_t_test"]
+                    significant = bool(p_value < 0.05)  # False when p is not computable (NaN)
+                    derived = "significant" if significant else "not significant"
+                    note = "Paired t-test (the paper's test): p not computable." if pd.isna(p_value) else f"Paired t-test (the paper's test): p = {p_value:.3f}."
+                    agrees = significant == t["tryptase_significant"]
+                else:
+                    derived = int(tests[f"n_{key}"])
+            rows.append(_row("Biology", label, published, derived, note, agrees=agrees))
+    return rows
+
+
+def agreement_summary(comparison: pd.DataFrame) -> tuple[int, int]:
+    """(figures that agree, figures compared), inconsistencies of the paper excluded."""
+    compared = comparison[comparison["section"] != INCONSISTENCIES]
+    return int(compared["agrees"].sum()), int(len(compared))

@@ -1,0 +1,178 @@
+"""Command line: ``python -m omalizumab_core validate|summary|template|synth|report``.
+
+For researchers' scripts and for tests. Every command accepts the word
+``demo`` in place of a path for the shipped synthetic cohort. A bad file gives
+exit status 1 and one located problem per line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from omalizumab_core.data.cohort import Cohort
+from omalizumab_core.sources import load_path
+from omalizumab_core.data.problems import CohortError
+
+def _cmd_validate(args) -> int:
+    cohort = load_path(args.path)
+    summary = f"OK: {cohort.n_patients} patients, {len(cohort.symptoms)} symptom rows"
+    present = [t for t in ("doses", "adverse_events", "labs") if cohort.table(t) is not None]
+    summary += f"; optional tables: {', '.join(present) if present else 'none'}"
+    summary += f"; {len(cohort.warnings)} warning{'s' if len(cohort.warnings) != 1 else ''}"
+    print(summary)
+    for problem in cohort.warnings:
+        print(problem)
+    return 0
+
+
+def summary_json(cohort: Cohort, *, worsening_rule: str = "any_symptom") -> dict:
+    """The ``summary --json`` contract: per-patient results and Table 2 counts."""
+    from omalizumab_core.engine.scoring import score_cohort
+    from omalizumab_core.engine.response_table import response_counts
+
+    scored = score_cohort(cohort, worsening_rule=worsening_rule)
+    o = scored.outcomes
+    patients = [
+        {
+            "patient_id": str(row.patient_id),
+            "diagnosis": str(row.diagnosis),
+            "group": str(row.group),
+            "baseline_symptoms": int(row.baseline_symptoms),
+            "best_response": str(row.best_response),
+            "months_to_first_response": _number_or_null(row.months_to_first_response),
+            "months_to_best_response": _number_or_null(row.months_to_best_response),
+            "status_at_last_follow_up": str(row.status_at_last_follow_up),
+            "sustained_3_months": bool(row.sustained_3_months),
+        }
+        for row in o.itertuples(index=False)
+    ]
+    return {"n_patients": int(len(o)), "patients": patients, "response_table": response_counts(o)}
+
+
+def _number_or_null(x):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    x = float(x)
+    return int(x) if x.is_integer() else x
+
+
+def _cmd_summary(args) -> int:
+    cohort = load_path(args.path)
+    result = summary_json(cohort, worsening_rule=args.rule)
+    if args.json:
+        json.dump(result, sys.stdout, indent=None if args.compact else 2)
+        print()
+        return 0
+    _print_summary(cohort, result)
+    return 0
+
+
+def _print_summary(cohort: Cohort, result: dict) -> None:
+    import pandas as pd
+
+    from omalizumab_core.data.codes import RESPONSE_LABELS, STATUS_LABELS, SUBGROUP_LABELS
+
+    print(f"{cohort.source}: {result['n_patients']} patients")
+    if cohort.synthetic:
+        print("Synthetic data, not real patients.")
+    table = result["response_table"]
+    names = {"all": "All", "primary": "Primary", **SUBGROUP_LABELS}
+    rows = {}
+    for column, counts in table.items():
+        n = counts["n"]
+        col = f"{names.get(column, column)} (N={n})"
+        rows[col] = {
+            **{f"Best: {RESPONSE_LABELS[c]}": counts["best"][c] for c in counts["best"]},
+            **{f"Last: {STATUS_LABELS[s]}": counts["last"][s] for s in counts["last"]},
+        }
+    print()
+    print("Table 2. Response rates (patients)")
+    print(pd.DataFrame(rows).to_string())
+    print()
+    patients = pd.DataFrame(result["patients"])
+    print("Patients")
+    print(patients.to_string(index=False))
+
+
+def _cmd_template(args) -> int:
+    from omalizumab_core.data.template import template_workbook
+
+    Path(args.out).write_bytes(template_workbook())
+    print(f"Template written to {args.out}")
+    return 0
+
+
+def _cmd_synth(args) -> int:
+    from omalizumab_core.synthetic.synth import synthesize, write_cohort
+
+    tables = synthesize(args.patients, args.seed)
+    write_cohort(tables, args.out, fmt=args.format)
+    print(f"{args.patients} synthetic patients written to {args.out} ({args.format})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m omalizumab_core",
+        description="Omalizumab outcomes in mast cell disorders (method of Lemal et al. 2019).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("validate", help="check a cohort file and list every problem")
+    p.add_argument("path", help="an .xlsx or .zip file, a folder of <table>.csv or .parquet files, or 'demo'")
+    p.set_defaults(run=_cmd_validate)
+
+    p = sub.add_parser("summary", help="per-patient responses and Table 2 counts")
+    p.add_argument("path")
+    p.add_argument("--json", action="store_true", help="print one JSON object (the documented contract)")
+    p.add_argument("--compact", action="store_true", help="JSON on one line")
+    p.add_argument(
+        "--rule",
+        choices=("any_symptom", "total_score"),
+        default="any_symptom",
+        help="worsened symptom rule: any worsened symptom is no response (default, the paper), or total score only",
+    )
+    p.set_defaults(run=_cmd_summary)
+
+    p = sub.add_parser("template", help="write the empty template workbook with a data dictionary")
+    p.add_argument("out", help="output .xlsx path")
+    p.set_defaults(run=_cmd_template)
+
+    p = sub.add_parser("synth", help="write a synthetic registry-scale cohort")
+    p.add_argument("--patients", type=int, required=True)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", required=True)
+    p.add_argument("--format", choices=("parquet", "csv", "xlsx"), default="parquet")
+    p.set_defaults(run=_cmd_synth)
+
+    _add_report_command(sub)
+    return parser
+
+
+def _add_report_command(sub) -> None:
+    try:
+        from omalizumab_core.cli.report import add_report_command
+    except ImportError:  # the report arrives with its own issue
+        return
+    add_report_command(sub)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except CohortError as error:
+        print(error.summary(), file=sys.stderr)
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # never a traceback in front of a user
+        print(f"ERROR: unexpected {type(error).__name__}: {error}. Please report this with the command you ran.", file=sys.stderr)
+        return 2
