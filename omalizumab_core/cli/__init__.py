@@ -1,0 +1,1 @@
+"""The command line, ``python -m omalizumab_core``: one module per group of commands."""

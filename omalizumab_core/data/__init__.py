@@ -1,0 +1,1 @@
+"""Every input form read and validated into a Cohort: reading, validation, contract, codes, vocabulary, problems."""
