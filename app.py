@@ -23,6 +23,7 @@ PAGES = {
         st.Page("views/dosing.py", title="Dosing", icon=":material/medication:", url_path="dosing"),
         st.Page("views/safety.py", title="Safety", icon=":material/health_and_safety:", url_path="safety"),
         st.Page("views/biology.py", title="Biology", icon=":material/biotech:", url_path="biology"),
+        st.Page("views/anaphylaxis.py", title="Anaphylaxis", icon=":material/emergency:", url_path="anaphylaxis"),
     ],
     "Patients": [
         st.Page("views/patient.py", title="Patient", icon=":material/person:", url_path="patient"),

@@ -183,6 +183,15 @@ _API: dict[str, tuple[str, str]] = {
     "CandidateAssessment": ("analyses.candidate", "CandidateAssessment"),
     "assess_candidate": ("analyses.candidate", "assess_candidate"),
     "comparable_rule": ("analyses.candidate", "comparable_rule"),
+    # analyses.anaphylaxis
+    "anaphylaxis_periods": ("analyses.anaphylaxis", "anaphylaxis_periods"),
+    "anaphylaxis_rates": ("analyses.anaphylaxis", "anaphylaxis_rates"),
+    "anaphylaxis_outcomes": ("analyses.anaphylaxis", "anaphylaxis_outcomes"),
+    "format_anaphylaxis_rates": ("analyses.anaphylaxis", "format_anaphylaxis_rates"),
+    "format_anaphylaxis_outcomes": ("analyses.anaphylaxis", "format_anaphylaxis_outcomes"),
+    "anaphylaxis_dot_plot": ("outputs.figures.anaphylaxis", "anaphylaxis_dot_plot"),
+    "poisson_rate_ratio": ("stats.rates", "poisson_rate_ratio"),
+    "negative_binomial_rate_ratio": ("stats.rates", "negative_binomial_rate_ratio"),
     # analyses.literature
     "published_series": ("analyses.literature", "published_series"),
     "literature_comparison": ("analyses.literature", "literature_comparison"),

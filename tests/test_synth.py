@@ -8,6 +8,10 @@ import pytest
 
 from omalizumab_core.data import codes
 from omalizumab_core.data.cohort import TABLES
+
+# The synthetic generator writes the paper's five tables; the optional
+# anaphylaxis table (issue 23) has no generator yet and is left out.
+SYNTH_TABLES = tuple(t for t in TABLES if t != "anaphylaxis")
 from omalizumab_core.engine.scoring import score_cohort
 from omalizumab_core.synthetic.synth import (
     EXCEL_MAX_ROWS,
@@ -27,7 +31,7 @@ def tables():
 
 
 def test_returns_every_table_of_the_data_contract(tables):
-    assert list(tables) == list(TABLES)
+    assert list(tables) == list(SYNTH_TABLES)
     assert list(tables["symptoms"].columns) == ["patient_id", "symptom", "month", "score", "category"]
     assert list(tables["doses"].columns) == ["patient_id", "month", "dose_mg", "interval_days"]
     assert list(tables["adverse_events"].columns) == [
@@ -278,4 +282,4 @@ def test_cli_synth_writes_a_cohort(tmp_path):
     from omalizumab_core.cli.main import main
 
     assert main(["synth", "--patients", "20", "--seed", "4", "--out", str(tmp_path), "--format", "csv"]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t}.csv" for t in TABLES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t}.csv" for t in SYNTH_TABLES)

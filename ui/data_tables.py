@@ -12,6 +12,7 @@ TABLE_LABELS = {
     "doses": "Doses",
     "adverse_events": "Adverse events",
     "labs": "Laboratory results",
+    "anaphylaxis": "Anaphylaxis episodes",
 }
 PREVIEW_ROWS = 500
 

@@ -54,8 +54,9 @@ def published_series() -> pd.DataFrame:
 
     Examples
     --------
-    >>> published_series().loc[0, ["study", "n", "responders"]].tolist()
-    ['Lemal et al. 2019', 55, 43]
+    >>> row = published_series().iloc[0]
+    >>> row["study"], int(row["n"]), int(row["responders"])
+    ('Lemal et al. 2019', 55, 43)
     """
     rows = []
     for study in _studies():

@@ -13,14 +13,14 @@ import math
 import sys
 from pathlib import Path
 
-from omalizumab_core.data.cohort import Cohort
+from omalizumab_core.data.cohort import OPTIONAL_TABLES, Cohort
 from omalizumab_core.sources import load_path
 from omalizumab_core.data.problems import CohortError
 
 def _cmd_validate(args) -> int:
     cohort = load_path(args.path)
     summary = f"OK: {cohort.n_patients} patients, {len(cohort.symptoms)} symptom rows"
-    present = [t for t in ("doses", "adverse_events", "labs") if cohort.table(t) is not None]
+    present = [t for t in OPTIONAL_TABLES if cohort.table(t) is not None]
     summary += f"; optional tables: {', '.join(present) if present else 'none'}"
     summary += f"; {len(cohort.warnings)} warning{'s' if len(cohort.warnings) != 1 else ''}"
     print(summary)

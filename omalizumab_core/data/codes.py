@@ -129,3 +129,14 @@ WORSENING_RULE_LABELS = {
 SEVERITIES = ("mild", "moderate", "severe")
 ANALYTES = ("tryptase", "total_ige")
 ANALYTE_LABELS = {"tryptase": "Serum tryptase (ng/mL)", "total_ige": "Total IgE (IU/mL)"}
+
+# Anaphylaxis grades: Ring & Messmer (Lancet 1977;1:466-9) I-IV, or Brown's
+# mild / moderate / severe (J Allergy Clin Immunol 2004;114:371-6). The
+# system is read from the grade itself (Roman numerals or words).
+ANAPHYLAXIS_GRADES = ("I", "II", "III", "IV", "mild", "moderate", "severe")
+SEVERE_ANAPHYLAXIS = ("III", "IV", "severe")
+"""Severe episodes: Ring & Messmer III (shock, life-threatening bronchospasm) and IV
+(cardiac or respiratory arrest); Brown severe (hypoxia, hypotension or neurological
+compromise)."""
+ANAPHYLAXIS_WINDOW_MONTHS = 12
+"""Default months before the first injection over which episodes were recorded."""

@@ -27,6 +27,10 @@ adverse_events
     serious, flare, led_to_discontinuation (pandas "boolean").
 labs
     patient_id, month (float), analyte ("tryptase"/"total_ige"), value (float).
+anaphylaxis
+    patient_id, month (float, negative before the first injection), grade
+    (code of ``codes.ANAPHYLAXIS_GRADES`` or NA), epinephrine (pandas
+    "boolean"), trigger (str or NA).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import pandas as pd
 
 from omalizumab_core.data.problems import Problem
 
-OPTIONAL_TABLES = ("doses", "adverse_events", "labs")
+OPTIONAL_TABLES = ("doses", "adverse_events", "labs", "anaphylaxis")
 LONG_TABLES = ("symptoms", *OPTIONAL_TABLES)
 TABLES = ("patients", *LONG_TABLES)
 
@@ -149,7 +153,7 @@ class Cohort(LazyTables):
     ----------
     patients, symptoms : DataFrame
         Required tables.
-    doses, adverse_events, labs : DataFrame or None
+    doses, adverse_events, labs, anaphylaxis : DataFrame or None
         Optional tables; None when the file did not have them.
     source : str
         Where the data came from, for display ("demo cohort (synthetic)",
@@ -165,6 +169,7 @@ class Cohort(LazyTables):
     doses: pd.DataFrame | None = None
     adverse_events: pd.DataFrame | None = None
     labs: pd.DataFrame | None = None
+    anaphylaxis: pd.DataFrame | None = None
     source: str = ""
     warnings: list[Problem] = field(default_factory=list)
     synthetic: bool = False

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from omalizumab_core.data.codes import ANALYTES, CATEGORIES, DIAGNOSES, END_REASONS, KIT_STATUSES, SEVERITIES, SEXES
+from omalizumab_core.data.codes import ANALYTES, ANAPHYLAXIS_GRADES, CATEGORIES, DIAGNOSES, END_REASONS, KIT_STATUSES, SEVERITIES, SEXES
 
 # Kinds of column, each with its own parser in validation.py.
 ID, TEXT, CODE, NUMBER, YESNO, DATE = "id", "text", "code", "number", "yes/no", "date"
@@ -53,6 +53,11 @@ _KIT_SYNONYMS = {
 }
 _SEX_SYNONYMS = {"m": "M", "male": "M", "man": "M", "h": "M", "homme": "M", "f": "F", "female": "F", "woman": "F", "femme": "F"}
 _END_SYNONYMS = {"lost_to_followup": "lost_to_follow_up", "lost": "lost_to_follow_up", "pregnancy": "pregnancy_intent", "still_treated": "ongoing", "inefficacy": "lack_of_efficacy"}
+_GRADE_SYNONYMS = {
+    "1": "I", "2": "II", "3": "III", "4": "IV", "grade_1": "I", "grade_2": "II", "grade_3": "III", "grade_4": "IV",
+    "grade_i": "I", "grade_ii": "II", "grade_iii": "III", "grade_iv": "IV", "leger": "mild", "léger": "mild",
+    "modere": "moderate", "modéré": "moderate", "severe": "severe", "sévère": "severe", "grave": "severe",
+}
 _ANALYTE_SYNONYMS = {"tryptase": "tryptase", "serum_tryptase": "tryptase", "ige": "total_ige", "total_ige": "total_ige", "ige_totales": "total_ige"}
 
 YES_NO_COLUMNS = (
@@ -84,6 +89,7 @@ TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("baseline_tryptase", NUMBER, "Serum tryptase before treatment, ng/mL.", low=0),
         Column("baseline_total_ige", NUMBER, "Total IgE before treatment, IU/mL.", low=0),
         Column("prior_therapies", TEXT, "Previous treatments, separated by semicolons."),
+        Column("anaphylaxis_window_before_months", NUMBER, "Months before the first injection over which anaphylaxis episodes were recorded; blank = 12.", low=0, high=600),
         *(Column(name, YESNO, label + ".") for name, label in YES_NO_COLUMNS),
     ),
     "symptoms": (
@@ -114,6 +120,13 @@ TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("month", NUMBER, "Month of the sample (0 = before treatment).", required=True, **MONTH),
         Column("analyte", CODE, "tryptase or total_ige.", required=True, codes=ANALYTES, synonyms=_ANALYTE_SYNONYMS),
         Column("value", NUMBER, "Result (tryptase ng/mL, total IgE IU/mL).", required=True, low=0),
+    ),
+    "anaphylaxis": (
+        Column("patient_id", ID, "Patient identifier.", required=True),
+        Column("month", NUMBER, "Month of the episode since the first injection; negative = before treatment (-6 = six months before).", required=True, low=-600, high=600),
+        Column("grade", CODE, "Ring and Messmer I, II, III, IV, or Brown mild, moderate, severe.", codes=ANAPHYLAXIS_GRADES, synonyms=_GRADE_SYNONYMS),
+        Column("epinephrine", YESNO, "Epinephrine (adrenaline) was given for the episode."),
+        Column("trigger", TEXT, "What set it off, if known (free text)."),
     ),
 }
 

@@ -411,6 +411,7 @@ def check(raw: RawCohort, *, synthetic: bool = False) -> tuple[Cohort | None, li
         doses=others.get("doses"),
         adverse_events=others.get("adverse_events"),
         labs=others.get("labs"),
+        anaphylaxis=others.get("anaphylaxis"),
         source=raw.source,
         warnings=[p for p in report.problems if p.severity == WARNING],
         synthetic=synthetic,

@@ -61,7 +61,7 @@ def pooled_proportion(events, totals, *, confidence: float = 0.95) -> dict:
     --------
     >>> r = pooled_proportion([43, 11, 22], [55, 13, 28])
     >>> round(r["rate"], 3), r["k"]
-    (0.789, 3)
+    (0.791, 3)
     """
     x = np.asarray(events, dtype=float)
     n = np.asarray(totals, dtype=float)

@@ -55,7 +55,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 TARGETS = HERE / "targets.toml"
 DATA = HERE / "data"
-TABLES = ("patients", "symptoms", "doses", "adverse_events", "labs")
+TABLES = ("patients", "symptoms", "doses", "adverse_events", "labs", "anaphylaxis")
 
 # Baseline symptoms by category, most responsive first (the paper: vasomotor
 # and gastrointestinal symptoms respond best, musculoskeletal and headache least).
@@ -78,7 +78,7 @@ PR_SHARE = (3, 10)  # 30 %, rounded up
 DEEPER_PR_SHARE = (9, 20)  # 45 %, rounded down: still PR, a lower score
 MR_SHARE = (3, 4)  # 75 %, rounded down
 # Streams of random draws besides the main one (patients and symptoms).
-AGE_STREAM, LAB_STREAM, DOSE_STREAM = 1, 2, 3
+AGE_STREAM, LAB_STREAM, DOSE_STREAM, ANAPHYLAXIS_STREAM = 1, 2, 3, 4
 
 
 @dataclass
@@ -672,7 +672,41 @@ def generate(targets: dict | None = None) -> dict[str, pd.DataFrame]:
     symptoms = _symptoms(courses, targets, rng)
     doses = _doses(courses, targets["dosing"])
     events = _adverse_events(courses, targets)
-    return {"patients": patients, "symptoms": symptoms, "doses": doses, "adverse_events": events, "labs": labs}
+    anaphylaxis = _anaphylaxis(patients, symptoms, np.random.default_rng([seed, ANAPHYLAXIS_STREAM]))
+    return {"patients": patients, "symptoms": symptoms, "doses": doses, "adverse_events": events, "labs": labs, "anaphylaxis": anaphylaxis}
+
+
+def _anaphylaxis(patients: pd.DataFrame, symptoms: pd.DataFrame, rng) -> pd.DataFrame:
+    """Episodes of the patients with anaphylaxis at baseline (plainly synthetic counts).
+
+    The paper gives only "13/14 patients had an improvement ..., reaching
+    independence of epinephrine" and one worsening: improved patients have
+    2 to 5 episodes in the 12 months before (Ring and Messmer II-III,
+    epinephrine for the first, every grade III and half of grade II) and at most one
+    grade I-II episode without epinephrine in their first 3 months on
+    omalizumab; the worsened patient has more episodes on treatment than
+    before. Episode numbers, grades and months are invented.
+    """
+    rows = []
+    on_treatment = symptoms[(symptoms["symptom"] == "anaphylaxis") & (symptoms["month"] > 0)]
+    worst = on_treatment.groupby("patient_id")["score"].max()
+    end = patients["treatment_end_month"].fillna(patients["last_follow_up_month"])
+    for pid, last in zip(patients["patient_id"], end):
+        if pid not in worst.index:
+            continue
+        worsened = worst[pid] > 1
+        before = 2 if worsened else int(rng.integers(2, 6))
+        for k, month in enumerate(sorted(rng.choice(np.arange(-12, 0), size=before, replace=False))):
+            grade = "III" if rng.random() < 0.3 else "II"
+            epinephrine = k == 0 or grade == "III" or rng.random() < 0.5
+            rows.append((pid, int(month), grade, "yes" if epinephrine else "no", "none identified"))
+        latest = max(0, min(3, int(last)))
+        if worsened:
+            for month in sorted(rng.choice(np.arange(0, latest + 1), size=4, replace=True)):
+                rows.append((pid, int(month), "III", "yes", "none identified"))
+        elif latest >= 1 and rng.random() < 0.25:
+            rows.append((pid, int(rng.integers(1, latest + 1)), "I" if rng.random() < 0.5 else "II", "no", "none identified"))
+    return pd.DataFrame(rows, columns=["patient_id", "month", "grade", "epinephrine", "trigger"])
 
 
 def misses(scored, targets: dict) -> list[str]:
@@ -682,6 +716,7 @@ def misses(scored, targets: dict) -> list[str]:
     changes, the first improvements per category, anaphylaxis, the ages and
     the laboratory pairs, each through the dashboard's own analysis.
     """
+    from omalizumab_core.analyses.anaphylaxis import anaphylaxis_periods
     from omalizumab_core.analyses.biology import lab_pairs, lab_tests
     from omalizumab_core.analyses.dosing import dosing_summary
     from omalizumab_core.analyses.symptom_changes import symptom_scores
@@ -739,6 +774,15 @@ def misses(scored, targets: dict) -> list[str]:
     t = targets["symptoms"]
     expect("anaphylaxis improved / worsened at best response", (int((anaphylaxis["score"] < 1).sum()), int((anaphylaxis["score"] > 1).sum())),
            (t["anaphylaxis_patients"] - t["anaphylaxis_worsened"], t["anaphylaxis_worsened"]))
+
+    periods = anaphylaxis_periods(scored)
+    had = periods[periods["all_before"] > 0]
+    expect("patients with anaphylaxis episodes before omalizumab / with fewer on treatment",
+           (len(had), int((had["all_on"] < had["all_before"]).sum())),
+           (t["anaphylaxis_patients"], t["anaphylaxis_patients"] - t["anaphylaxis_worsened"]))
+    expect("patients with epinephrine before who needed none on omalizumab (all improved patients)",
+           int(((had["epinephrine_before"] > 0) & (had["epinephrine_on"] == 0)).sum()),
+           int(((had["epinephrine_before"] > 0) & (had["all_on"] < had["all_before"])).sum()))
 
     p = scored.cohort.patients
     for column, key in (("age_at_diagnosis", "age_at_diagnosis"), ("age_at_treatment", "age_at_treatment")):

@@ -1,0 +1,34 @@
+"""Anaphylaxis: episodes before and on omalizumab, freedom from anaphylaxis and from epinephrine."""
+
+import streamlit as st
+
+import omalizumab_core as oc
+from ui.charts import show_figure
+from ui.downloads import table_downloads
+from ui.page import filtered_cohort, no_data, statistic
+
+scored = filtered_cohort(
+    "Anaphylaxis",
+    "Episodes in the months before the first injection (12 unless the patients table says otherwise) and from the first to the last injection.",
+)
+if scored.cohort.anaphylaxis is None:
+    no_data("anaphylaxis")
+    st.stop()
+outcomes = statistic(oc.anaphylaxis_outcomes, scored)
+if outcomes is not None:
+    st.subheader("Patients with anaphylaxis before omalizumab")
+    st.dataframe(oc.format_anaphylaxis_outcomes(outcomes), hide_index=True, width="stretch")
+rates = statistic(oc.anaphylaxis_rates, scored)
+if rates is not None:
+    st.subheader("Episodes per patient-year")
+    st.dataframe(oc.format_anaphylaxis_rates(rates), hide_index=True, width="stretch")
+    st.caption(
+        "Rate ratio on/before with its 95 % CI. Exact conditional Poisson (R poisson.test) treats every episode as "
+        "independent; when episodes cluster in a few patients (small overdispersion p), read the negative binomial "
+        "row, whose wider interval accounts for it."
+    )
+    table_downloads(rates, "anaphylaxis_rates")
+periods = statistic(oc.anaphylaxis_periods, scored)
+if periods is not None:
+    show_figure(oc.anaphylaxis_dot_plot(periods), "anaphylaxis_per_patient")
+    st.caption("One line per patient with at least one episode; patients without any episode are not drawn.")
