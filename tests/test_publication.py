@@ -101,6 +101,15 @@ def test_other_categories_agree_when_every_median_lies_within_2_to_3_months():
     assert (medians["derived"], bool(medians["agrees"])) == ("5", False)  # (2 + 8) / 2 lies outside 2-3
 
 
+def test_other_categories_median_of_exactly_2_months_agrees_and_just_below_does_not():
+    # "2 to 3 months for all the others" includes 2: medians (2 + 2) / 2 = 2 agree, (2 + 1.5) / 2 = 1.75 do not.
+    quantity = "First improvement of the other symptom categories: medians, months"
+    at_2 = publication_comparison(_improvement_cohort(slow_month=2)).set_index("quantity").loc[quantity]
+    assert (at_2["derived"], bool(at_2["agrees"])) == ("2", True)
+    below = publication_comparison(_improvement_cohort(slow_month=1.5)).set_index("quantity").loc[quantity]
+    assert (below["derived"], bool(below["agrees"])) == ("1.8", False)
+
+
 def _labs_cohort(on_values):
     before = [10.0, 20.0, 30.0]
     labs = pd.DataFrame(
