@@ -58,7 +58,7 @@ MUTANTS = (
     Mutant("PR: decrease >= 10 % -> > 10 %", "omalizumab_core/engine/scoring.py", "10 * d >= b", "10 * d > b",
            ("tests/test_engine.py::test_decrease_of_exactly_10_percent_is_partial_response",)),
     Mutant("CR: score 0 -> score <= 1 quarter", "omalizumab_core/engine/scoring.py", "np.where(s == 0, _CR, rank)", "np.where(s <= 1, _CR, rank)",
-           ("tests/test_engine.py::test_classify_quarters_thresholds_are_monotone_in_the_score", "tests/test_engine.py::test_decrease_above_50_percent_is_major_response")),
+           (T + "test_a_score_of_one_quarter_is_major_not_complete_response",)),
     Mutant("No baseline symptom cannot respond: B <= 0 -> B < 0", "omalizumab_core/engine/scoring.py", "(b <= 0)", "(b < 0)",
            (T + "test_patient_without_baseline_symptoms_cannot_respond",)),
     Mutant("Sustained: run of >= 3 months -> > 3", "omalizumab_core/engine/scoring.py", ">= 3 - 1e-9", ">= 3 + 1e-9",

@@ -182,3 +182,12 @@ def test_dose_timeline_calls_an_interval_of_exactly_7_days_weekly(interval, labe
     doses = pd.DataFrame([("P1", 0, 150, 14), ("P1", 2, 150, interval)], columns=["patient_id", "month", "dose_mg", "interval_days"])
     cohort = cohort_of([patient("P1")], course("P1", {"a": {0: 1, 2: 1}}), doses=doses)
     assert dose_timeline(score_cohort(cohort), "P1")["change"].tolist() == ["start", label]
+
+
+# --- complete response: a score of exactly 0, not "almost 0" ----------------------------
+
+
+def test_a_score_of_one_quarter_is_major_not_complete_response():
+    # One symptom scored 0.25 ("dramatic improvement"): decrease 75 %, MR; only 0 is "resolution".
+    outcome = score_cohort(single({"a": {0: 1, 2: 0.25, 4: 0}})).outcomes.iloc[0]
+    assert (outcome["best_response"], outcome["months_to_first_response"], outcome["months_to_best_response"]) == ("CR", 2.0, 4.0)
