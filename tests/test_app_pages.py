@@ -47,7 +47,7 @@ DEMO_SHOWS = {
     "views/candidate.py": "Enter the candidate's diagnosis and symptoms",
     "views/data.py": "Patients: 55 rows",
     "views/dosing.py": "Patients with a dose escalation 15 (27.3 %)",  # 15 escalations of 55
-    "views/follow_up.py": "of 43 responders",  # 43 responders (Table 2)
+    "views/follow_up.py": "33 of 43 responders",  # "sustained response of at least 3 months" in 33 of 43
     "views/overview.py": "Overall response at best response 43 (78.2 %)",  # Table 2: 43 (78.2 %)
     "views/patient.py": "Best response",
     "views/publication.py": "171 of 171 published figures",

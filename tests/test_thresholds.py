@@ -177,7 +177,7 @@ def test_score_classes_put_each_boundary_score_in_its_own_class():
 # --- dose timeline: an interval of 7 days is weekly dosing -------------------------------
 
 
-@pytest.mark.parametrize("interval, label", [(7, "weekly dosing"), (8, "interval shortened")])
+@pytest.mark.parametrize("interval, label", [(7, "weekly dosing"), (8, "interval shortened")], ids=["7_days", "8_days"])
 def test_dose_timeline_calls_an_interval_of_exactly_7_days_weekly(interval, label):
     doses = pd.DataFrame([("P1", 0, 150, 14), ("P1", 2, 150, interval)], columns=["patient_id", "month", "dose_mg", "interval_days"])
     cohort = cohort_of([patient("P1")], course("P1", {"a": {0: 1, 2: 1}}), doses=doses)
