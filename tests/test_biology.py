@@ -164,3 +164,57 @@ def test_page_explains_too_few_pairs_instead_of_a_statistic():
     at = app_on(cohort_of([patient("A")], course("A", {"a": {0: 1, 1: 0.5}}), labs=labs), page="views/biology.py")
     assert not at.exception
     assert "1 patient of the selection has a serum tryptase value both before and on omalizumab" in shown_text(at)
+
+
+# --- the stable width: a named parameter, ±20 % by default -----------------------------
+
+
+def test_stable_width_defaults_to_20_percent_and_can_be_changed():
+    from omalizumab_core.analyses.biology import STABLE_WITHIN_PCT
+
+    assert STABLE_WITHIN_PCT == 20
+    # +15 %: stable within ±20 %, increased beyond ±10 %; exactly +10 % stays stable at ±10 %.
+    assert direction([100.0, 100.0], [115.0, 110.0]).tolist() == ["stable", "stable"]
+    assert direction([100.0, 100.0], [115.0, 110.0], stable_within_pct=10).tolist() == ["increased", "stable"]
+    assert direction([100.0], [100.0001], stable_within_pct=0).tolist() == ["increased"]
+
+
+def test_lab_pairs_class_with_the_width_asked_without_mixing_cached_widths():
+    scored = _scored([("A", 0, "total_ige", 100.0), ("A", 3, "total_ige", 115.0), ("B", 0, "total_ige", 100.0), ("B", 3, "total_ige", 70.0)])
+    # By hand: A +15 %, B −30 %.
+    assert lab_pairs(scored, "total_ige")["direction"].tolist() == ["stable", "decreased"]
+    assert lab_pairs(scored, "total_ige", stable_within_pct=10)["direction"].tolist() == ["increased", "decreased"]
+    assert lab_pairs(scored, "total_ige", stable_within_pct=30)["direction"].tolist() == ["stable", "stable"]
+    assert lab_pairs(scored, "total_ige")["direction"].tolist() == ["stable", "decreased"]
+    by_response = lab_by_response(scored, "total_ige", stable_within_pct=10).iloc[0]
+    assert (by_response["n_increased"], by_response["n_stable"], by_response["n_decreased"]) == (1, 0, 1)
+
+
+@pytest.mark.parametrize("width", [-1, 101, float("nan"), "20", True])
+def test_a_stable_width_outside_0_to_100_percent_is_refused_with_its_value(width):
+    with pytest.raises(ValueError, match="stable_within_pct"):
+        direction([1.0], [1.0], stable_within_pct=width)
+
+
+def test_direction_labels_and_rule_state_the_width():
+    from omalizumab_core.analyses.biology import direction_labels, format_lab_tests, stable_rule
+
+    assert direction_labels()["stable"] == "Stable (within ±20 %)"
+    assert direction_labels(12.5) == {"increased": "Increased (> +12.5 %)", "stable": "Stable (within ±12.5 %)", "decreased": "Decreased (< −12.5 %)"}
+    assert "within ±10 % of the value before" in stable_rule(10) and "11 increased and 4 stable" in stable_rule(10)
+    scored = _scored([("A", 0, "tryptase", 10.0), ("A", 3, "tryptase", 12.0), ("B", 0, "tryptase", 10.0), ("B", 3, "tryptase", 10.5)])
+    table = format_lab_tests(lab_tests(lab_pairs(scored, "tryptase", stable_within_pct=10)), stable_within_pct=10)
+    assert table.loc["Increased (> +10 %)"].iloc[0] == "1/2" and table.loc["Stable (within ±10 %)"].iloc[0] == "1/2"
+
+
+def test_page_states_the_stable_rule_and_recounts_with_another_width():
+    at = app_on(page="views/biology.py")
+    assert not at.exception
+    assert "Stable: the value on omalizumab is within ±20 % of the value before" in shown_text(at)
+    assert "The paper gives no threshold" in shown_text(at)
+    at.number_input(key="biology_stable_within_pct").set_value(5.0).run()
+    assert not at.exception
+    assert "within ±5 % of the value before" in shown_text(at)
+    ige = next(d.value for d in at.dataframe if str(d.value.columns[0]).startswith("Total IgE"))
+    # The demo's IgE changes (see STABLE_WITHIN_PCT): at ±5 %, +7.3 % is increased and −7.9 % decreased.
+    assert ige.loc["Increased (> +5 %)"].iloc[0] == "12/15" and ige.loc["Decreased (< −5 %)"].iloc[0] == "1/15"

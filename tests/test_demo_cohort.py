@@ -1,4 +1,12 @@
-"""The demo cohort re-derives the published study through the engine (one test per figure)."""
+"""The demo cohort re-derives the published study through the engine (one test per figure).
+
+These tests prove consistency, not correctness: the generator refuses to write
+the demo unless the engine re-derives every target, so they pass with a wrong
+rule as long as the generator and the engine share it (a mutation audit found
+they catch none of the engine mutants). Each rule they exercise also has a
+hand-made test: test_publication.py (every Publication row on a cohort
+counted by hand), test_thresholds.py and test_engine.py.
+"""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.reference_loop import FIELDS, classify, reference_outcomes
+from omalizumab_core.data import loading
 from omalizumab_core.engine.scoring import score_cohort
 from omalizumab_core.synthetic.synth import synthetic_cohort
 from tests.handmade import cohort_of, course, patient
@@ -78,7 +79,6 @@ def test_the_synthetic_cohort_exercises_every_branch(registry_cohort):
 
 
 def test_engine_and_loop_agree_through_the_loader(tmp_path):
-    loading = pytest.importorskip("omalizumab_core.data.loading", reason="loading.load_cohort not written yet")
     from omalizumab_core.synthetic.synth import synthesize, write_cohort
 
     write_cohort(synthesize(300, seed=12), tmp_path, fmt="parquet")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omalizumab_core.data import codes
+from omalizumab_core.data import codes, loading, vocabulary
 from omalizumab_core.data.cohort import TABLES
 
 # The synthetic generator writes the paper's five tables; the optional
@@ -61,7 +61,6 @@ def test_coded_columns_hold_only_codes(tables):
 
 
 def test_symptom_names_are_recognised_by_the_vocabulary_with_the_same_category(tables):
-    vocabulary = pytest.importorskip("omalizumab_core.data.vocabulary")
     for symptom, category in SYMPTOM_VOCABULARY.items():
         assert vocabulary.category_of(symptom) == category, symptom
     assert set(tables["symptoms"]["symptom"].astype(str)) <= set(SYMPTOM_VOCABULARY)
@@ -136,7 +135,6 @@ def test_every_intolerance_stop_has_an_event_that_led_to_discontinuation(tables)
 
 
 def test_generated_cohort_passes_the_validator(tmp_path, tables):
-    loading = pytest.importorskip("omalizumab_core.data.loading", reason="loading.load_cohort not written yet")
     write_cohort(tables, tmp_path, fmt="parquet")
     cohort = loading.load_cohort(tmp_path)
     assert cohort.n_patients == 500
@@ -255,7 +253,6 @@ def test_csv_files_are_plain_text_with_blank_missing_values(tmp_path, small):
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "xlsx"])
 def test_each_format_loads_through_the_loader(tmp_path, small, fmt):
-    loading = pytest.importorskip("omalizumab_core.data.loading", reason="loading.load_cohort not written yet")
     write_cohort(small, tmp_path, fmt=fmt)
     cohort = loading.load_cohort(tmp_path / "cohort.xlsx" if fmt == "xlsx" else tmp_path)
     assert cohort.n_patients == 30

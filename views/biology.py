@@ -19,18 +19,25 @@ if scored.cohort.labs is None:
     no_data("labs")
     st.stop()
 
+stable_within = st.number_input(
+    "Stable: within ± this % of the value before",
+    min_value=0.0, max_value=100.0, value=float(biology.STABLE_WITHIN_PCT), step=1.0, format="%g", key="biology_stable_within_pct",
+    help="A change of exactly this % is stable. The paper gives no threshold; 20 % reproduces its 11 increased and 4 stable total IgE levels.",
+)
+st.caption(biology.stable_rule(stable_within))
+
 for tab, analyte in zip(st.tabs([ANALYTE_LABELS[a] for a in ANALYTES]), ANALYTES):
     with tab:
-        pairs = biology.lab_pairs(scored, analyte)
+        pairs = biology.lab_pairs(scored, analyte, stable_within_pct=stable_within)
         tests = statistic(biology.lab_tests, pairs)
         if tests is None:
             continue
         metric_row(biology.headline(tests).items())
-        table = biology.format_lab_tests(tests)
+        table = biology.format_lab_tests(tests, stable_within_pct=stable_within)
         st.dataframe(table, width="stretch")
         st.caption(
             "Before: the latest value at month 0, else the baseline value of the patients table. On: the first value after at "
-            "least 3 months of treatment. Stable: within ±20 % of the value before. Wilcoxon signed-rank test shown alongside."
+            "least 3 months of treatment. Wilcoxon signed-rank test shown alongside."
         )
         table_downloads(table.reset_index(), f"{analyte}_before_on")
         st.caption("Click a line to open that patient.")
@@ -39,10 +46,10 @@ for tab, analyte in zip(st.tabs([ANALYTE_LABELS[a] for a in ANALYTES]), ANALYTES
         if clicked:
             open_patient(clicked[0])
         st.markdown("**By best response**")
-        by_response = biology.format_lab_tests(biology.lab_by_response(scored, analyte))
+        by_response = biology.format_lab_tests(biology.lab_by_response(scored, analyte, stable_within_pct=stable_within), stable_within_pct=stable_within)
         st.dataframe(by_response, width="stretch")
         table_downloads(by_response.reset_index(), f"{analyte}_by_response")
         with st.expander(f"Each patient ({len(pairs)})"):
-            patient_table = biology.format_lab_pairs(pairs)
+            patient_table = biology.format_lab_pairs(pairs, stable_within_pct=stable_within)
             st.dataframe(patient_table, width="stretch", hide_index=True)
             table_downloads(patient_table, f"{analyte}_patients")

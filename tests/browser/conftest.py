@@ -1,7 +1,8 @@
 """A real dashboard server and a real Chromium for end-to-end tests.
 
-Skipped with a reason when no Chromium is installed locally; under CI=true a
-missing browser is a failure, since CI installs Debian's chromium.
+Skipped with a reason when no Chromium or no playwright is installed locally;
+under CI=true either missing is a failure, since CI installs Debian's chromium
+and requirements-dev.txt.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ def server_url():
         if os.environ.get("CI") == "true":
             pytest.fail("CI=true but no Chromium at /usr/bin/chromium: .ci/run must install Debian's chromium")
         pytest.skip("no Chromium installed (apt-get install chromium) - browser tests skipped")
-    pytest.importorskip("playwright.sync_api")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but playwright is not installed: .ci/run must install requirements-dev.txt")
+        pytest.skip("playwright is not installed (pip install -r requirements-dev.txt) - browser tests skipped")
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1"],
