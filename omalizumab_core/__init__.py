@@ -71,6 +71,7 @@ _API: dict[str, tuple[str, str]] = {
     # analyses.filters
     "FilterSpec": ("analyses.filters", "FilterSpec"),
     "extra_columns": ("analyses.filters", "extra_columns"),
+    "filter_index": ("analyses.filters", "filter_index"),
     "filter_options": ("analyses.filters", "filter_options"),
     "apply_filters": ("analyses.filters", "apply_filters"),
     "describe": ("analyses.filters", "describe"),
