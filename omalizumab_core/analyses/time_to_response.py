@@ -15,6 +15,12 @@ still treated without a response, or lost to follow-up, are censored. The
 complement of a Kaplan–Meier curve that censors every non-responder (1 - KM)
 is kept as a labelled sensitivity analysis: it estimates the incidence if
 nobody stopped, and overstates the share of patients who respond.
+
+Why one module of more than 600 lines: it is the one question of the Time to
+response page (the paper's "time to first response" paragraph), from each
+patient's time and status to the curves, their summaries, the tests between
+groups and the first improvement per category; the statistics themselves live
+in ``stats.competing_risks`` and ``stats.kaplan_meier``.
 """
 
 from __future__ import annotations
