@@ -129,3 +129,13 @@ def test_filters_are_the_reports(capsys):
     rows = _json(capsys, "table2", "demo", "--group", "idiopathic")
     overall = next(r for r in rows if r["group"] == "all" and r["measure"] == "best_overall")
     assert (overall["n"], overall["total"]) == (9, 14)  # Table 2 of the demo: idiopathic MCAS 9 of 14
+
+
+def test_readme_documents_every_table_and_the_fixed_columns():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for name in TABLES:
+        assert f"| `{name}` |" in readme, name
+    for column in TIME_TO_RESPONSE_COLUMNS[:7] + SYMPTOM_COLUMNS:
+        assert f"`{column}`" in readme, column
