@@ -127,3 +127,16 @@ def test_gray_matches_r_cmprsk_cuminc():
     # The competing event's test (codes swapped) is R's second row: stat 1.8005896351076132.
     swapped = np.select([np.asarray(s) == 1, np.asarray(s) == 2], [2, 1], 0)
     assert gray_test(t, swapped, g).iloc[0]["statistic"] == pytest.approx(1.8005896351076132, rel=1e-12)
+
+
+def test_standard_error_on_sixty_patients_with_every_kind_of_tie_matches_r():
+    # R: i <- 0:59; time <- ((i*7) %% 23) + 1; status <- ((i*5) %% 7) %% 3
+    #    s <- summary(survfit(Surv(time, factor(status, 0:2)) ~ 1), times = c(3, 10, 20, 23)); s$pstate[, 2]; s$std.err[, 2]
+    i = np.arange(60)
+    curve = aalen_johansen((i * 7) % 23 + 1, (i * 5) % 7 % 3).set_index("time")
+    np.testing.assert_allclose(
+        curve.loc[[3, 10, 20, 23], "cumulative_incidence"], [0.0350877192982456, 0.1136476868664480, 0.3346420877227513, 0.5023352249206898], atol=1e-14
+    )
+    np.testing.assert_allclose(
+        curve.loc[[3, 10, 20, 23], "std_error"], [0.0243716009785523, 0.0438379683452472, 0.0767833311326142, 0.0949576247116293], atol=1e-14
+    )
