@@ -193,6 +193,12 @@ _API: dict[str, tuple[str, str]] = {
     "CandidateAssessment": ("analyses.candidate", "CandidateAssessment"),
     "assess_candidate": ("analyses.candidate", "assess_candidate"),
     "comparable_rule": ("analyses.candidate", "comparable_rule"),
+    # analyses.literature
+    "published_series": ("analyses.literature", "published_series"),
+    "literature_comparison": ("analyses.literature", "literature_comparison"),
+    "format_literature": ("analyses.literature", "format_literature"),
+    "literature_forest_plot": ("outputs.figures.literature", "literature_forest_plot"),
+    "pooled_proportion": ("stats.meta_analysis", "pooled_proportion"),
     # analyses.publication
     "published_values": ("analyses.publication", "published_values"),
     "publication_comparison": ("analyses.publication", "publication_comparison"),
