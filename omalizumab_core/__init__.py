@@ -65,6 +65,11 @@ _API: dict[str, tuple[str, str]] = {
     "kaplan_meier": ("stats.kaplan_meier", "kaplan_meier"),
     "km_quantiles": ("stats.kaplan_meier", "km_quantiles"),
     "numbers_at_risk": ("stats.kaplan_meier", "numbers_at_risk"),
+    # stats.competing_risks
+    "aalen_johansen": ("stats.competing_risks", "aalen_johansen"),
+    "incidence_quantiles": ("stats.competing_risks", "incidence_quantiles"),
+    "gray_test": ("stats.competing_risks", "gray_test"),
+    "logrank_test": ("stats.competing_risks", "logrank_test"),
     # stats.multiple_testing
     "adjust_pvalues": ("stats.multiple_testing", "adjust_pvalues"),
     "significance_stars": ("stats.multiple_testing", "significance_stars"),
@@ -101,6 +106,11 @@ _API: dict[str, tuple[str, str]] = {
     "response_times": ("analyses.time_to_response", "response_times"),
     "time_to_response_curves": ("analyses.time_to_response", "time_to_response_curves"),
     "time_to_response_summary": ("analyses.time_to_response", "time_to_response_summary"),
+    "time_to_response_tests": ("analyses.time_to_response", "time_to_response_tests"),
+    "format_time_to_response_tests": ("analyses.time_to_response", "format_time_to_response_tests"),
+    "incidence_at": ("analyses.time_to_response", "incidence_at"),
+    "format_incidence_at": ("analyses.time_to_response", "format_incidence_at"),
+    "time_to_response_curve_headline": ("analyses.time_to_response", "curve_headline"),
     "format_time_to_response_summary": ("analyses.time_to_response", "format_time_to_response_summary"),
     "time_to_response_headline": ("analyses.time_to_response", "headline"),
     "first_improvement_times": ("analyses.time_to_response", "first_improvement_times"),

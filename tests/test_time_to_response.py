@@ -81,23 +81,86 @@ def test_patients_without_any_time_are_excluded_and_counted():
 
 
 def test_medians_among_responders_and_by_kaplan_meier():
-    summary = time_to_response_summary(_cohort()).set_index("milestone")
+    summary = time_to_response_summary(_cohort(), method="kaplan_meier").set_index("milestone")
     # Responders' months: first {2 (A), 1 (F)}, best {5 (A), 1 (F)}; linear quartiles.
     assert summary.loc["first", ["n_responders", "median_months", "q1_months", "q3_months", "min_months", "max_months"]].tolist() == [2, 1.5, 1.25, 1.75, 1, 2]
     assert summary.loc["best", ["median_months", "min_months", "max_months"]].tolist() == [3, 1, 5]
     # Kaplan-Meier, first response: F 1, A 2 events; D 2, B 4, C 9 censored.
     # t=1: 5 at risk, 1 event, S = 4/5; t=2: 4 at risk (D censored at 2 still counts), 1 event, S = 3/5.
     # Incidence 1/5 then 2/5: reaches 25 % at 2, never 50 %.
-    assert summary.loc["first", "km_q1"] == 2.0
-    assert math.isnan(summary.loc["first", "km_median"]) and math.isnan(summary.loc["first", "km_q3"])
+    assert summary.loc["first", "curve_q1"] == 2.0
+    assert math.isnan(summary.loc["first", "curve_median"]) and math.isnan(summary.loc["first", "curve_q3"])
     # Best response: F 1, A 5 events; D 2, B 4, C 9 censored.
     # t=1: S = 4/5; t=5: 2 at risk (A, C), 1 event, S = 4/5 * 1/2 = 2/5: incidence 3/5, median 5.
-    assert summary.loc["best", ["km_q1", "km_median"]].tolist() == [5.0, 5.0]
-    assert math.isnan(summary.loc["best", "km_q3"])
+    assert summary.loc["best", ["curve_q1", "curve_median"]].tolist() == [5.0, 5.0]
+    assert math.isnan(summary.loc["best", "curve_q3"])
+
+
+def test_stopping_without_response_is_a_competing_event_not_censoring():
+    data = response_time_data(_cohort(), milestone="best").set_index("patient_id")
+    # B stopped (lack of efficacy): competing event; C and D still treated: censored; A, F responded.
+    assert data["status"].to_dict() == {"A": 1, "B": 2, "C": 0, "D": 0, "F": 1}
+    summary = time_to_response_summary(_cohort()).set_index("milestone")
+    assert summary.loc["best", ["method", "n_stopped"]].tolist() == ["aalen_johansen", 1]
+    # Aalen-Johansen, best response, by hand: t=1 5 at risk, F responds: F = 1/5, S = 4/5; t=2 D censored;
+    # t=4 3 at risk, B stops: S = 4/5 * 2/3 = 8/15; t=5 2 at risk, A responds: F = 1/5 + 8/15 * 1/2 = 7/15.
+    # Below 50 %: the median is not reached (1 - KM said 5 months, as if B could still respond).
+    curves = time_to_response_curves(_cohort())
+    best = curves[curves["milestone"] == "best"].set_index("time")
+    assert best.loc[5.0, "cumulative_incidence"] == pytest.approx(7 / 15, abs=1e-15)
+    assert best.loc[4.0, "n_competing"] == 1
+    assert summary.loc["best", "curve_q1"] == 5.0 and math.isnan(summary.loc["best", "curve_median"])
+
+
+def test_demo_aalen_johansen_figures_match_r():
+    # R: d <- time and status of response_times(demo) (status 0/1/2)
+    #    summary(survfit(Surv(time, factor(status, 0:2)) ~ 1, data = d[d$milestone == "best", ]), times = c(4, 12, 18))
+    #    best: 0.272727272727273 [0.177133277466909, 0.419910738134180] at 4, 0.709090909090909 [0.598668553381716,
+    #    0.839880288542191] at 12, 0.781818181818182 [0.679943756099942, 0.898956220919609] at 18; first: 0.781818181818182 at 4.
+    from omalizumab_core.analyses.time_to_response import incidence_at
+    from omalizumab_core.synthetic.demo import demo_scored
+
+    scored = demo_scored()
+    table = incidence_at(time_to_response_curves(scored), months=[4, 12, 18]).set_index(["milestone", "month"])
+    np.testing.assert_allclose(table.loc[("best", 18), ["cumulative_incidence", "ci_low", "ci_high"]].to_numpy(dtype=float), [0.781818181818182, 0.679943756099942, 0.898956220919609], atol=1e-12)
+    np.testing.assert_allclose(table.loc[("best", 12), ["cumulative_incidence", "ci_low", "ci_high"]].to_numpy(dtype=float), [0.709090909090909, 0.598668553381716, 0.839880288542191], atol=1e-12)
+    assert table.loc[("first", 4), "cumulative_incidence"] == pytest.approx(0.781818181818182, abs=1e-12)
+    assert table.loc[("best", 12), "n_at_risk"] == 6  # R: n.risk 6
+    # 1 - KM on the same data says 100 % at 18 months (R: 1 - summary(survfit(Surv(time, status == 1) ~ 1), times = 18)$surv).
+    km = incidence_at(time_to_response_curves(scored, method="kaplan_meier"), months=[18]).set_index("milestone")
+    assert km.loc["best", "cumulative_incidence"] == 1.0
+    # Q3 of time to best response read off the AJ curve: 16 months (F = 0.7636 at 16, 0.7455 at 14).
+    summary = time_to_response_summary(scored).set_index("milestone")
+    assert summary.loc["best", "curve_q3"] == 16.0
+    # Kaplan-Meier quartiles with Brookmeyer-Crowley limits.
+    # R: quantile(survfit(Surv(time, status == 1) ~ 1, data = best, conf.type = "log-log"), probs = c(.25, .5, .75))
+    #    quantile 3, 6, 8; lower 3, 5, 7; upper 5, 7, 12.
+    km_summary = time_to_response_summary(scored, method="kaplan_meier").set_index("milestone")
+    assert km_summary.loc["best", ["curve_q1", "curve_median", "curve_q3"]].tolist() == [3.0, 6.0, 8.0]
+    assert km_summary.loc["best", ["curve_q1_low", "curve_median_low", "curve_q3_low"]].tolist() == [3.0, 5.0, 7.0]
+    assert km_summary.loc["best", ["curve_q1_high", "curve_median_high", "curve_q3_high"]].tolist() == [5.0, 7.0, 12.0]
+
+
+def test_demo_tests_between_groups_match_r():
+    # R: cuminc(x$time, x$status, x$group, cencode = 0)$Tests and survdiff(Surv(time, status == 1) ~ group, data = x)$chisq,
+    #    x the demo's best-response rows: Gray 14.132918101635 (p 0.000170336753992806), log-rank 19.2129676919532.
+    #    By KIT D816V, first response: Gray 6.30277770261897 on 2 df.
+    from omalizumab_core.analyses.time_to_response import time_to_response_tests
+    from omalizumab_core.synthetic.demo import demo_scored
+
+    scored = demo_scored()
+    gray = time_to_response_tests(scored, by="group").set_index("milestone")
+    assert gray.loc["best", "statistic"] == pytest.approx(14.132918101635, rel=1e-10)
+    assert gray.loc["best", "p_value"] == pytest.approx(0.000170336753992806, rel=1e-8)
+    logrank = time_to_response_tests(scored, by="group", method="kaplan_meier").set_index("milestone")
+    assert logrank.loc["best", ["test", "df"]].tolist() == ["log-rank", 1]
+    assert logrank.loc["best", "statistic"] == pytest.approx(19.2129676919532, rel=1e-10)
+    kit = time_to_response_tests(scored, by="kit_d816v").set_index("milestone")
+    assert kit.loc["first", "statistic"] == pytest.approx(6.30277770261897, rel=1e-10) and kit.loc["first", "df"] == 2
 
 
 def test_curves_are_one_minus_kaplan_meier_with_flipped_interval():
-    curves = time_to_response_curves(_cohort())
+    curves = time_to_response_curves(_cohort(), method="kaplan_meier")
     first = curves[curves["milestone"] == "first"].set_index("time")
     assert first.index.tolist() == [0, 1, 2, 4, 9]
     np.testing.assert_allclose(first["cumulative_incidence"], [0, 1 / 5, 2 / 5, 2 / 5, 2 / 5], atol=1e-12)
@@ -222,5 +285,22 @@ def test_page_splits_curves_by_diagnosis_subgroup():
     split = next(s for s in at.selectbox if s.label == "Split curves by")
     split.set_value("subgroup").run()
     assert not at.exception, [e.value for e in at.exception]
-    summary = at.dataframe[0].value
+    summary = next(d.value for d in at.dataframe if "Responders" in d.value.columns)
     assert {"ISM", "CM", "MMAS", "Idiopathic MCAS"} <= set(summary["Diagnosis subgroup"])
+    # Gray's test between the subgroups (values checked against R in test_demo_tests_between_groups_match_r).
+    tests = next(d.value for d in at.dataframe if "Test" in d.value.columns)
+    assert tests["Test"].tolist() == ["Gray test", "Gray test"]
+
+
+def test_page_shows_aalen_johansen_by_default_and_kaplan_meier_as_sensitivity():
+    at = app_on(page="views/time_to_response.py")
+    text = shown_text(at)
+    # R survfit on the demo (see test_demo_aalen_johansen_figures_match_r): 0.7818 [0.6799, 0.8990] at 18 months.
+    assert "Best response by month 18 78.2 %" in text and "95 % CI 68.0–89.9 %" in text
+    landmarks = next(d.value for d in at.dataframe if "Month" in d.value.columns).set_index(["Milestone", "Month"])
+    assert landmarks.loc[("Best response", 12), "Patients responding (95 % CI)"] == "70.9 % (59.9–84.0)"
+    summary = next(d.value for d in at.dataframe if "Responders" in d.value.columns).set_index("Milestone")
+    assert summary.loc["Best response", "Aalen–Johansen: months to 75 %"] == "16 (95 % CI 8–not reached)"
+    next(t for t in at.toggle if t.label.startswith("Sensitivity analysis")).set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Best response by month 18 100.0 %" in shown_text(at)

@@ -15,28 +15,44 @@ scored = filtered_cohort(
 )
 
 by = st.selectbox("Split curves by", [None, *ttr.SPLITS], format_func=ttr.split_label)
-summary = statistic(ttr.time_to_response_summary, scored, by=by)
+sensitivity = st.toggle(
+    "Sensitivity analysis: 1 − Kaplan–Meier (patients who stopped without response censored)", value=False,
+    help="Default: Aalen–Johansen, where stopping omalizumab without a response is a competing event, because such a patient "
+    "will not respond later. 1 − Kaplan–Meier treats them as if they could still respond, and overstates response.",
+)
+method = "kaplan_meier" if sensitivity else "aalen_johansen"
+summary = statistic(ttr.time_to_response_summary, scored, by=by, method=method)
+curves = statistic(ttr.time_to_response_curves, scored, by=by, method=method)
 if summary is not None:
     metric_row((f"Median time to {ttr.MILESTONE_LABELS[m].lower()}", value, detail) for m, (value, detail) in ttr.headline(summary).items())
+if curves is not None and by is None:
+    metric_row(ttr.curve_headline(curves))
 
-curves = statistic(ttr.time_to_response_curves, scored, by=by)
 if curves is not None:
     show_ci = st.toggle("Show 95 % confidence bands", value=by is None)
     show_figure(cumulative_incidence_plot(curves, by=by, show_ci=show_ci), "time_to_response_curves")
     st.caption(
-        "Share of patients who have responded by each month. Non-responders count as not yet responded until their "
-        "last injection (or last follow-up if still treated), then leave the at-risk set (censored). Because a patient who "
-        "stopped without responding will not respond later, late values overstate the share of all patients who respond: "
-        "read the response rates on the Response page for that."
+        "Share of all treated patients who have responded by each month (" + ttr.METHOD_LABELS[method] + "). "
+        "Patients still treated without a response, or lost to follow-up, are censored at their last follow-up. "
+        "95 % pointwise confidence intervals as R survival computes them."
     )
+    if by is not None:
+        tests = statistic(ttr.time_to_response_tests, scored, by=by, method=method)
+        if tests is not None:
+            st.dataframe(ttr.format_time_to_response_tests(tests), width="stretch", hide_index=True)
+            st.caption("Gray's test compares Aalen–Johansen curves; the log-rank test compares Kaplan–Meier curves.")
+    st.subheader("Patients responding at landmark months")
+    landmarks = ttr.format_incidence_at(ttr.incidence_at(curves), by=by)
+    st.dataframe(landmarks, width="stretch", hide_index=True)
+    table_downloads(landmarks, "time_to_response_landmarks")
 
 if summary is not None:
     st.subheader("Summary")
     table = ttr.format_time_to_response_summary(summary, by=by)
     st.dataframe(table, width="stretch", hide_index=True)
     st.caption(
-        "Medians among responders are the paper's measure. The Kaplan–Meier median also counts non-responders "
-        "(censored); \"not reached\" means fewer than half (or three quarters) of the patients ever responded."
+        "Medians among responders are the paper's measure. Months to 25, 50 and 75 % are read off the curve, so they count every "
+        "patient; their 95 % CIs invert the curve's band (Brookmeyer–Crowley). \"Not reached\": the curve never gets there."
     )
     table_downloads(table, "time_to_response_summary")
     show_figure(response_time_histogram(ttr.response_times(scored)), "time_to_response_histogram")

@@ -1,4 +1,4 @@
-"""Command line: ``python -m omalizumab_core validate|summary|template|synth|report``.
+"""Command line: ``python -m omalizumab_core validate|summary|template|synth|report|table``.
 
 For researchers' scripts and for tests. Every command accepts the word
 ``demo`` in place of a path for the shipped synthetic cohort. A bad file gives
@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_synth)
 
     _add_report_command(sub)
+    from omalizumab_core.cli.tables import add_table_command
+
+    add_table_command(sub)
     return parser
 
 

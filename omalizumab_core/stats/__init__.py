@@ -1,1 +1,1 @@
-"""Statistics shared by the analyses: exact confidence intervals and tests, Kaplan–Meier, multiple-testing adjustment."""
+"""Statistics shared by the analyses: exact confidence intervals and tests, Kaplan–Meier, competing risks (Aalen–Johansen, Gray), multiple-testing adjustment."""

@@ -16,6 +16,11 @@ from plotly.subplots import make_subplots
 from omalizumab_core.data.codes import CATEGORY_LABELS
 from omalizumab_core.stats.kaplan_meier import numbers_at_risk
 from omalizumab_core.analyses.time_to_response import MILESTONE_LABELS, MILESTONES, group_label
+
+CURVE_TITLES = {
+    "aalen_johansen": "Cumulative incidence of response (Aalen–Johansen; stopping without response is a competing event)",
+    "kaplan_meier": "Sensitivity analysis: 1 − Kaplan–Meier (non-responders censored when they stop; overstates response)",
+}
 from omalizumab_core.outputs.figures import rgba
 
 MILESTONE_COLORS = {"first": "#2166ac", "best": "#1a9850"}
@@ -39,7 +44,7 @@ def _at_risk_times(max_time: float) -> np.ndarray:
 
 
 def cumulative_incidence_plot(curves: pd.DataFrame, *, by: str | None = None, show_ci: bool = True) -> go.Figure:
-    """Kaplan–Meier cumulative incidence of response, with a numbers-at-risk table beneath.
+    """Cumulative incidence of response (Aalen–Johansen or 1 − Kaplan–Meier), with a numbers-at-risk table beneath.
 
     Parameters
     ----------
@@ -107,7 +112,7 @@ def cumulative_incidence_plot(curves: pd.DataFrame, *, by: str | None = None, sh
     figure.update_xaxes(title_text=X_TITLE, tickvals=at_times, showticklabels=True, range=[-0.5, max_time + 0.5], row=1, col=1)
     figure.update_xaxes(visible=False, row=2, col=1)
     figure.update_layout(
-        title="Cumulative incidence of response (Kaplan–Meier; non-responders censored at the end of treatment)",
+        title=CURVE_TITLES[curves["method"].iloc[0] if "method" in curves and len(curves) else "kaplan_meier"],
         height=top + curve_px + gap_px + table_px + bottom,
         # Many split curves: a vertical legend beside the plot rather than lines over the title.
         legend={"orientation": "v", "yanchor": "top", "y": 1, "x": 1.02} if split else {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
