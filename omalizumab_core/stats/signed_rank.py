@@ -282,9 +282,9 @@ def geometric_mean_ratio(before, on, *, confidence: float = 0.95) -> dict:
 
     Examples
     --------
-    >>> ratio = geometric_mean_ratio([1.0, 2.0, 4.0], [2.0, 4.0, 8.0])
-    >>> ratio["geometric_mean_ratio"], ratio["gmr_lower"], ratio["gmr_upper"]  # every value doubled
-    (2.0, 2.0, 2.0)
+    >>> ratio = geometric_mean_ratio([10.0, 20.0, 40.0], [20.0, 30.0, 100.0])
+    >>> [round(ratio[c], 3) for c in RATIO_COLUMNS]  # R: exp(t.test(log(on), log(before), paired = TRUE)$conf.int)
+    [1.957, 1.036, 3.698]
     """
     b = np.asarray(before, dtype="float64").ravel()
     o = np.asarray(on, dtype="float64").ravel()
