@@ -31,6 +31,7 @@ PAGES = {
     "Data": [
         st.Page("views/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
         st.Page("views/publication.py", title="Publication", icon=":material/menu_book:", url_path="publication"),
+        st.Page("views/literature.py", title="Published series", icon=":material/library_books:", url_path="literature"),
     ],
 }
 

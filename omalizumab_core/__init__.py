@@ -71,6 +71,7 @@ _API: dict[str, tuple[str, str]] = {
     # analyses.filters
     "FilterSpec": ("analyses.filters", "FilterSpec"),
     "extra_columns": ("analyses.filters", "extra_columns"),
+    "filter_index": ("analyses.filters", "filter_index"),
     "filter_options": ("analyses.filters", "filter_options"),
     "apply_filters": ("analyses.filters", "apply_filters"),
     "describe": ("analyses.filters", "describe"),
@@ -182,6 +183,12 @@ _API: dict[str, tuple[str, str]] = {
     "CandidateAssessment": ("analyses.candidate", "CandidateAssessment"),
     "assess_candidate": ("analyses.candidate", "assess_candidate"),
     "comparable_rule": ("analyses.candidate", "comparable_rule"),
+    # analyses.literature
+    "published_series": ("analyses.literature", "published_series"),
+    "literature_comparison": ("analyses.literature", "literature_comparison"),
+    "format_literature": ("analyses.literature", "format_literature"),
+    "literature_forest_plot": ("outputs.figures.literature", "literature_forest_plot"),
+    "pooled_proportion": ("stats.meta_analysis", "pooled_proportion"),
     # analyses.publication
     "published_values": ("analyses.publication", "published_values"),
     "publication_comparison": ("analyses.publication", "publication_comparison"),

@@ -8,6 +8,10 @@ the best response are the engine's, so this page and every cohort table agree.
 An id that is not in the cohort raises
 :class:`~omalizumab_core.data.problems.TooFewPatients` ("Patient X is not in the
 current selection"), which the page shows in place of the course.
+
+Why one module of more than 600 lines: every function answers the Patient
+page's one question (this patient's course) and shares its look-ups; the
+figures are already apart in outputs/figures/patient.py.
 """
 
 from __future__ import annotations

@@ -35,6 +35,11 @@ Speed
     month order (the validator lists symptoms alphabetically so that a sorted
     file stays sorted), and visits are numbered through a dense patient x
     month table rather than a second sort.
+
+Why one module of more than 600 lines: the rule (per-symptom scores, the
+symptom score, CR/MR/PR/NR, best response, status at last follow-up) is read
+as one piece when checking it against the paper; splitting it would scatter
+the clinical rule across files for no gain in clarity.
 """
 
 from __future__ import annotations

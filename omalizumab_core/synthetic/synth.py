@@ -70,6 +70,10 @@ Python loop. 100,000 patients (about 13 million symptom rows) take a few
 seconds and well under 2 GB. ``patient_id``, ``symptom`` and ``category`` of
 the long tables are pandas categoricals (dictionary-encoded in parquet, plain
 text in CSV and Excel).
+
+Why one module of more than 600 lines: the generator is one vectorised
+pipeline whose steps share seeded random state and column conventions;
+it is test and benchmark tooling, not clinical logic.
 """
 
 from __future__ import annotations

@@ -1,0 +1,31 @@
+"""Literature: overall response of the published omalizumab series, with the loaded cohort among them."""
+
+import streamlit as st
+
+import omalizumab_core as oc
+from ui.charts import show_figure
+from ui.downloads import table_downloads
+from ui.page import filtered_cohort
+
+scored = filtered_cohort(
+    "Published series",
+    "Overall response to omalizumab in published series of mast cell disorders, and in the loaded cohort under the current filters.",
+)
+name = "Demo cohort (synthetic)" if scored.cohort.synthetic else "This cohort"
+table = oc.literature_comparison({name: scored})
+st.warning(
+    "A comparison of different response definitions and populations, not a test: each study counted responders "
+    "its own way (see *Response definition*). The pooled estimate combines the published series only; "
+    "the loaded cohort is shown against it, not pooled into it.",
+    icon=":material/info:",
+)
+show_figure(oc.literature_forest_plot(table), "literature_forest")
+st.caption(
+    "Squares: published series; circle: the loaded cohort; diamond: random-effects (DerSimonian–Laird, logit scale) "
+    "pooled estimate of the published series with its 95 % CI, and the dotted line its 95 % prediction interval "
+    "for a new series. Whiskers: exact (Clopper–Pearson) 95 % CIs."
+)
+st.dataframe(oc.format_literature(table), hide_index=True, width="stretch")
+with st.expander("Where each number comes from"):
+    st.dataframe(table[["study", "source"]].rename(columns={"study": "Study", "source": "Source"}), hide_index=True, width="stretch")
+table_downloads(table, "literature")
