@@ -68,6 +68,12 @@ _API: dict[str, tuple[str, str]] = {
     # stats.multiple_testing
     "adjust_pvalues": ("stats.multiple_testing", "adjust_pvalues"),
     "significance_stars": ("stats.multiple_testing", "significance_stars"),
+    # stats.signed_rank
+    "wilcoxon_signed_rank": ("stats.signed_rank", "wilcoxon_signed_rank"),
+    "signed_rank_test": ("stats.signed_rank", "signed_rank_test"),
+    "hodges_lehmann": ("stats.signed_rank", "hodges_lehmann"),
+    "paired_effect_sizes": ("stats.signed_rank", "paired_effect_sizes"),
+    "geometric_mean_ratio": ("stats.signed_rank", "geometric_mean_ratio"),
     # analyses.filters
     "FilterSpec": ("analyses.filters", "FilterSpec"),
     "extra_columns": ("analyses.filters", "extra_columns"),
