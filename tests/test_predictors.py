@@ -125,7 +125,7 @@ def test_numeric_extra_columns_and_kit_status_are_studied_and_unknown_kit_is_lef
     scored = _cohort(15, RESPONDED, kit_d816v=kit, ldh=ldh)
     assert "ldh" in predictor_data(scored).columns
     table = response_predictors(scored, characteristics=["kit_d816v", "ldh"]).set_index("characteristic")
-    assert table.loc["KIT D816V", "comparison"] == "KIT D816V positive vs KIT D816V negative"
+    assert table.loc["KIT D816V", "comparison"] == "positive vs negative"
     assert table.loc["KIT D816V", "n"] == 11  # the 4 not evaluated are left out
     assert table.loc["Ldh", "comparison"] == "per unit" and table.loc["Ldh", "method"] == FIRTH
 
@@ -161,3 +161,17 @@ def test_inputs_are_not_mutated_and_the_display_table_reads_in_words():
     shown = format_predictors(table).iloc[0]
     assert shown["Odds ratio of response (95 % CI)"] == "5.51 (0.67 to 75.61)"
     assert shown["Responders in the group"] == "10/12" and shown["p"] == "p = 0.089"
+
+
+def test_response_page_shows_the_predictors_and_warns_on_a_small_multivariable_model():
+    from tests.apptest_support import app_on, shown_text
+
+    at = app_on(page="views/response.py")  # the demo cohort
+    at.toggle(key="response_predictors").set_value(True).run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert "Odds ratio of response (95 % CI)" in table.columns and "Male vs Female" in set(table["Comparison"])
+    at.multiselect(key="predictors_model").set_value(["sex", "age_at_treatment", "baseline_tryptase"]).run()
+    assert not at.exception
+    # 12 non-responders for 3 terms: 4 events per variable.
+    assert "4.0 events per variable" in shown_text(at)

@@ -40,6 +40,13 @@ FIRTH = "Firth logistic regression, profile-likelihood CI, penalised LR p"
 MIN_EVENTS_PER_VARIABLE = 10
 # Compared with the other level whatever their frequencies.
 _EXPOSED = {"kit_d816v": "positive", "sex": "M", "group": "idiopathic"}
+CAPTION = (
+    "Overall response: CR, MR or PR at best response, against no response. Yes/no characteristics: conditional "
+    "maximum-likelihood odds ratio with its exact 95 % CI and Fisher's exact p (as R fisher.test); measurements: "
+    "Firth-penalised logistic regression with profile-likelihood 95 % CI and penalised likelihood-ratio p (as R logistf). "
+    "An odds ratio above 1: more likely to respond. ∞ or 0: every patient of one group responded (or none did). "
+    "p-values not adjusted for the number of characteristics: exploratory."
+)
 _CONTRACT = {c.name for c in TABLE_COLUMNS["patients"]}
 # Measurements: column, label, transform, unit of the odds ratio.
 _MEASUREMENTS = {
@@ -140,8 +147,6 @@ def _level_label(column: str, level) -> str:
         return SUBGROUP_LABELS.get(level, str(level))
     if column == "sex":
         return {"F": "Female", "M": "Male"}.get(level, str(level))
-    if column == "kit_d816v":
-        return f"KIT D816V {level}"
     return str(level)
 
 
