@@ -147,3 +147,12 @@ def test_one_tidy_row_with_fixed_columns_and_inputs_not_mutated():
     assert np.array_equal(on, kept)
     with pytest.raises(ValueError, match="one value per patient"):
         wilcoxon_signed_rank([1.0, 2.0], [1.0])
+
+
+def test_the_interval_order_statistic_is_r_qsignrank():
+    # R: sapply(c(1, 2, 5, 6, 7, 10, 16, 20, 30, 50, 100, 200, 350, 500), function(n) qsignrank(0.025, n)).
+    from omalizumab_core.stats.signed_rank import _signed_rank_quantile
+
+    ns = [1, 2, 5, 6, 7, 10, 16, 20, 30, 50, 100, 200, 350, 500]
+    expected = [0, 0, 0, 1, 3, 9, 30, 53, 138, 435, 1956, 8445, 27001, 56291]
+    assert [_signed_rank_quantile(n, 0.025) for n in ns] == expected

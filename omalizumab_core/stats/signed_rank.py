@@ -27,6 +27,7 @@ Every function returns raw numbers; rounding is in :mod:`omalizumab_core.formatt
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -140,15 +141,22 @@ def signed_rank_test(differences, *, zero_method: str = "wilcox") -> dict:
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def _signed_rank_quantile(n: int, alpha: float) -> int:
     """R's ``qsignrank(alpha, n)``: the smallest v with P(V <= v) >= alpha, no ties (normal beyond 500)."""
-    if n <= EXACT_MAX_PAIRS:
-        half = n * (n + 1) // 4  # alpha < 1/2: the quantile is below the mean
-        cumulative = np.cumsum(_lower_tail_counts(np.arange(1, n + 1, dtype=np.int64), half)) * 2.0**-n
-        return int(np.searchsorted(cumulative, alpha * (1 - 1e-12)))
     mean = n * (n + 1) / 4
     sd = math.sqrt(n * (n + 1) * (2 * n + 1) / 24)
-    return int(math.floor(mean + _scipy.norm.ppf(alpha) * sd))
+    if n > EXACT_MAX_PAIRS:
+        return int(math.floor(mean + _scipy.norm.ppf(alpha) * sd))
+    ranks = np.arange(1, n + 1, dtype=np.int64)
+    # Count only up to 3 standard deviations past the normal quantile; if the exact
+    # quantile lies beyond (it does not, but it is checked), count up to the mean.
+    for limit in (min(int(mean), int(mean + (_scipy.norm.ppf(alpha) + 3) * sd)), int(mean)):
+        cumulative = np.cumsum(_lower_tail_counts(ranks, max(limit, 0))) * 2.0**-n
+        k = int(np.searchsorted(cumulative, alpha * (1 - 1e-12)))
+        if k < len(cumulative):
+            return k
+    return int(mean)
 
 
 def hodges_lehmann(differences, *, confidence: float = 0.95) -> tuple[float, float, float]:
