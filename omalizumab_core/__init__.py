@@ -73,6 +73,21 @@ _API: dict[str, tuple[str, str]] = {
     # stats.multiple_testing
     "adjust_pvalues": ("stats.multiple_testing", "adjust_pvalues"),
     "significance_stars": ("stats.multiple_testing", "significance_stars"),
+    # stats.signed_rank
+    "wilcoxon_signed_rank": ("stats.signed_rank", "wilcoxon_signed_rank"),
+    "signed_rank_test": ("stats.signed_rank", "signed_rank_test"),
+    "hodges_lehmann": ("stats.signed_rank", "hodges_lehmann"),
+    "paired_effect_sizes": ("stats.signed_rank", "paired_effect_sizes"),
+    "geometric_mean_ratio": ("stats.signed_rank", "geometric_mean_ratio"),
+    # stats.firth
+    "conditional_odds_ratio": ("stats.firth", "conditional_odds_ratio"),
+    "firth_logistic": ("stats.firth", "firth_logistic"),
+    # analyses.predictors
+    "predictor_data": ("analyses.predictors", "predictor_data"),
+    "predictor_characteristics": ("analyses.predictors", "predictor_characteristics"),
+    "response_predictors": ("analyses.predictors", "response_predictors"),
+    "multivariable_predictors": ("analyses.predictors", "multivariable_predictors"),
+    "format_predictors": ("analyses.predictors", "format_predictors"),
     # analyses.filters
     "FilterSpec": ("analyses.filters", "FilterSpec"),
     "extra_columns": ("analyses.filters", "extra_columns"),
@@ -239,6 +254,7 @@ _API: dict[str, tuple[str, str]] = {
     "subgroup_response_figure": ("outputs.figures.patient", "subgroup_response_figure"),
     # outputs.figures.response
     "forest_plot": ("outputs.figures.response", "forest_plot"),
+    "odds_ratio_forest_plot": ("outputs.figures.response", "odds_ratio_forest_plot"),
     "waterfall_plot": ("outputs.figures.response", "waterfall_plot"),
     # outputs.figures.safety
     "adverse_event_bars": ("outputs.figures.safety", "adverse_event_bars"),

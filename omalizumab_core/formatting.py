@@ -48,6 +48,15 @@ def number(x, *, decimals: int = 1) -> str:
     return f"{x:.{decimals}f}"
 
 
+def estimate_ci(estimate, low, high, *, decimals: int = 2) -> str:
+    """An estimate with its 95 % confidence interval: "-0.50 (-0.75 to -0.25)" ("to", as bounds may be negative)."""
+    if _missing(estimate):
+        return "–"
+    if _missing(low) or _missing(high):
+        return f"{estimate:.{decimals}f}"
+    return f"{estimate:.{decimals}f} ({low:.{decimals}f} to {high:.{decimals}f})"
+
+
 def median_range(median, low, high, *, unit: str = "", decimals: int = 1) -> str:
     """"41 (2–87)" or "6 months (1–10)"."""
     if _missing(median):

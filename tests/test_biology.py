@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omalizumab_core.analyses.biology import direction, lab_by_response, lab_pairs, lab_tests
+from omalizumab_core.analyses.biology import direction, format_lab_tests, lab_by_response, lab_pairs, lab_tests
 from omalizumab_core.synthetic.demo import demo_scored
 from omalizumab_core.engine.scoring import score_cohort
 from omalizumab_core.data.problems import TooFewPatients
@@ -218,3 +218,32 @@ def test_page_states_the_stable_rule_and_recounts_with_another_width():
     ige = next(d.value for d in at.dataframe if str(d.value.columns[0]).startswith("Total IgE"))
     # The demo's IgE changes (see STABLE_WITHIN_PCT): at ±5 %, +7.3 % is increased and −7.9 % decreased.
     assert ige.loc["Increased (> +5 %)"].iloc[0] == "12/15" and ige.loc["Decreased (< −5 %)"].iloc[0] == "1/15"
+
+
+def test_demo_tryptase_signed_rank_and_effect_sizes_equal_r():
+    # R 4.2 on the 15 demo pairs (before b, on o, as lab_pairs gives them):
+    # d <- round(o * 1e6) - round(b * 1e6); exactRankTests::wilcox.exact(d, exact = TRUE)$p.value
+    # = 0.0916748046875 (two changes of -0.8 tie exactly in millionths);
+    # median(o - b) = 0.9; exp(t.test(log(o), log(b), paired = TRUE)[c("estimate", "conf.int")])
+    # = 1.043452926978905, 0.996042131456922, 1.093120437815469.
+    tests = lab_tests(lab_pairs(demo_scored(), "tryptase")).iloc[0]
+    assert tests["p_wilcoxon"] == pytest.approx(0.0916748046875, rel=1e-12)
+    assert tests["wilcoxon_method"] == "exact"
+    assert tests["median_difference"] == pytest.approx(0.9)
+    assert (tests["geometric_mean_ratio"], tests["gmr_lower"], tests["gmr_upper"]) == pytest.approx(
+        (1.043452926978905, 0.996042131456922, 1.093120437815469), rel=1e-12
+    )
+    # R: t.test(o, b, paired = TRUE)$conf.int = mean change 1.7 and its interval.
+    assert tests["mean_difference"] == pytest.approx(tests["mean_change"])
+    assert tests["mean_lower"] < tests["mean_difference"] < tests["mean_upper"]
+
+
+def test_hodges_lehmann_interval_of_five_doublings_by_hand():
+    # Differences 1, 2, 3, 4, 5 (no ties): Walsh averages 1, 1.5, 2, 2, 2.5, 2.5, 3, 3, 3, 3.5, 3.5, 4, 4, 4.5, 5;
+    # median 3. R: qsignrank(0.025, 5) = 0 -> k = 1, the interval is the extreme averages 1 to 5,
+    # as wilcox.test(1:5, conf.int = TRUE) prints.
+    pairs = [(p, m, "total_ige", v) for p, o in zip("ABCDE", (2, 3, 4, 5, 6)) for m, v in ((0, 1.0), (3, float(o)))]
+    tests = lab_tests(lab_pairs(_scored(pairs), "total_ige")).iloc[0]
+    assert (tests["hodges_lehmann"], tests["hl_lower"], tests["hl_upper"]) == (3.0, 1.0, 5.0)
+    formatted = format_lab_tests(lab_tests(lab_pairs(_scored(pairs), "total_ige")))
+    assert formatted.loc["Hodges–Lehmann change (95 % CI)"].iloc[0] == "3.0 (1.0 to 5.0)"

@@ -126,28 +126,42 @@ def _wilcoxon_cohort():
     return _scored(patients, rows), np.array(finals, dtype=float)
 
 
-def test_wilcoxon_p_value_by_hand_scipy_and_r():
+def test_wilcoxon_p_value_is_exact_despite_ties_as_r_exact_rank_tests():
     scored, finals = _wilcoxon_cohort()
     row = symptom_changes(scored, at="last", adjust="none").set_index("symptom").loc["flushing"]
-    # By hand: the 3 unchanged patients are dropped (Wilcoxon's rule), n = 17.
-    # |differences|: 0.5 x 7 (5 improved, 2 worse) -> mid-rank 4; 0.75 x 4 -> 9.5;
-    # 1 x 6 -> 14.5. Sum of positive ranks V = 2 x 4 = 8; mean n(n+1)/4 = 76.5;
-    # variance 17*18*35/24 - ((7^3-7) + (4^3-4) + (6^3-6))/48 = 446.25 - 12.625.
-    # z = (8 - 76.5 + 0.5) / sqrt(433.625) with continuity correction.
-    z = (8 - 76.5 + 0.5) / math.sqrt(433.625)
-    by_hand = math.erfc(abs(z) / math.sqrt(2))  # two-sided normal tail
-    assert row["p_value"] == pytest.approx(by_hand, rel=1e-9)
-    assert row["p_value"] == pytest.approx(0.001093, abs=5e-6)
-    # scipy on the paired scores, same options.
-    direct = stats.wilcoxon(finals, np.ones_like(finals), zero_method="wilcox", correction=True, method="asymptotic")
-    assert row["p_value"] == pytest.approx(direct.pvalue, rel=1e-12)
-    # R (stats/R/wilcox.test.R): wilcox.test(after, before, paired = TRUE,
-    # exact = FALSE, correct = TRUE) drops the zero differences and uses this
-    # same z (tie-corrected SIGMA, CORRECTION = sign(z) * 0.5); with zeros
-    # present R's default (exact = NULL) also falls back to it.
+    # The 3 unchanged patients are dropped (Wilcoxon's rule), n = 17 with tied |differences|:
+    # 0.5 x 7 (5 improved, 2 worse) -> mid-rank 4; 0.75 x 4 -> 9.5; 1 x 6 -> 14.5; V = 2 x 4 = 8.
+    # Exact conditional p given these mid-ranks, R 4.2:
+    # exactRankTests::wilcox.exact(finals, rep(1, 20), paired = TRUE, exact = TRUE)$p.value = 0.0004425048828125,
+    # coin::wilcoxsign_test(finals ~ rep(1, 20), distribution = "exact") the same.
+    # (Before issue 16 this page gave the normal approximation, 0.001093, and "**".)
+    assert row["p_value"] == pytest.approx(0.0004425048828125, rel=1e-12)
+    assert row["test_method"] == "exact"
     assert (row["n_improved"], row["n_unchanged"], row["n_worse"], row["n_disappeared"]) == (15, 3, 2, 6)
     assert row["mean_on_treatment"] == pytest.approx((4 * 0.25 + 5 * 0.5 + 3 + 2 * 1.5) / 20)
-    assert row["stars"] == "**"
+    assert row["stars"] == "***"
+    # Effect sizes of the 20 differences (unchanged included): by hand, sorted
+    # -1 x6, -0.75 x4, -0.5 x5, 0 x3, 0.5 x2: median -0.625 (10th and 11th: -0.75 and -0.5);
+    # mean (-6 - 3 - 2.5 + 1) / 20 = -0.525.
+    assert row["median_difference"] == -0.625
+    assert row["mean_difference"] == pytest.approx(-0.525)
+    d = finals - 1
+    walsh = np.sort([(d[i] + d[j]) / 2 for i in range(20) for j in range(i, 20)])
+    assert row["hodges_lehmann"] == np.median(walsh)
+    # R: qsignrank(0.025, 20) = 53: the 53rd smallest and largest of the 210 Walsh averages.
+    assert (row["hl_lower"], row["hl_upper"]) == (walsh[52], walsh[210 - 53])
+    # R: t.test(finals - 1)$conf.int.
+    low, high = stats.ttest_1samp(d, 0).confidence_interval()
+    assert (row["mean_lower"], row["mean_upper"]) == pytest.approx((low, high), rel=1e-12)
+
+
+def test_fourteen_patients_all_improved_by_a_quarter_get_the_exact_p():
+    # Issue 16: 2 / 2^14 = 1.2207e-4 (the normal approximation used before gave 2.1e-4).
+    patients = [patient(f"Q{i:02d}") for i in range(14)]
+    rows = [r for i in range(14) for r in course(f"Q{i:02d}", {"flushing": {0: 1, 3: 0.75}})]
+    row = symptom_changes(_scored(patients, rows), adjust="none").iloc[0]
+    assert row["p_value"] == 2 / 2**14
+    assert (row["hodges_lehmann"], row["hl_lower"], row["hl_upper"]) == (-0.25, -0.25, -0.25)
 
 
 def _all_disappeared(n):
@@ -292,11 +306,11 @@ def test_exact_signed_rank_with_ties_equals_scipys_permutation_test():
     import numpy as np
     from scipy import stats
 
-    from omalizumab_core.analyses.symptom_changes import _wilcoxon
+    from omalizumab_core.stats.signed_rank import signed_rank_test
 
     rng = np.random.default_rng(7)
     for n in range(2, 14):
         for _ in range(5):
             d = rng.choice([-0.5, -0.25, 0.25, 0.5, 0.75, 1.0], size=n)
             expected = stats.wilcoxon(d, zero_method="wilcox", correction=True, method="auto").pvalue
-            assert _wilcoxon(d) == pytest.approx(expected, rel=1e-9, abs=1e-12), d
+            assert signed_rank_test(d)["p_value"] == pytest.approx(expected, rel=1e-9, abs=1e-12), d

@@ -37,7 +37,10 @@ for tab, analyte in zip(st.tabs([ANALYTE_LABELS[a] for a in ANALYTES]), ANALYTES
         st.dataframe(table, width="stretch")
         st.caption(
             "Before: the latest value at month 0, else the baseline value of the patients table. On: the first value after at "
-            "least 3 months of treatment. Wilcoxon signed-rank test shown alongside."
+            "least 3 months of treatment. Wilcoxon signed-rank test shown alongside: "
+            "two-sided, unchanged patients left out, exact (ties included) up to 500 pairs. Change = on − before: median, "
+            "Hodges–Lehmann estimate with its signed-rank 95 % CI, mean with its t 95 % CI; geometric mean ratio on / before "
+            "with its 95 % CI (paired t-test on the log scale)."
         )
         table_downloads(table.reset_index(), f"{analyte}_before_on")
         st.caption("Click a line to open that patient.")

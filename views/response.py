@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from omalizumab_core.outputs.figures.response import forest_plot, waterfall_plot
+from omalizumab_core.analyses import predictors
+from omalizumab_core.outputs.figures.response import forest_plot, odds_ratio_forest_plot, waterfall_plot
 from omalizumab_core.analyses.response_rates import (
     MEASURE_LABELS,
     compare_subgroups,
@@ -59,3 +60,20 @@ event = show_figure(waterfall_plot(waterfall_data(scored)), "response_waterfall"
 clicked = selected_point_ids(event)
 if clicked:
     open_patient(clicked[0])
+
+st.subheader("Who responds? Odds ratio of response by baseline characteristic")
+if st.toggle("Show the odds ratios (a few seconds)", key="response_predictors"):
+    univariable = statistic(predictors.response_predictors, scored)
+    if univariable is not None:
+        show_figure(odds_ratio_forest_plot(univariable), "response_predictors_forest")
+        shown = predictors.format_predictors(univariable)
+        st.dataframe(shown, hide_index=True, width="stretch")
+        st.caption(predictors.CAPTION)
+        table_downloads(shown, "response_predictors")
+        options = predictors.predictor_characteristics(predictors.predictor_data(scored))
+        chosen = st.multiselect("Characteristics of a multivariable model", list(options), format_func=options.get, key="predictors_model")
+        model = statistic(predictors.multivariable_predictors, scored, characteristics=chosen) if chosen else None
+        if model is not None:
+            if model.attrs["warning"]:
+                st.warning(model.attrs["warning"], icon=":material/warning:")
+            st.dataframe(predictors.format_predictors(model), hide_index=True, width="stretch")

@@ -32,8 +32,11 @@ if changes is not None:
     st.dataframe(table, width="stretch", hide_index=True)
     st.caption(
         "Two-sided Wilcoxon signed-rank test of the score at baseline vs under omalizumab, one test per row; patients "
-        "whose score did not change are left out (Wilcoxon's rule); no test with fewer than 2 changed patients (–). "
-        "Stars: * p < 0.05, ** p < 0.01, *** p < 0.001, ns otherwise. A category's score is the mean of its symptoms' scores."
+        "whose score did not change are left out (Wilcoxon's rule); the p-value is exact, ties included, up to 500 changed "
+        "patients (normal approximation above); no test with fewer than 2 changed patients (–). "
+        "Stars: * p < 0.05, ** p < 0.01, *** p < 0.001, ns otherwise. A category's score is the mean of its symptoms' scores. "
+        "Change = score under omalizumab − baseline, over all assessed patients: median; Hodges–Lehmann estimate (median of "
+        "the pairwise averages) with its signed-rank 95 % CI; mean with its t 95 % CI."
     )
     table_downloads(table, f"symptoms_by_{level}")
 

@@ -23,8 +23,9 @@ from scipy import stats as _scipy
 
 from omalizumab_core.data.codes import ANALYTE_LABELS, ANALYTES, RESPONSE_LABELS, RESPONSES
 from omalizumab_core.engine.scoring import ScoredCohort, patient_positions
-from omalizumab_core.formatting import number, p_value
+from omalizumab_core.formatting import estimate_ci, number, p_value
 from omalizumab_core.data.problems import TooFewPatients
+from omalizumab_core.stats.signed_rank import EFFECT_COLUMNS, RATIO_COLUMNS, geometric_mean_ratio, paired_effect_sizes, signed_rank_test
 
 MIN_MONTHS_ON_TREATMENT = 3
 STABLE_WITHIN_PCT = 20
@@ -49,6 +50,7 @@ PAIR_COLUMNS = [
 TEST_COLUMNS = [
     "analyte", "n", "mean_before", "min_before", "max_before", "mean_on", "min_on", "max_on", "mean_change",
     "p_t_test", "p_wilcoxon", "n_increased", "n_stable", "n_decreased",
+    "wilcoxon_method", *EFFECT_COLUMNS, *RATIO_COLUMNS,
 ]
 _SCALE = 1_000_000  # values compared in millionths of a unit, as integers
 
@@ -221,8 +223,11 @@ def _tests(pairs: pd.DataFrame) -> dict:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # constant differences give nan, said as "–"
             p_t = float(_scipy.ttest_rel(on, before).pvalue)
-            if np.any(on != before):  # without any non-zero difference the signed-rank test has nothing to rank
-                p_w = float(_scipy.wilcoxon(on, before).pvalue)
+    # Differences in whole millionths of a unit, so that equal changes (18.9 -> 18.1 and
+    # 14.9 -> 14.1) tie exactly, as on paper, rather than by the accidents of binary fractions.
+    change = (np.rint(on * _SCALE) - np.rint(before * _SCALE)) / _SCALE
+    wilcoxon = signed_rank_test(change)  # NaN without 2 non-zero differences
+    p_w = wilcoxon["p_value"]
     counts = pairs["direction"].value_counts()
     empty = n == 0
     return {
@@ -237,6 +242,9 @@ def _tests(pairs: pd.DataFrame) -> dict:
         "p_t_test": p_t,
         "p_wilcoxon": p_w,
         **{f"n_{d}": int(counts.get(d, 0)) for d in DIRECTIONS},
+        "wilcoxon_method": wilcoxon["method"],
+        **paired_effect_sizes(change),
+        **geometric_mean_ratio(before, on),
     }
 
 
@@ -263,11 +271,17 @@ def lab_tests(pairs: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         One row, columns ``TEST_COLUMNS``: n pairs, mean, min and max before
         and on, mean change, p of the paired t-test (the paper's test) and
-        of the Wilcoxon signed-rank test (two-sided, scipy's defaults: exact
-        for small samples without ties or zero differences), and the number
-        of patients increased, stable and decreased. The t-test p is NaN when
-        every difference is the same, the Wilcoxon p when every difference is
-        zero.
+        of the Wilcoxon signed-rank test (the product's one rule,
+        :func:`~omalizumab_core.stats.signed_rank.signed_rank_test`: two-sided,
+        zero differences dropped, exact with ties up to 500 pairs), and the
+        number of patients increased, stable and decreased; then
+        wilcoxon_method ("exact" or "normal"), the effect sizes of on − before
+        (median_difference; hodges_lehmann, hl_lower, hl_upper; mean_difference,
+        mean_lower, mean_upper: the t interval) and the geometric mean ratio
+        on / before with its 95 % CI (geometric_mean_ratio, gmr_lower,
+        gmr_upper: paired t-test on log values; NaN when a value is 0). The
+        t-test p is NaN when every difference is the same, the Wilcoxon p
+        with fewer than 2 non-zero differences.
 
     Raises
     ------
@@ -362,6 +376,10 @@ def format_lab_tests(tests: pd.DataFrame, *, stable_within_pct: float = STABLE_W
             p_value(t["p_t_test"]),
             p_value(t["p_wilcoxon"]),
             *(f"{int(t[f'n_{d}'])}/{n}" for d in DIRECTIONS),
+            estimate_ci(t["median_difference"], np.nan, np.nan, decimals=1),
+            estimate_ci(t["hodges_lehmann"], t["hl_lower"], t["hl_upper"], decimals=1),
+            estimate_ci(t["mean_difference"], t["mean_lower"], t["mean_upper"], decimals=1),
+            estimate_ci(t["geometric_mean_ratio"], t["gmr_lower"], t["gmr_upper"], decimals=2),
         ]
     index = [
         "Patients tested before and on omalizumab",
@@ -371,6 +389,10 @@ def format_lab_tests(tests: pd.DataFrame, *, stable_within_pct: float = STABLE_W
         "Paired t-test",
         "Wilcoxon signed-rank test",
         *(labels[d] for d in DIRECTIONS),
+        "Median change",
+        "Hodges–Lehmann change (95 % CI)",
+        "Mean change (95 % CI)",
+        "Geometric mean ratio on / before (95 % CI)",
     ]
     return pd.DataFrame(columns, index=pd.Index(index, name=""))
 

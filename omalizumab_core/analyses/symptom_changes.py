@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _scipy
-
 from omalizumab_core.data.codes import CATEGORIES, CATEGORY_LABELS, QUARTERS_PER_POINT
 from omalizumab_core.engine.scoring import ScoredCohort
 from omalizumab_core.stats.multiple_testing import ADJUSTMENT_LABELS, ADJUSTMENTS, adjust_pvalues, significance_stars
+from omalizumab_core.stats.signed_rank import EFFECT_COLUMNS, ZERO_METHODS, paired_effect_sizes, signed_rank_test
 from omalizumab_core.data.problems import TooFewPatients
 from omalizumab_core.data.vocabulary import canonical_name
 
@@ -44,6 +43,8 @@ CHANGE_COLUMNS = [
     "p_value",
     "p_adjusted",
     "stars",
+    "test_method",
+    *EFFECT_COLUMNS,
 ]
 # The paper's score labels, used as classes of a per-symptom distribution.
 SCORE_CLASSES = (
@@ -273,40 +274,9 @@ def _per_patient(scores: pd.DataFrame, level: str, *, assessed_only: bool = True
     }
 
 
-def _wilcoxon(differences: np.ndarray) -> float:
-    """Two-sided Wilcoxon signed-rank p-value; NaN with fewer than 2 changed patients.
-
-    scipy's choice of method is kept ("auto": exact without ties; with ties
-    and at most 13 changed patients the exact sign-flip distribution; the
-    normal approximation with tie and continuity correction otherwise), but
-    the sign-flip distribution with ties is counted by dynamic programming
-    over the doubled ranks instead of scipy's 2^n permutation test, which
-    took seconds per page on the demo cohort. Same p-values (tested).
-    """
-    changed = differences[differences != 0]
-    if len(changed) < 2:
-        return float("nan")
-    ranks = _scipy.rankdata(np.abs(changed))
-    if len(changed) <= 13 and len(np.unique(ranks)) < len(ranks):
-        return _signed_rank_exact_with_ties(changed, ranks)
-    return float(_scipy.wilcoxon(changed, zero_method="wilcox", correction=True, method="auto").pvalue)
-
-
-def _signed_rank_exact_with_ties(changed: np.ndarray, ranks: np.ndarray) -> float:
-    """Exact two-sided p of the positive-rank sum over all 2^n sign patterns (ranks may be tied)."""
-    doubled = np.rint(2 * ranks).astype(np.int64)  # mid-ranks are halves: doubled, they are integers
-    counts = np.zeros(int(doubled.sum()) + 1, dtype=np.float64)
-    counts[0] = 1.0
-    for r in doubled:
-        counts[r:] = counts[r:] + counts[: len(counts) - r].copy()
-    total = counts.sum()  # 2^n
-    observed = int(doubled[changed > 0].sum())
-    p_greater = counts[observed:].sum() / total
-    p_less = counts[: observed + 1].sum() / total
-    return float(min(1.0, 2 * min(p_greater, p_less)))
-
-
-def symptom_changes(scored: ScoredCohort, *, at="best", level: str = "symptom", adjust: str = "holm") -> pd.DataFrame:
+def symptom_changes(
+    scored: ScoredCohort, *, at="best", level: str = "symptom", adjust: str = "holm", zero_method: str = "wilcox"
+) -> pd.DataFrame:
     """Figure 1: mean score before and under omalizumab, outcome counts and a Wilcoxon test per symptom.
 
     Parameters
@@ -320,6 +290,10 @@ def symptom_changes(scored: ScoredCohort, *, at="best", level: str = "symptom", 
         Multiple-testing adjustment over the rows of the table
         (:func:`~omalizumab_core.stats.multiple_testing.adjust_pvalues`); "none"
         reproduces the paper, which did not adjust.
+    zero_method : {"wilcox", "pratt"}
+        Unchanged patients left out of the test (Wilcoxon, default) or ranked
+        then left out of the statistic (Pratt); see
+        :func:`~omalizumab_core.stats.signed_rank.signed_rank_test`.
 
     Returns
     -------
@@ -332,8 +306,14 @@ def symptom_changes(scored: ScoredCohort, *, at="best", level: str = "symptom", 
         and mean_on_treatment (over the assessed), n_improved (score < 1),
         n_unchanged (= 1), n_worse (> 1), n_disappeared (= 0, among the
         improved), p_value (two-sided Wilcoxon signed-rank test), p_adjusted
-        and stars (the paper's notation, of the adjusted p-value). ``attrs``
-        holds ``at``, ``level`` and ``adjust``.
+        and stars (the paper's notation, of the adjusted p-value),
+        test_method ("exact" or "normal"), then the effect sizes of the
+        change (score under omalizumab minus baseline, over the assessed
+        patients, unchanged ones included): median_difference,
+        hodges_lehmann with its 95 % CI hl_lower, hl_upper, and
+        mean_difference with its t CI mean_lower, mean_upper
+        (:func:`~omalizumab_core.stats.signed_rank.paired_effect_sizes`).
+        ``attrs`` holds ``at``, ``level``, ``adjust`` and ``zero_method``.
 
     Raises
     ------
@@ -343,17 +323,15 @@ def symptom_changes(scored: ScoredCohort, *, at="best", level: str = "symptom", 
     Notes
     -----
     - Test: for each patient, the difference on-treatment minus baseline
-      score; ``scipy.stats.wilcoxon`` two-sided, zero_method "wilcox":
+      score; the product's one signed-rank test
+      (:func:`~omalizumab_core.stats.signed_rank.signed_rank_test`), two-sided:
       patients whose score did not change are left out, Wilcoxon's own rule,
       which GraphPad Prism (the paper's software) and R's ``wilcox.test``
       also apply. Scores are on a six-step scale, so the remaining
-      differences are heavily tied; the p-value is then exact when it can be
-      (no ties and at most 50 changed patients: exact null distribution; ties
-      and at most 13 changed patients: all 2^n sign patterns enumerated) and
-      otherwise the normal approximation with tie correction and continuity
-      correction, i.e. R's ``wilcox.test(on_treatment, baseline, paired =
-      TRUE, exact = FALSE, correct = TRUE)``, R's own default once ties are
-      present.
+      differences are heavily tied; the p-value is exact, ties included
+      (the conditional distribution given the mid-ranks, as R's
+      ``exactRankTests::wilcox.exact``), up to 500 changed patients, and the
+      normal approximation with tie and continuity correction above.
     - No p-value (NaN, not counted among the adjusted tests) with fewer than
       2 changed patients: with none the statistic is undefined, with one the
       only possible two-sided p-value is 1.
@@ -373,11 +351,13 @@ def symptom_changes(scored: ScoredCohort, *, at="best", level: str = "symptom", 
     >>> row = changes.set_index("symptom").loc["flushing"]
     >>> int(row["n_assessed"]) == int(row["n_improved"] + row["n_unchanged"] + row["n_worse"])
     True
-    >>> row["stars"]  # Holm-adjusted p = 0.00083 on the demo cohort
-    '***'
+    >>> row["stars"], row["test_method"]  # exact Holm-adjusted p < 0.001 on the demo cohort
+    ('***', 'exact')
     """
     if adjust not in ADJUSTMENTS:
         raise ValueError(f"adjust must be one of {ADJUSTMENTS}, not {adjust!r}")
+    if zero_method not in ZERO_METHODS:
+        raise ValueError(f"zero_method must be one of {ZERO_METHODS}, not {zero_method!r}")
     scores = symptom_scores(scored, at=at)
     if scores.empty:
         raise TooFewPatients("No patient of the selection has a symptom recorded at baseline (month 0).")
@@ -397,6 +377,8 @@ def symptom_changes(scored: ScoredCohort, *, at="best", level: str = "symptom", 
         idx = order[start:stop]
         q, b = assessed["quarters"][idx], assessed["baseline"][idx]
         four_k = QUARTERS_PER_POINT * assessed["k"][idx]
+        differences = (q - b) / four_k
+        test = signed_rank_test(differences, zero_method=zero_method)
         rows.append(
             {
                 "code": int(assessed["label"][idx[0]]),
@@ -407,7 +389,9 @@ def symptom_changes(scored: ScoredCohort, *, at="best", level: str = "symptom", 
                 "n_unchanged": int(np.sum(q == b)),
                 "n_worse": int(np.sum(q > b)),
                 "n_disappeared": int(np.sum(q == 0)),
-                "p_value": _wilcoxon((q - b) / four_k),
+                "p_value": test["p_value"],
+                "test_method": test["method"],
+                **paired_effect_sizes(differences),
             }
         )
     present = np.flatnonzero(n_patients > 0)
@@ -422,7 +406,7 @@ def symptom_changes(scored: ScoredCohort, *, at="best", level: str = "symptom", 
     table["stars"] = significance_stars(table["p_adjusted"].to_numpy(dtype="float64"))
     columns = [level, *(["category"] if level == "symptom" else []), *CHANGE_COLUMNS]
     out = table[columns].reset_index(drop=True)
-    out.attrs.update({"at": at, "level": level, "adjust": adjust})
+    out.attrs.update({"at": at, "level": level, "adjust": adjust, "zero_method": zero_method})
     return out
 
 
@@ -432,7 +416,7 @@ def format_symptom_table(changes: pd.DataFrame) -> pd.DataFrame:
     The adjusted p-value carries the stars; with ``adjust="none"`` the raw
     p-value does, as in the paper.
     """
-    from omalizumab_core.formatting import n_pct, p_value
+    from omalizumab_core.formatting import estimate_ci, n_pct, p_value
 
     level = changes.attrs.get("level", "symptom" if "symptom" in changes.columns else "category")
     adjust = changes.attrs.get("adjust", "holm")
@@ -457,6 +441,14 @@ def format_symptom_table(changes: pd.DataFrame) -> pd.DataFrame:
         short = {"holm": "Holm", "bh": "Benjamini–Hochberg"}[adjust]
         out["p (Wilcoxon)"] = [p_value(p) for p in changes["p_value"]]
         out[f"Adjusted p ({short})"] = [with_stars(p, s) for p, s in zip(changes["p_adjusted"], changes["stars"])]
+    if "hodges_lehmann" in changes:
+        out["Median change"] = [f"{x:.2f}" if pd.notna(x) else "–" for x in changes["median_difference"]]
+        out["Hodges–Lehmann change (95 % CI)"] = [
+            estimate_ci(*v) for v in zip(changes["hodges_lehmann"], changes["hl_lower"], changes["hl_upper"])
+        ]
+        out["Mean change (95 % CI)"] = [
+            estimate_ci(*v) for v in zip(changes["mean_difference"], changes["mean_lower"], changes["mean_upper"])
+        ]
     return out
 
 

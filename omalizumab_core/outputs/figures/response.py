@@ -76,6 +76,63 @@ def forest_plot(rows: pd.DataFrame) -> go.Figure:
     return figure
 
 
+def odds_ratio_forest_plot(table: pd.DataFrame, *, title: str = "Odds ratio of overall response (CR + MR + PR vs NR) with 95 % CI") -> go.Figure:
+    """Odds ratios of response with their 95 % CIs, on a log axis, one row per comparison.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`omalizumab_core.analyses.predictors.response_predictors`
+        or :func:`~omalizumab_core.analyses.predictors.multivariable_predictors`.
+
+    Returns
+    -------
+    plotly Figure
+        One point and whisker per row, grouped by characteristic on the y
+        axis, a dashed line at 1 (no association). An infinite or zero
+        bound (an empty cell of a 2 x 2 table) is drawn to the edge of the
+        axis and said in the hover text; an infinite or zero odds ratio has
+        no point.
+    """
+    frame = table.reset_index(drop=True)
+    odds = frame["odds_ratio"].to_numpy(dtype=float)
+    low = frame["lower"].to_numpy(dtype=float)
+    high = frame["upper"].to_numpy(dtype=float)
+    finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in (odds, low, high)])
+    edge_low = max(1e-3, float(finite.min()) / 2) if len(finite) else 0.1
+    edge_high = min(1e3, float(finite.max()) * 2) if len(finite) else 10.0
+    shown_low = np.clip(np.where(low > 0, low, edge_low), edge_low, edge_high)
+    shown_high = np.clip(np.where(np.isfinite(high), high, edge_high), edge_low, edge_high)
+    point = np.where(np.isfinite(odds) & (odds > 0), odds, np.nan)
+    centre = np.where(np.isnan(point), np.sqrt(shown_low * shown_high), point)
+    hover = [
+        f"{c}: {comparison}<br>Odds ratio {o:.2f} (95 % CI {lo:.2f} to {hi:.2f}), p = {p:.3f}<br>{m}".replace("inf", "∞")
+        for c, comparison, o, lo, hi, p, m in zip(frame["characteristic"], frame["comparison"], odds, low, high, frame["p_value"], frame["method"])
+    ]
+    figure = go.Figure(
+        go.Scatter(
+            # Whiskers need a centre: a row without a finite odds ratio gets an invisible one.
+            x=centre,
+            y=[frame["characteristic"].tolist(), frame["comparison"].tolist()],
+            mode="markers",
+            marker={"size": 10, "color": "#2c5d8a", "symbol": "square", "opacity": [0.0 if np.isnan(v) else 1.0 for v in point]},
+            error_x={"type": "data", "symmetric": False, "array": shown_high - centre, "arrayminus": centre - shown_low, "thickness": 2, "width": 5},
+            hovertext=hover,
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
+    figure.add_vline(x=1, line={"dash": "dash", "color": "#555555", "width": 1}, annotation_text="No association", annotation_position="top")
+    figure.update_layout(
+        title=title,
+        xaxis={"title": "Odds ratio of response (log scale): > 1 more likely to respond", "type": "log"},
+        yaxis={"autorange": "reversed", "title": None},
+        height=max(320, 30 * len(frame) + 140),
+        margin={"l": 10, "r": 20, "t": 80, "b": 50},
+    )
+    return figure
+
+
 def waterfall_plot(data: pd.DataFrame) -> go.Figure:
     """Best decrease in symptom score per patient, coloured by best response.
 
