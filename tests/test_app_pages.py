@@ -27,6 +27,7 @@ def _one_patient():
 
 
 TITLES = {
+    "views/anaphylaxis.py": "Anaphylaxis",
     "views/biology.py": "Biological effects",
     "views/candidate.py": "MDT candidate",
     "views/data.py": "Data",
@@ -44,6 +45,7 @@ TITLES = {
 
 # The demo re-creates the paper: its key figures are the published ones.
 DEMO_SHOWS = {
+    "views/anaphylaxis.py": "No longer needing epinephrine | 13/14 (92.9 %",  # "13 of 14 ... improved", epinephrine no longer needed
     "views/literature.py": "Overall response to omalizumab in published series",  # caption only: key figure not yet chosen
     "views/biology.py": "Mean before omalizumab 30.3 ng/mL",  # "a mean value of 30.3 ng/mL before omalizumab"
     "views/candidate.py": "Enter the candidate's diagnosis and symptoms",
@@ -64,6 +66,7 @@ DEMO_SHOWS = {
 # responders (50.0 %), first response at 1 month, best at 4, A's run from 1 to 4 sustained (3 months);
 # 9 symptom rows; at best response flushing 0.25 and diarrhea 0.5; ISM 1/1 vs idiopathic 0/1: 100 points.
 REQUIRED_ONLY_SHOWS = {
+    "views/anaphylaxis.py": "No data: the loaded cohort has no anaphylaxis table",
     "views/literature.py": "Overall response to omalizumab in published series",  # caption only: key figure not yet chosen
     "views/biology.py": "No data: the loaded cohort has no labs table",
     "views/candidate.py": "Enter the candidate's diagnosis and symptoms",
@@ -81,6 +84,7 @@ REQUIRED_ONLY_SHOWS = {
 
 # By hand: pruritus 1 -> 0 at month 2: CR at 2 months, one assessment (not sustained), 2 symptom rows.
 ONE_PATIENT_SHOWS = {
+    "views/anaphylaxis.py": "No data: the loaded cohort has no anaphylaxis table",
     "views/literature.py": "Overall response to omalizumab in published series",  # caption only: key figure not yet chosen
     "views/biology.py": "No data: the loaded cohort has no labs table",
     "views/candidate.py": "Enter the candidate's diagnosis and symptoms",

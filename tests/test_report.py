@@ -191,7 +191,12 @@ def test_candidate_report_is_offline_and_carries_the_statement_and_the_scheme():
 
 
 def test_candidate_report_without_comparable_patient_says_so():
-    html = report.candidate_report(demo_scored(), Candidate("ISM", "positive", symptoms=("wheezing",)), min_shared=1, filters={}, source="Demo")
+    from tests.handmade import cohort_of, course, patient
+
+    from omalizumab_core.engine.scoring import score_cohort
+
+    only_idiopathic = score_cohort(cohort_of([patient("X", diagnosis="MCAS", kit_d816v="negative")], course("X", {"flushing": {0: 1, 1: 0}})))
+    html = report.candidate_report(only_idiopathic, Candidate("ISM", "positive", symptoms=("wheezing",)), filters={}, source="Demo")
     text = " ".join(parse(html).text)
     assert "No comparable patient" in text
 

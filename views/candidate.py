@@ -3,55 +3,43 @@
 import streamlit as st
 
 from omalizumab_core.analyses import candidate as mdt
-from omalizumab_core.data.codes import CATEGORY_LABELS, DIAGNOSES, DIAGNOSIS_LABELS, KIT_LABELS, KIT_STATUSES, SEX_LABELS, SEXES
+from omalizumab_core.analyses import candidate_signals as signals
+from omalizumab_core.analyses import comparable as match
 from omalizumab_core.outputs.figures import candidate as figures
 from omalizumab_core.outputs.report import candidate_report
-from ui import session
+from ui.candidate_form import candidate_form
 from ui.charts import show_figure
+from ui.filters import current_description
 from ui.links import open_patient
 from ui.page import filtered_cohort, metric_row
-from ui.filters import current_description
 from ui.report import report_download
 
-CANDIDATE, MIN_SHARED = "mdt_candidate", "mdt_min_shared_applied"  # session state only, never the cohort
-scored = filtered_cohort("MDT candidate", "Describe a patient discussed for omalizumab and see what happened to comparable "
-                         "patients of the cohort. The candidate stays in this browser session; it is never added to the cohort.")
-before = st.session_state.get(CANDIDATE) or mdt.Candidate("ISM", "positive")
-
-with st.form("mdt_form"):
-    c1, c2, c3, c4 = st.columns(4)
-    diagnosis = c1.selectbox("Diagnosis", DIAGNOSES, DIAGNOSES.index(before.diagnosis), DIAGNOSIS_LABELS.get, key="mdt_diagnosis")
-    kit = c2.selectbox("KIT D816V", KIT_STATUSES, KIT_STATUSES.index(before.kit_d816v), KIT_LABELS.get, key="mdt_kit")
-    age = c3.number_input("Age (years)", 0, 120, None if before.age is None else int(before.age), key="mdt_age")
-    sex = c4.selectbox("Sex", SEXES, SEXES.index(before.sex) if before.sex else None, SEX_LABELS.get, key="mdt_sex", placeholder="Not given")
-    st.markdown("**Symptoms at baseline**")
-    columns, chosen = st.columns(3), []
-    for i, (category, names) in enumerate(mdt.symptom_checklist(session.cohort().symptoms).items()):
-        chosen += columns[i % 3].multiselect(CATEGORY_LABELS[category], names, [s for s in names if s in before.symptoms],
-                                             key=f"mdt_symptoms_{category}", placeholder="None")
-    min_shared = st.number_input("Keep only patients sharing at least this many symptoms (0: every patient of the same group)",
-                                 0, 50, st.session_state.get(MIN_SHARED, 0), key="mdt_min_shared")
-    if st.form_submit_button("Find comparable patients", type="primary"):
-        st.session_state[CANDIDATE] = mdt.Candidate(diagnosis, kit, age, sex, tuple(chosen))
-        st.session_state[MIN_SHARED] = int(min_shared)
-
-candidate = st.session_state.get(CANDIDATE)
+scored = filtered_cohort("MDT candidate", "What happened to cohort patients like the candidate: observed frequencies, not a prediction. "
+                         "The candidate stays in this browser session; it is never added to the cohort.")
+candidate, k = candidate_form()
 if candidate is None:
     st.info("Enter the candidate's diagnosis and symptoms, then press **Find comparable patients**.")
     st.stop()
-a = mdt.assess_candidate(scored, candidate, min_shared=st.session_state.get(MIN_SHARED, 0))
+a = mdt.assess_candidate(scored, candidate, k=k)
 
-st.subheader("Comparable patients")
-st.dataframe(mdt.describe_candidate(candidate), hide_index=True)
-st.caption(mdt.comparable_rule(a.min_shared))
-metric_row(mdt.headline(len(a.comparable), a.outcomes), per_row=3)
+metric_row(mdt.headline(len(a.comparable), a.outcomes), per_row=4)
 if a.outcomes is None:
     st.info(a.reason, icon=":material/info:")
-st.markdown(f"**{a.statement}**")
-picked = st.dataframe(mdt.format_comparable(a.comparable), hide_index=True, on_select="rerun", selection_mode="single-row", key="mdt_comparable")
+st.markdown(f"**{a.statement}** {match.relaxation_summary(a.found)}")
+st.dataframe(mdt.format_sensitivity(a.sensitivity, candidate), hide_index=True)
+st.caption("Sensitivity: the same figures for the whole subgroup and the whole selection. If they agree with the comparable "
+           "patients, matching adds little beyond the base rate. Exact (Clopper–Pearson) 95 % intervals.")
+
+st.subheader("Comparable patients")
+picked = st.dataframe(match.format_comparable(a.comparable), hide_index=True, on_select="rerun", selection_mode="single-row", key="mdt_comparable")
 st.caption("Select a row to open that patient's course.")
 if picked and picked.selection.rows:
     open_patient(a.comparable["patient_id"].iloc[picked.selection.rows[0]])
+with st.expander("How the comparable patients were chosen"):
+    st.markdown(match.matching_rule(a.k))
+    st.dataframe(match.format_relaxation(a.relaxation, a.k), hide_index=True)
+    st.dataframe(a.found.symptom_weights.rename(columns={"symptom": "Candidate's symptom", "patients": "Patients with it at baseline",
+                                                         "weight": "Weight"}), hide_index=True)
 
 if a.outcomes is not None:
     st.subheader("Outcomes of the comparable patients")
@@ -60,13 +48,14 @@ if a.outcomes is not None:
 
 st.subheader("Evolution of the candidate's symptoms in the cohort")
 st.caption("Among all selected patients with the symptom at baseline, from its recorded scores on treatment: improved = lowest score "
-           "below 1; disappeared = a score of 0; worsened = a score of 1.5 at any assessment.")
-st.dataframe(mdt.format_symptom_outcomes(a.symptoms), hide_index=True)
+           "below 1; disappeared = a score of 0; worsened = a score of 1.5 at any assessment; median month of first improvement "
+           "among the improved patients.")
+st.dataframe(signals.format_symptom_outcomes(a.symptoms), hide_index=True)
 if (a.symptoms["patients"] > 0).any():
     show_figure(figures.symptom_evolution(a.symptoms), "candidate_symptoms")
 
 st.subheader("Safety signals among the comparable patients")
-st.dataframe(mdt.format_safety(a.safety), hide_index=True)
+st.table(signals.format_safety(a.safety), hide_index=True)
 st.info(f"“{mdt.STUDY_SCHEME}”\n\n*{mdt.STUDY_SCHEME_SOURCE}*", icon=":material/format_quote:")
 filters = current_description()
 report_download(lambda: candidate_report(scored, candidate, filters=filters, source=scored.cohort.source, assessment=a), "mdt_candidate_report")

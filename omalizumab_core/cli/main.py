@@ -1,4 +1,4 @@
-"""Command line: ``python -m omalizumab_core validate|summary|template|synth|report|table``.
+"""Command line: ``python -m omalizumab_core validate|summary|template|synth|report|table|candidate``.
 
 For researchers' scripts and for tests. Every command accepts the word
 ``demo`` in place of a path for the shipped synthetic cohort. A bad file gives
@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     from omalizumab_core.cli.tables import add_table_command
 
     add_table_command(sub)
+    from omalizumab_core.cli.candidate import add_candidate_command
+
+    add_candidate_command(sub)
     return parser
 
 

@@ -299,58 +299,77 @@ def candidate_report(
     scored,
     candidate,
     *,
-    min_shared: int = 0,
+    k: int | None = None,
     filters: dict[str, str],
     source: str,
     generated: datetime | None = None,
     assessment=None,
 ) -> str:
-    """The MDT report for one candidate: comparable patients, outcomes, symptoms, safety, the study's scheme.
+    """The MDT report for one candidate: the answer first, then how it was found, symptoms, safety, the study's scheme.
 
     ``assessment`` (from :func:`candidate.assess_candidate`) avoids
-    recomputing what the page already shows.
+    recomputing what the page already shows. The comparable patients are
+    described (subgroup, KIT, sex, age, shared symptoms, similarity) without
+    their identifiers: the report may leave the team, the cohort's ids stay
+    on the dashboard.
 
     Examples
     --------
     >>> from omalizumab_core.analyses.candidate import Candidate
     >>> from omalizumab_core.synthetic.demo import demo_scored
     >>> page = candidate_report(demo_scored(), Candidate("ISM", "positive", symptoms=("flushing",)), filters={}, source="demo")
-    >>> "not a prediction" in page
+    >>> "not a prediction" in page and "DEMO-0" not in page
     True
     """
     from omalizumab_core.analyses import candidate as mdt
+    from omalizumab_core.analyses import candidate_signals as signals
+    from omalizumab_core.analyses import comparable as match
     from omalizumab_core.outputs.figures.candidate import comparable_response_rates, symptom_evolution
 
-    a = assessment or mdt.assess_candidate(scored, candidate, min_shared=min_shared)
-    comparable = mdt.format_comparable(a.comparable)
-    shown_rows = [mdt.comparable_rule(a.min_shared)]
+    a = assessment or mdt.assess_candidate(scored, candidate, k=k)
+    generated = generated or datetime.now().astimezone()
+    headline = pd.DataFrame([(label, value, detail) for label, value, detail in mdt.headline(len(a.comparable), a.outcomes)],
+                            columns=["Comparable patients", "Value", "Detail"])
+    answer = [headline, a.statement] if a.outcomes is not None else [headline, a.reason, a.statement]
+    answer += [match.relaxation_summary(a.found), "Sensitivity: the same figures for the whole subgroup and the whole selection.",
+               mdt.format_sensitivity(a.sensitivity, a.candidate)]
+    comparable = match.format_comparable(a.comparable).drop(columns=["Patient"])  # no other patient's identifier
+    shown_rows = [match.matching_rule(a.k), match.format_relaxation(a.relaxation, a.k)]
+    if len(a.found.symptom_weights):
+        weights = a.found.symptom_weights.rename(columns={"symptom": "Candidate's symptom", "patients": "Patients with it at baseline", "weight": "Weight"})
+        shown_rows.append(weights.assign(Weight=weights["Weight"].map(lambda w: f"{w:.2f}")))
     if len(comparable) > MAX_REPORT_ROWS:
         shown_rows.append(f"The {MAX_REPORT_ROWS} closest of {len(comparable)} comparable patients are listed.")
     shown_rows.append(comparable.head(MAX_REPORT_ROWS) if len(comparable) else "No comparable patient.")
-    if a.outcomes is None:
-        outcome_items = [a.reason]
-    else:
-        outcome_items = [
-            mdt.format_candidate_outcomes(a.outcomes),
-            comparable_response_rates(a.outcomes.rates, a.outcomes.n),
-        ]
+    outcome_items = [a.reason] if a.outcomes is None else [
+        mdt.format_candidate_outcomes(a.outcomes),
+        comparable_response_rates(a.outcomes.rates, a.outcomes.n),
+    ]
     symptom_items = [
         "Among all patients of the selection who had the symptom at baseline. Time points: the symptom's recorded scores "
         "on treatment (months after the first injection, up to the end of treatment). Improved: lowest score below 1; "
-        "disappeared: a score of 0; worsened: a score of 1.5 at any assessment."
+        "disappeared: a score of 0; worsened: a score of 1.5 at any assessment; median month of first improvement: "
+        "among the improved patients, the first month with a score below 1."
     ]
     if len(a.symptoms):
-        symptom_items.append(mdt.format_symptom_outcomes(a.symptoms))
+        symptom_items.append(signals.format_symptom_outcomes(a.symptoms))
         if (a.symptoms["patients"] > 0).any():
             symptom_items.append(symptom_evolution(a.symptoms))
     else:
         symptom_items.append("No symptom was entered for the candidate.")
+    described = [
+        mdt.candidate_summary(a.candidate),
+        mdt.describe_candidate(a.candidate),
+        f"Prepared on {generated.strftime('%Y-%m-%d')}. The candidate is described for this meeting only; they are not part of the cohort.",
+        *_synthetic_note(scored),
+    ]
     sections = [
-        ("Candidate", [mdt.describe_candidate(a.candidate), "The candidate is described for this meeting only; they are not part of the cohort.", *_synthetic_note(scored)]),
-        ("Comparable patients", shown_rows),
-        ("Outcomes of the comparable patients", [a.statement, *outcome_items]),
+        ("Candidate", described),
+        ("What happened to comparable patients", answer),
+        ("How the comparable patients were chosen", shown_rows),
+        ("Outcomes of the comparable patients", outcome_items),
         ("Evolution of the candidate's symptoms in the cohort", symptom_items),
-        ("Safety signals among the comparable patients", [mdt.format_safety(a.safety)]),
+        ("Safety signals among the comparable patients", [signals.format_safety(a.safety)]),
         ("Administration scheme of the reference study", [Quote(mdt.STUDY_SCHEME, mdt.STUDY_SCHEME_SOURCE)]),
     ]
     return build_report(title="MDT meeting: omalizumab candidate", sections=sections, filters=filters, source=source, generated=generated)

@@ -40,6 +40,7 @@ def test_demo_cohort_opens_with_its_headline_numbers(page, server_url):
 # What a clinician must see on each page of the demo: a key figure, as the browser prints it (a
 # metric's label and value on separate lines). The demo re-creates the paper, so most are published figures.
 DEMO_PAGE_SHOWS = {
+    "views/anaphylaxis.py": r"Rate ratio on/before with its 95 % CI",  # TODO: the key figures sit in dataframes (canvas)
     "views/literature.py": r"Overall response to omalizumab in published series",
     "views/biology.py": r"Mean before omalizumab\s+30\.3 ng/mL",  # "a mean value of 30.3 ng/mL before omalizumab"
     "views/candidate.py": r"Enter the candidate's diagnosis and symptoms",

@@ -15,9 +15,10 @@ _RATE_NAMES = {
     "CR": "Complete response",
     "MR": "Major response",
     "PR": "Partial response",
+    "persistent": "Persistent at<br>last follow-up",
     "sustained": "Sustained ≥ 3 months<br>(of responders)",
 }
-_RATE_COLORS = {"overall": "#2166ac", "CR": "#1a9850", "MR": "#66bd63", "PR": "#fdae61", "sustained": "#4393c3"}
+_RATE_COLORS = {"overall": "#2166ac", "CR": "#1a9850", "MR": "#66bd63", "PR": "#fdae61", "persistent": "#5e3c99", "sustained": "#4393c3"}
 _EVOLUTION = (("improved", "Improved (score < 1)", "#66bd63"), ("disappeared", "Disappeared (score 0)", "#1a9850"), ("worsened", "Worsened (score 1.5)", "#d73027"))
 
 
