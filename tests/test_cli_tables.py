@@ -43,7 +43,8 @@ def test_json_is_a_list_of_rows_keyed_by_the_tables_columns_with_numbers_as_numb
     # Same numbers as the DataFrame the page formats (full float precision, NaN as null).
     numeric = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
     for column in numeric:
-        expected = table[column].to_numpy(dtype=float)
+        expected = table[column].to_numpy(dtype=float, copy=True)
+        expected[np.isinf(expected)] = np.nan  # strict JSON has no infinity: an unbounded limit is null (README)
         got = np.array([np.nan if row[column] is None else row[column] for row in rows], dtype=float)
         np.testing.assert_array_equal(got, expected)
 
@@ -139,3 +140,28 @@ def test_readme_documents_every_table_and_the_fixed_columns():
         assert f"| `{name}` |" in readme, name
     for column in TIME_TO_RESPONSE_COLUMNS[:7] + SYMPTOM_COLUMNS:
         assert f"`{column}`" in readme, column
+
+
+def test_anaphylaxis_and_literature_tables_carry_the_pages_figures(capsys):
+    # Demo: 13 of 14 patients with anaphylaxis no longer needed epinephrine (the paper: 13 of 14 improved).
+    outcomes = {row["outcome"]: row for row in _json(capsys, "anaphylaxis_outcomes", "demo")}
+    assert (outcomes["no_epinephrine"]["count"], outcomes["no_epinephrine"]["n"]) == (13, 14)
+    rates = _json(capsys, "anaphylaxis_rates", "demo")
+    assert {row["kind"] for row in rates} == {"all", "severe", "epinephrine"}
+    assert all(row["rate_ratio"] == pytest.approx(row["rate_on"] / row["rate_before"]) for row in rates if row["method"].startswith("exact"))
+    published = {row["study"]: row for row in _json(capsys, "literature", "demo")}
+    assert (published["Lemal et al. 2019"]["n"], published["Lemal et al. 2019"]["responders"]) == (55, 43)
+
+
+def test_a_table_needing_the_anaphylaxis_table_says_so(capsys, tmp_path):
+    from tests.handmade import cohort_of, course, patient
+
+    assert main(["table", "anaphylaxis_rates", "demo", "--diagnosis", "CM", "--format", "json"]) == 0
+    capsys.readouterr()
+    folder = tmp_path / "cohort"
+    cohort = cohort_of([patient("A")], course("A", {"pruritus": {0: 1, 2: 0}}))
+    folder.mkdir()
+    cohort.patients.to_csv(folder / "patients.csv", index=False)
+    cohort.symptoms.to_csv(folder / "symptoms.csv", index=False)
+    assert main(["table", "anaphylaxis_rates", str(folder), "--format", "json"]) == 1
+    assert "no anaphylaxis table" in capsys.readouterr().err

@@ -222,6 +222,34 @@ def _biology_by_response(scored, args) -> pd.DataFrame:
     return pd.concat([lab_by_response(scored, analyte) for analyte in ANALYTES], ignore_index=True)
 
 
+def _predictors(scored, args) -> pd.DataFrame:
+    from omalizumab_core.analyses.predictors import response_predictors
+
+    return response_predictors(scored)
+
+
+def _anaphylaxis_outcomes(scored, args) -> pd.DataFrame:
+    from omalizumab_core.analyses.anaphylaxis import anaphylaxis_outcomes
+
+    _needs(scored, "anaphylaxis", "anaphylaxis_outcomes")
+    return anaphylaxis_outcomes(scored)
+
+
+def _anaphylaxis_rates(scored, args) -> pd.DataFrame:
+    from omalizumab_core.analyses.anaphylaxis import anaphylaxis_rates
+
+    _needs(scored, "anaphylaxis", "anaphylaxis_rates")
+    return anaphylaxis_rates(scored)
+
+
+def _literature(scored, args) -> pd.DataFrame:
+    from omalizumab_core.analyses.literature import literature_comparison
+
+    # As the Literature page: the published series, their pooled estimate, and the selection as one more row.
+    name = "Demo cohort (synthetic)" if scored.cohort.synthetic else "This cohort"
+    return literature_comparison({name: scored})
+
+
 TABLES: dict[str, Callable[..., pd.DataFrame]] = {
     "table1": _table1,
     "table2": _table2,
@@ -240,6 +268,10 @@ TABLES: dict[str, Callable[..., pd.DataFrame]] = {
     "adverse_event_timing": _adverse_event_timing,
     "biology": _biology,
     "biology_by_response": _biology_by_response,
+    "predictors": _predictors,
+    "anaphylaxis_outcomes": _anaphylaxis_outcomes,
+    "anaphylaxis_rates": _anaphylaxis_rates,
+    "literature": _literature,
 }
 """Table name -> function of (scored, args) returning the table's tidy DataFrame."""
 
