@@ -138,6 +138,15 @@ def firth_logistic(X, y, *, names=None, confidence: float = 0.95) -> pd.DataFram
         model.fit(x, target.astype(int))
         model.lrt(list(range(k)))
         bounds = model.conf_int(alpha=1 - confidence, method="pl", features=list(range(k)), tol=1e-8)
+        p_value = np.asarray(model.lrt_pvalues_, dtype="float64")[:k].copy()
+        stalled = [i for i in range(k) if np.isnan(p_value[i])]
+        if stalled:
+            # At 1e-8 the constrained fit of a term can stall in step-halving at the floating-point floor
+            # (firthmodels leaves its p NaN); the package's own tolerance then gives the same p to 1e-8.
+            relaxed = FirthLogisticRegression(max_iter=200, gtol=1e-6, xtol=1e-6)
+            relaxed.fit(x, target.astype(int))
+            relaxed.lrt(stalled)
+            p_value[stalled] = np.asarray(relaxed.lrt_pvalues_, dtype="float64")[stalled]
     coefficient = np.asarray(model.coef_, dtype="float64")
     return pd.DataFrame({
         "term": names,
@@ -145,7 +154,7 @@ def firth_logistic(X, y, *, names=None, confidence: float = 0.95) -> pd.DataFram
         "odds_ratio": np.exp(coefficient),
         "lower": np.exp(bounds[:k, 0]),
         "upper": np.exp(bounds[:k, 1]),
-        "p_value": np.asarray(model.lrt_pvalues_, dtype="float64")[:k],
+        "p_value": p_value,
     }, columns=FIRTH_COLUMNS)
 
 
