@@ -146,7 +146,7 @@ def test_anaphylaxis_and_literature_tables_carry_the_pages_figures(capsys):
     # Demo: 13 of 14 patients with anaphylaxis no longer needed epinephrine (the paper: 13 of 14 improved).
     outcomes = {row["outcome"]: row for row in _json(capsys, "anaphylaxis_outcomes", "demo")}
     assert (outcomes["no_epinephrine"]["count"], outcomes["no_epinephrine"]["n"]) == (13, 14)
-    rates = _json(capsys, "anaphylaxis_rates", "demo")
+    rates = _json(capsys, "anaphylaxis", "demo")
     assert {row["kind"] for row in rates} == {"all", "severe", "epinephrine"}
     assert all(row["rate_ratio"] == pytest.approx(row["rate_on"] / row["rate_before"]) for row in rates if row["method"].startswith("exact"))
     published = {row["study"]: row for row in _json(capsys, "literature", "demo")}
@@ -156,12 +156,12 @@ def test_anaphylaxis_and_literature_tables_carry_the_pages_figures(capsys):
 def test_a_table_needing_the_anaphylaxis_table_says_so(capsys, tmp_path):
     from tests.handmade import cohort_of, course, patient
 
-    assert main(["table", "anaphylaxis_rates", "demo", "--diagnosis", "CM", "--format", "json"]) == 0
+    assert main(["table", "anaphylaxis", "demo", "--diagnosis", "CM", "--format", "json"]) == 0
     capsys.readouterr()
     folder = tmp_path / "cohort"
     cohort = cohort_of([patient("A")], course("A", {"pruritus": {0: 1, 2: 0}}))
     folder.mkdir()
     cohort.patients.to_csv(folder / "patients.csv", index=False)
     cohort.symptoms.to_csv(folder / "symptoms.csv", index=False)
-    assert main(["table", "anaphylaxis_rates", str(folder), "--format", "json"]) == 1
+    assert main(["table", "anaphylaxis", str(folder), "--format", "json"]) == 1
     assert "no anaphylaxis table" in capsys.readouterr().err

@@ -238,7 +238,7 @@ def _anaphylaxis_outcomes(scored, args) -> pd.DataFrame:
 def _anaphylaxis_rates(scored, args) -> pd.DataFrame:
     from omalizumab_core.analyses.anaphylaxis import anaphylaxis_rates
 
-    _needs(scored, "anaphylaxis", "anaphylaxis_rates")
+    _needs(scored, "anaphylaxis", "anaphylaxis")
     return anaphylaxis_rates(scored)
 
 
@@ -270,7 +270,7 @@ TABLES: dict[str, Callable[..., pd.DataFrame]] = {
     "biology_by_response": _biology_by_response,
     "predictors": _predictors,
     "anaphylaxis_outcomes": _anaphylaxis_outcomes,
-    "anaphylaxis_rates": _anaphylaxis_rates,
+    "anaphylaxis": _anaphylaxis_rates,
     "literature": _literature,
 }
 """Table name -> function of (scored, args) returning the table's tidy DataFrame."""
