@@ -519,7 +519,6 @@ CATALOGUE: tuple[BadInput, ...] = (
     BadInput("identifier_columns", _identifiers, True, text="look like direct identifiers", check=_check_identifiers),
     BadInput("parquet_dates_with_a_time_zone", _parquet_time_zone_dates, True, check=_months_of([0.0, 0.0, 3.0, 3.0, 0.0, 2.0, 0.0, 6.0])),
     BadInput("parquet_text_stored_as_binary", _parquet_binary_text, True, check=_check_binary_text),
-    BadInput("one_million_character_cell", _huge_cell, True, text="not in the vocabulary", check=_check_patients()),
     # --- files that are not what they claim ---
     BadInput("pdf_renamed_xlsx", lambda: [("cohort.xlsx", b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n")], False,
              where="file cohort.xlsx", text="PDF"),
@@ -544,7 +543,9 @@ CATALOGUE: tuple[BadInput, ...] = (
     BadInput("merged_patient_cells_in_excel", _merged_patient_cells, False,
              where="sheet 'symptoms', row 5", column="patient_id", text="must be filled in"),
     BadInput("formulas_without_cached_values", _with_uncached_formulas, False,
-             where="sheet 'symptoms', row 4", column="score", text="must be filled in"),
+             where="sheet 'symptoms', row 4", column="score", text="formula whose result was never computed: open and save the file in Excel"),
+    BadInput("one_million_character_cell", _huge_cell, False, where="symptoms.csv, line 10", column="symptom",
+             text="limit: text per cell"),
     BadInput("excel_error_value_in_a_number_cell", _excel_error_values, False,
              where="sheet 'symptoms', row 4", column="score", text="must be a number"),
     BadInput("parquet_score_column_mixing_text", _parquet_with_wrong_types, False,

@@ -1,0 +1,255 @@
+"""What a workbook's XML holds that the fast reader cannot tell, found before it reads.
+
+python-calamine reads a sheet fast but (1) allocates the whole rectangle from
+A1 to the last cell before returning anything, so one cell at XFD1048576 in a
+0.01 MB file would exhaust memory and abort the process; (2) reads a formula
+without a stored result, and an error value such as ``#DIV/0!``, as an empty
+cell; (3) does not report hidden rows and columns. This module streams each
+member of the workbook's zip once, never holding a whole sheet, and:
+
+* checks the uncompressed size of each member and of all of them against the
+  budgets, counting the bytes really decompressed (declared sizes can lie);
+* refuses any DTD or entity declaration in the XML (none is ever needed in a
+  workbook; calamine does not expand them, and neither does anything here:
+  the only XML parser used is defusedxml's, which forbids them);
+* bounds the rectangle of each table sheet from its cell references: a cheap
+  search proves most sheets narrower than 17 columns and shorter than Excel's
+  1,048,576 rows, and only other sheets have every reference read;
+* finds, only in sheets that contain any, the formulas without a stored
+  result, the error values and the hidden rows and columns, with their places.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from defusedxml import ElementTree as SafeTree
+from defusedxml.common import DefusedXmlException
+
+from omalizumab_core.data.reading import budgets
+from omalizumab_core.data.reading.budgets import MAX_SHEET_CELLS, budget_error, check_shape, too_large_total
+from omalizumab_core.data.reading.common import cohort_error, megabytes
+
+_CHUNK = 4 * 1024 * 1024
+_OVERLAP = 64  # bytes kept from the previous chunk so that no pattern is cut in two
+_SAFE_COLUMNS = 16  # A..P: 1,048,576 rows x 16 columns is within MAX_SHEET_CELLS
+# A cell reference beyond column P, or with a row number of 8 digits (beyond Excel's 1,048,576).
+_WIDE_OR_DEEP = re.compile(rb' r="(?:[A-Z]{2}|[Q-Z]|[A-P]\d{8})')
+_REFERENCE = re.compile(rb' r="([A-Z]{1,3})(\d{1,9})"')
+_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+@dataclass
+class SheetFacts:
+    """What the scan found in one table sheet; cells are (Excel row, 0-based column)."""
+
+    path: str
+    uncomputed: dict = field(default_factory=dict)  # (row, column) -> formula text
+    errors: dict = field(default_factory=dict)  # (row, column) -> "#DIV/0!"...
+    hidden_rows: list = field(default_factory=list)
+    hidden_columns: list = field(default_factory=list)  # 0-based column positions
+
+
+def column_letter(position: int) -> str:
+    """Excel's letters for a 0-based column position: 0 -> A, 27 -> AB."""
+    letters = ""
+    position += 1
+    while position:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def scan_workbook(content: bytes, name: str, wanted: Callable[[str], bool]) -> dict[str, SheetFacts]:
+    """Check every member of the workbook; facts of the sheets whose titles ``wanted`` accepts.
+
+    Raises
+    ------
+    CohortError
+        A budget is exceeded (sizes, rectangle), or the XML declares a DTD or
+        entities. A file that is not a readable zip is left to the reader,
+        which explains it.
+    """
+    where = f"file {name}"
+    budgets.check_zip_entries(content, where)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except Exception:
+        return {}
+    with archive:
+        members = archive.infolist()
+        declared = sum(info.file_size for info in members)
+        if declared > budgets.MAX_TOTAL_BYTES:
+            raise cohort_error(too_large_total(declared).replace("in this zip", "in this workbook"), where)
+        paths = _sheet_paths(archive, where)
+        sheets = {path: title for title, path in paths.items() if wanted(title)}
+        facts: dict[str, SheetFacts] = {}
+        total = 0
+        for info in members:
+            if info.is_dir():
+                continue
+            title = sheets.get(info.filename)
+            size, flagged = _stream_member(archive, info, where, total, title)
+            total += size
+            if title is not None:
+                facts[title] = SheetFacts(info.filename)
+                if flagged:
+                    _read_details(archive, info, facts[title], where)
+        return facts
+
+
+def _stream_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, total: int, title: str | None):
+    """(bytes decompressed, whether the sheet needs a detailed reading); budgets checked on the way."""
+    size, needs_details, wide, tail = 0, False, False, b""
+    for chunk in _chunks(archive, info, where):
+        size += len(chunk)
+        if size > budgets.MAX_MEMBER_BYTES:
+            raise budget_error(
+                f"The part '{info.filename}' of this workbook is more than {megabytes(budgets.MAX_MEMBER_BYTES)} once "
+                "uncompressed (limit: uncompressed size per sheet).",
+                where,
+            )
+        if total + size > budgets.MAX_TOTAL_BYTES:
+            raise cohort_error(too_large_total(total + size).replace("in this zip", "in this workbook"), where)
+        window = tail + chunk
+        if any(declaration in window for declaration in _DECLARATIONS):
+            raise cohort_error(
+                f"The part '{info.filename}' of this workbook declares a DTD or entities, which Excel never writes; "
+                "for safety it was not read. Open the file in Excel and save it again as .xlsx.",
+                where,
+            )
+        if title is not None:
+            wide = wide or _WIDE_OR_DEEP.search(window) is not None
+            needs_details = needs_details or b"f>" in window or b'hidden="' in window or b"hidden='" in window \
+                or b't="e"' in window or b"t='e'" in window
+        tail = window[-_OVERLAP:]
+    if title is not None and wide:
+        _check_rectangle(archive, info, title, where)
+    return size, needs_details
+
+
+def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Iterator[bytes]:
+    try:
+        with archive.open(info) as handle:
+            while chunk := handle.read(_CHUNK):
+                yield chunk
+    except Exception:
+        raise cohort_error(
+            "This file could not be read as an Excel workbook: it may be damaged or another kind of file renamed "
+            ".xlsx. Save it again from Excel as .xlsx.",
+            where,
+        ) from None
+
+
+def _check_rectangle(archive: zipfile.ZipFile, info: zipfile.ZipInfo, title: str, where: str) -> None:
+    """Refuse a sheet whose used rectangle (A1 to its last row and column) exceeds the cell budget."""
+    last_row, last_column, tail = 0, 0, b""
+    for chunk in _chunks(archive, info, where):
+        window = tail + chunk
+        for letters, digits in _REFERENCE.findall(window):
+            last_row = max(last_row, int(digits))
+            last_column = max(last_column, _column_number(letters.decode()))
+        tail = window[-_OVERLAP:]
+    if last_row > 1_048_576 or last_column > 16_384:
+        raise cohort_error(
+            f"Sheet '{title}' refers to a cell beyond Excel's last row (1,048,576) or column (XFD): the file was not "
+            "written by Excel or is damaged. Open it in Excel and save it again as .xlsx.",
+            where,
+        )
+    check_shape(last_row, last_column, MAX_SHEET_CELLS, f"sheet '{title}'", None)
+
+
+def _sheet_paths(archive: zipfile.ZipFile, where: str) -> dict[str, str]:
+    """Sheet title -> path of its XML in the zip, from workbook.xml and its relationships."""
+    try:
+        book = _parse(archive, "xl/workbook.xml", where)
+        relations = _parse(archive, "xl/_rels/workbook.xml.rels", where)
+    except KeyError:
+        return {}
+    targets = {}
+    for relation in relations.iter():
+        if relation.tag.endswith("Relationship") and relation.get("Id"):
+            target = relation.get("Target", "")
+            targets[relation.get("Id")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    paths = {}
+    for sheet in book.iter(f"{_MAIN}sheet"):
+        target = targets.get(sheet.get(_RELATIONSHIP))
+        if target:
+            paths[sheet.get("name")] = target
+    return paths
+
+
+def _parse(archive: zipfile.ZipFile, path: str, where: str):
+    info = archive.getinfo(path)
+    if info.file_size > budgets.MAX_MEMBER_BYTES:
+        raise budget_error(f"The part '{path}' of this workbook is too large (limit: uncompressed size).", where)
+    try:
+        return SafeTree.fromstring(archive.read(info))
+    except DefusedXmlException:
+        raise cohort_error(
+            f"The part '{path}' of this workbook declares a DTD or entities, which Excel never writes; for safety "
+            "it was not read. Open the file in Excel and save it again as .xlsx.",
+            where,
+        ) from None
+    except Exception:
+        raise KeyError(path) from None
+
+
+def _read_details(archive: zipfile.ZipFile, info: zipfile.ZipInfo, facts: SheetFacts, where: str) -> None:
+    """Formulas without a result, error values, hidden rows and columns, with their places (streamed)."""
+    try:
+        with archive.open(info) as handle:
+            for _, element in SafeTree.iterparse(handle, events=("end",)):
+                tag = element.tag.rsplit("}", 1)[-1]
+                if tag == "c":
+                    _cell_details(element, facts)
+                elif tag == "row":
+                    if element.get("hidden") in ("1", "true") and len(element):
+                        facts.hidden_rows.append(int(element.get("r", "0")))
+                    element.clear()
+                elif tag == "col" and element.get("hidden") in ("1", "true"):
+                    first, last = int(element.get("min", "1")), int(element.get("max", "1"))
+                    facts.hidden_columns.extend(range(first - 1, min(last, 16_384)))
+    except DefusedXmlException:
+        raise cohort_error(
+            f"The part '{info.filename}' of this workbook declares a DTD or entities, which Excel never writes; "
+            "for safety it was not read. Open the file in Excel and save it again as .xlsx.",
+            where,
+        ) from None
+    except Exception:
+        return  # a damaged sheet: calamine's reading explains it
+
+
+def _cell_details(cell, facts: SheetFacts) -> None:
+    reference = cell.get("r")
+    if not reference:
+        return
+    formula = value = None
+    for child in cell:
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "f":
+            formula = child
+        elif tag == "v":
+            value = child.text
+    match = re.fullmatch(r"([A-Z]{1,3})(\d+)", reference)
+    if match is None:
+        return
+    place = (int(match.group(2)), _column_number(match.group(1)) - 1)
+    kind = cell.get("t")
+    if kind == "e" and value:
+        facts.errors[place] = value
+    elif formula is not None and not value and kind != "str":
+        facts.uncomputed[place] = "=" + formula.text if formula.text else "(a formula shared with the cell above)"
