@@ -75,7 +75,7 @@ def with_blank_rows(xlsx: bytes, blank_rows: int, stray: str) -> bytes:
 
 def with_stored_formula(xlsx: bytes, result: str) -> bytes:
     """The workbook with ``result`` stored for its formulas, as Excel writes it on saving."""
-    return rewrite_sheet(xlsx, lambda xml: xml.replace("<v />", f"<v>{result}</v>").replace("<v/>", f"<v>{result}</v>"))
+    return rewrite_sheet(xlsx, lambda xml: re.sub(r"<v ?/>|<v></v>", f"<v>{result}</v>", xml))
 
 
 def rewrite_sheet(xlsx: bytes, change, sheet_path: str = "xl/worksheets/sheet1.xml") -> bytes:

@@ -41,7 +41,7 @@ class RawTable:
         The decimal mark the file's form suggests for numbers written as text
         (a ";"-separated CSV: ","; a ","-separated one: "."), or None when the
         form says nothing. The validator weighs it with the numbers written in
-        each column (:mod:`omalizumab_core.data.numbers`).
+        each column (:mod:`omalizumab_core.data.decimal_marks`).
     """
 
     name: str

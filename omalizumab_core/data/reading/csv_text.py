@@ -2,7 +2,7 @@
 
 A CSV file is read as text, every value exactly as written: numbers stay
 text here and the validator parses them with the file's decimal mark
-(:mod:`omalizumab_core.data.numbers`). The separator tells the decimal mark
+(:mod:`omalizumab_core.data.decimal_marks`). The separator tells the decimal mark
 the file most likely uses: ";" is what European spreadsheets write because
 their decimal mark is a comma, "," rules a decimal comma out of unquoted
 numbers. The number of lines is checked against the budgets before pandas

@@ -179,12 +179,12 @@ def _check_budgets(content: bytes, origin: str, table: str) -> None:
             origin,
             table,
         )
-    text = [
-        field.name
-        for field in schema
-        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
-        or pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)
-    ]
+    def is_text(kind) -> bool:
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+
+    text = [field.name for field in schema if is_text(field.type)]
     decoded = rows * 9 * (len(schema) - len(text))  # 8 bytes a value, and a validity bit
     if text:
         try:
@@ -195,8 +195,10 @@ def _check_budgets(content: bytes, origin: str, table: str) -> None:
             limit = text_limit(normalise(name), table)
             offset = 0
             for chunk in column.chunks:
-                lengths = pc.binary_length(chunk.dictionary)
-                per_row = pc.take(lengths, chunk.indices).fill_null(0)
+                if pa.types.is_dictionary(chunk.type):
+                    per_row = pc.take(pc.binary_length(chunk.dictionary), chunk.indices).fill_null(0)
+                else:
+                    per_row = pc.binary_length(chunk).fill_null(0)
                 longest = pc.max(per_row).as_py() or 0
                 if longest > limit:
                     row = offset + int(np.flatnonzero(per_row.to_numpy(zero_copy_only=False) > limit)[0]) + 1

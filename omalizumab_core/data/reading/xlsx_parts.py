@@ -32,13 +32,16 @@ from defusedxml.common import DefusedXmlException
 
 from omalizumab_core.data.reading import budgets
 from omalizumab_core.data.reading.budgets import MAX_SHEET_CELLS, budget_error, check_shape, too_large_total
-from omalizumab_core.data.reading.common import cohort_error, megabytes
+from omalizumab_core.data.reading.common import cohort_error, megabytes, table_named
 
 _CHUNK = 4 * 1024 * 1024
 _OVERLAP = 64  # bytes kept from the previous chunk so that no pattern is cut in two
 _SAFE_COLUMNS = 16  # A..P: 1,048,576 rows x 16 columns is within MAX_SHEET_CELLS
-# A cell reference beyond column P, or with a row number of 8 digits (beyond Excel's 1,048,576).
-_WIDE_OR_DEEP = re.compile(rb' r="(?:[A-Z]{2}|[Q-Z]|[A-P]\d{8})')
+# A cell reference beyond column P, or beyond Excel's last row 1,048,576 (7 digits from 1048577, or 8+).
+_WIDE_OR_DEEP = re.compile(
+    rb' r="(?:[A-Z]{2}|[Q-Z]|[A-P](?:\d{8}|[2-9]\d{6}"|1[1-9]\d{5}"|10[5-9]\d{4}"|1049\d{3}"|1048[6-9]\d\d"'
+    rb'|10485[89]\d"|104857[7-9]"))'
+)
 _REFERENCE = re.compile(rb' r="([A-Z]{1,3})(\d{1,9})"')
 _DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -163,13 +166,15 @@ def _check_rectangle(archive: zipfile.ZipFile, info: zipfile.ZipInfo, title: str
             last_row = max(last_row, int(digits))
             last_column = max(last_column, _column_number(letters.decode()))
         tail = window[-_OVERLAP:]
+        if last_row > 1_048_576 or last_column > 16_384:
+            break  # refused below, without reading further
     if last_row > 1_048_576 or last_column > 16_384:
         raise cohort_error(
             f"Sheet '{title}' refers to a cell beyond Excel's last row (1,048,576) or column (XFD): the file was not "
             "written by Excel or is damaged. Open it in Excel and save it again as .xlsx.",
             where,
         )
-    check_shape(last_row, last_column, MAX_SHEET_CELLS, f"sheet '{title}'", None)
+    check_shape(last_row, last_column, MAX_SHEET_CELLS, f"sheet '{title}'", table_named(title))
 
 
 def _sheet_paths(archive: zipfile.ZipFile, where: str) -> dict[str, str]:
