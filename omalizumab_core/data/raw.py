@@ -1,6 +1,6 @@
 """Tables as read from the user's file, before validation.
 
-The reader (``reading.py``) turns an upload or a path into ``RawTable`` objects;
+The reader (the ``reading`` package) turns an upload or a path into ``RawTable`` objects;
 the validator (``validation.py``) turns them into a typed :class:`Cohort` or a
 list of located problems. Keeping the row numbers the user sees here is what
 lets every problem say "sheet 'symptoms', row 14" rather than an index.
