@@ -197,4 +197,9 @@ def _text_lengths(column: pd.Series) -> np.ndarray | None:
     if column.dtype != object:
         return None
     # Object columns (workbooks): only strings have a length; numbers, dates count 0.
-    return np.fromiter((len(v) if type(v) is str else 0 for v in column.to_numpy()), dtype=np.int64, count=len(column))
+    # Measured once per distinct value (a column holds few: ids, symptom names, scores).
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    lengths = np.fromiter((len(v) if type(v) is str else 0 for v in uniques), dtype=np.int64, count=len(uniques))
+    if not lengths.any():
+        return None
+    return np.append(lengths, 0)[codes]

@@ -43,7 +43,9 @@ _WIDE_OR_DEEP = re.compile(
     rb'|10485[89]\d"|104857[7-9]"))'
 )
 _REFERENCE = re.compile(rb' r="([A-Z]{1,3})(\d{1,9})"')
-_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
+_ROOT = re.compile(rb"<(?![?!])(\w+:)?\w")  # the root element's start, and its namespace prefix
+# A cheap first pass (one search per chunk): beyond column P, or a 7-digit row or more; the exact pattern decides.
+_WIDE_OR_SEVEN_DIGITS = re.compile(rb' r="(?:[A-Z]{2}|[Q-Z]|[A-P]\d{7})')
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
@@ -115,9 +117,18 @@ def scan_workbook(content: bytes, name: str, wanted: Callable[[str], bool]) -> d
 
 
 def _stream_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, total: int, title: str | None):
-    """(bytes decompressed, whether the sheet needs a detailed reading); budgets checked on the way."""
+    """(bytes decompressed, whether the sheet needs a detailed reading); budgets checked on the way.
+
+    Each chunk gets one regular-expression search (a cell reference beyond
+    column P or with a 7-digit row; only then the exact pattern) and a few
+    ``in`` tests for literals (C speed): a false alarm costs a slower exact
+    pass, never a wrong answer.
+    """
     size, needs_details, wide, tail = 0, False, False, b""
+    xml = info.filename.endswith((".xml", ".rels", ".vml"))
+    triggers = (b"</f>", b"hidden", b'"e"')
     for chunk in _chunks(archive, info, where):
+        first = size == 0
         size += len(chunk)
         if size > budgets.MAX_MEMBER_BYTES:
             raise budget_error(
@@ -127,21 +138,36 @@ def _stream_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, 
             )
         if total + size > budgets.MAX_TOTAL_BYTES:
             raise cohort_error(too_large_total(total + size).replace("in this zip", "in this workbook"), where)
+        if first and xml:
+            triggers = _check_prolog(chunk, info.filename, where)
+        if title is None:
+            continue
         window = tail + chunk
-        if any(declaration in window for declaration in _DECLARATIONS):
-            raise cohort_error(
-                f"The part '{info.filename}' of this workbook declares a DTD or entities, which Excel never writes; "
-                "for safety it was not read. Open the file in Excel and save it again as .xlsx.",
-                where,
-            )
-        if title is not None:
-            wide = wide or _WIDE_OR_DEEP.search(window) is not None
-            needs_details = needs_details or b"f>" in window or b'hidden="' in window or b"hidden='" in window \
-                or b't="e"' in window or b"t='e'" in window
+        if not wide and _WIDE_OR_SEVEN_DIGITS.search(window) is not None:
+            wide = _WIDE_OR_DEEP.search(window) is not None
+        needs_details = needs_details or any(trigger in window for trigger in triggers)
         tail = window[-_OVERLAP:]
     if title is not None and wide:
         _check_rectangle(archive, info, title, where)
     return size, needs_details
+
+
+def _check_prolog(chunk: bytes, path: str, where: str) -> tuple[bytes, ...]:
+    """Refuse a DTD or entity declaration (only ever in the prolog, before the root element).
+
+    Returns the literals that announce a formula, a hidden row or column and
+    an error value in this part (with its namespace prefix and quote mark).
+    """
+    root = _ROOT.search(chunk)
+    prolog = chunk[: root.start()] if root else chunk
+    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog or root is None:
+        raise cohort_error(
+            f"The part '{path}' of this workbook declares a DTD or entities, or does not start like the XML Excel "
+            "writes; for safety it was not read. Open the file in Excel and save it again as .xlsx.",
+            where,
+        )
+    triggers = (b"</" + (root.group(1) or b"") + b"f>", b"hidden", b'"e"')
+    return triggers + (b"'e'",) if b"='" in chunk[:65_536] else triggers
 
 
 def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> Iterator[bytes]:
