@@ -142,3 +142,23 @@ def test_hidden_columns_are_read_with_a_warning_naming_them():
 
 def test_a_visible_workbook_has_no_hidden_warning():
     assert not [w for w in upload(hidden_workbook()).warnings if "hidden" in w.message]
+
+
+def test_a_shared_formula_copied_down_without_stored_results_is_located_on_every_cell():
+    content = xlsx_bytes({"patients": PATIENTS, "symptoms": SYMPTOMS})
+
+    def share(xml: str) -> str:
+        xml = xml.replace("<f>D2+2</f>", '<f t="shared" ref="E2:E4" si="0">D2+2</f>')
+        return re.sub(r"<c r=\"(E[34])\"><f>D[34]\+2</f><v ?/?>(</v>)?</c>", r'<c r="\1"><f t="shared" si="0"/></c>', xml)
+
+    with pytest.raises(CohortError) as raised:
+        upload(rewrite(content, "xl/worksheets/sheet1.xml", share))
+    assert [e.where for e in raised.value.errors] == [f"sheet 'patients', row {r}" for r in (2, 3, 4)]
+
+
+def test_a_formula_with_a_stored_empty_text_result_is_not_an_error():
+    # Excel stores t="str" and an empty value for a formula whose result is "".
+    content = xlsx_bytes({"patients": [row[:4] + [None] for row in PATIENTS[:1]] + [r[:4] + [None] for r in PATIENTS[1:]], "symptoms": SYMPTOMS})
+    content = rewrite(content, "xl/worksheets/sheet1.xml",
+                      lambda xml: xml.replace("</row></sheetData>", '<c r="F4" t="str"><f>""</f><v></v></c></row></sheetData>'))
+    assert upload(content).n_patients == 3

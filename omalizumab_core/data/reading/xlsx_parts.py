@@ -21,6 +21,7 @@ member of the workbook's zip once, never holding a whole sheet, and:
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
@@ -239,48 +240,81 @@ def _parse(archive: zipfile.ZipFile, path: str, where: str):
         raise KeyError(path) from None
 
 
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_COL_TAG = re.compile(rb"<(?:\w+:)?col\b([^>]*)>")
+_ATTRIBUTE = re.compile(rb"""\b(r|t|hidden|min|max)=["']([^"']*)["']""")
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
+_VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?v>)", re.DOTALL)
+_TRUE = (b"1", b"true")
+
+
 def _read_details(archive: zipfile.ZipFile, info: zipfile.ZipInfo, facts: SheetFacts, where: str) -> None:
-    """Formulas without a result, error values, hidden rows and columns, with their places (streamed)."""
-    try:
-        with archive.open(info) as handle:
-            for _, element in SafeTree.iterparse(handle, events=("end",)):
-                tag = element.tag.rsplit("}", 1)[-1]
-                if tag == "c":
-                    _cell_details(element, facts)
-                elif tag == "row":
-                    if element.get("hidden") in ("1", "true") and len(element):
-                        facts.hidden_rows.append(int(element.get("r", "0")))
-                    element.clear()
-                elif tag == "col" and element.get("hidden") in ("1", "true"):
-                    first, last = int(element.get("min", "1")), int(element.get("max", "1"))
-                    facts.hidden_columns.extend(range(first - 1, min(last, 16_384)))
-    except DefusedXmlException:
-        raise cohort_error(
-            f"The part '{info.filename}' of this workbook declares a DTD or entities, which Excel never writes; "
-            "for safety it was not read. Open the file in Excel and save it again as .xlsx.",
-            where,
-        ) from None
-    except Exception:
-        return  # a damaged sheet: calamine's reading explains it
+    """Formulas without a result, error values, hidden rows and columns, with their places.
+
+    Streamed by chunks cut after a complete row; only the cells holding a
+    formula or an error value are looked at closely (found with ``find``), so
+    a sheet with one formula costs about as much as one without.
+    """
+    tail = b""
+    for chunk in _chunks(archive, info, where):
+        window = tail + chunk
+        cut = window.rfind(b"row>")
+        if cut < 0:
+            tail = window
+            continue
+        cut += 4
+        _details_of(window[:cut], facts)
+        tail = window[cut:]
+    if tail:
+        _details_of(tail, facts)
 
 
-def _cell_details(cell, facts: SheetFacts) -> None:
-    reference = cell.get("r")
-    if not reference:
-        return
-    formula = value = None
-    for child in cell:
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "f":
-            formula = child
-        elif tag == "v":
-            value = child.text
-    match = re.fullmatch(r"([A-Z]{1,3})(\d+)", reference)
+def _attributes(tag: bytes) -> dict:
+    return {name.decode(): value for name, value in _ATTRIBUTE.findall(tag)}
+
+
+def _details_of(text: bytes, facts: SheetFacts) -> None:
+    if b"hidden" in text:
+        for tag in _ROW_TAG.findall(text):
+            attributes = _attributes(tag)
+            if attributes.get("hidden") in _TRUE and attributes.get("r", b"").isdigit():
+                facts.hidden_rows.append(int(attributes["r"]))
+        for tag in _COL_TAG.findall(text):
+            attributes = _attributes(tag)
+            if attributes.get("hidden") in _TRUE and attributes.get("min", b"").isdigit():
+                first = int(attributes["min"])
+                last = int(attributes["max"]) if attributes.get("max", b"").isdigit() else first
+                facts.hidden_columns.extend(range(first - 1, min(last, 16_384)))
+    seen = set()
+    for marker in (b"<f", b":f", b'"e"', b"'e'"):
+        position = text.find(marker)
+        while position >= 0:
+            start = max(text.rfind(b"<c ", 0, position), text.rfind(b":c ", 0, position))
+            end = text.find(b"c>", position)
+            if start >= 0 and end >= 0 and start not in seen:
+                seen.add(start)
+                _cell_details(text[start : end + 2], facts)
+            position = text.find(marker, position + 1)
+
+
+def _cell_details(cell: bytes, facts: SheetFacts) -> None:
+    """One ``<c ...>...</c>`` element: an error value, or a formula whose result was never stored."""
+    tag_end = cell.find(b">")
+    attributes = _attributes(cell[: tag_end + 1])
+    match = re.fullmatch(rb"([A-Z]{1,3})(\d+)", attributes.get("r", b""))
     if match is None:
         return
-    place = (int(match.group(2)), _column_number(match.group(1)) - 1)
-    kind = cell.get("t")
-    if kind == "e" and value:
-        facts.errors[place] = value
-    elif formula is not None and not value and kind != "str":
-        facts.uncomputed[place] = "=" + formula.text if formula.text else "(a formula shared with the cell above)"
+    place = (int(match.group(2)), _column_number(match.group(1).decode()) - 1)
+    body = cell[tag_end + 1 :]
+    value = _VALUE.search(body)
+    stored = value.group(1) if value and value.group(1) else None
+    kind = attributes.get("t")
+    if kind == b"e" and stored:
+        facts.errors[place] = html.unescape(stored.decode("utf-8", "replace"))
+        return
+    formula = _FORMULA.search(body)
+    if formula is not None and not stored and kind != b"str":
+        text = formula.group(1)
+        facts.uncomputed[place] = (
+            "=" + html.unescape(text.decode("utf-8", "replace")) if text else "(a formula shared with the cell above)"
+        )
