@@ -44,7 +44,7 @@ def load_upload(files: Sequence[tuple[str, bytes]], *, synthetic: bool = False) 
 
 def _validated(raw: RawCohort, *, synthetic: bool) -> Cohort:
     """Validate, adding the identifier warnings; only ever raises CohortError."""
-    identifiers = _identifier_warnings(raw)
+    identifiers = list(raw.warnings) + _identifier_warnings(raw)
     try:
         cohort = validate(raw, synthetic=synthetic)
     except CohortError as error:
