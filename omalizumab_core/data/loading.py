@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from omalizumab_core.data.cohort import Cohort
 from omalizumab_core.data.identifiers import identifier_columns, identifier_warning
 from omalizumab_core.data.importers import read_foreign_path, read_foreign_upload
+from omalizumab_core.data.importers.mapping import apply_mapping
 from omalizumab_core.data.problems import ERROR, CohortError, Problem
 from omalizumab_core.data.raw import RawCohort
 from omalizumab_core.data.reading import read_path, read_upload
@@ -31,20 +32,21 @@ UNEXPECTED = (
 # The validator's own identifier warning, replaced by the more thorough one of identifiers.py.
 
 
-def load_cohort(path: str | os.PathLike, *, synthetic: bool = False) -> Cohort:
+def load_cohort(path: str | os.PathLike, *, synthetic: bool = False, mapping: dict | None = None) -> Cohort:
     """Load an .xlsx or .zip file, or a folder of <table>.csv / <table>.parquet files.
 
     A REDCap export, a one-row-per-patient sheet or ADaM datasets are detected
     and read by their importer (:mod:`omalizumab_core.data.importers`).
     """
-    return _validated(_foreign(read_foreign_path, path) or read_path(path), synthetic=synthetic)
+    raw = _foreign(read_foreign_path, path) or read_path(path)
+    return _validated(apply_mapping(raw, mapping), synthetic=synthetic)
 
 
-def load_upload(files: Sequence[tuple[str, bytes]], *, synthetic: bool = False) -> Cohort:
-    """Load files received by the web uploader, as (file name, content) pairs."""
+def load_upload(files: Sequence[tuple[str, bytes]], *, synthetic: bool = False, mapping: dict | None = None) -> Cohort:
+    """Load files received by the web uploader, as (file name, content) pairs; ``mapping``: see importers.mapping."""
     files = list(files)
     raw = _foreign(read_foreign_upload, files) or read_upload(files)
-    cohort = _validated(raw, synthetic=synthetic)
+    cohort = _validated(apply_mapping(raw, mapping), synthetic=synthetic)
     return dataclasses.replace(cohort, source=f"Upload: {raw.source}")
 
 
