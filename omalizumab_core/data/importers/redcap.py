@@ -229,7 +229,7 @@ def _merge_patient(patients: dict, where: dict, record: str, filled: dict, at: s
             if current.get("prior_therapies"):
                 current["prior_therapies"] = current["prior_therapies"] + "; " + value
                 continue
-        value = _code(field, value) if field in BY_NAME else value
+        value = _code(field, value) if field in BY_NAME and BY_NAME[field].kind != "checkbox" else value
         if current.get(column) not in (None, "") and current[column] != value and column != "prior_therapies":
             problems.append(Problem(ERROR, "patients", f"Record {record} has two different values for this field ('{current[column]}' and '{value}'). "
                                     "Keep one value in REDCap.", where=at, column=field, value=str(value)))

@@ -7,7 +7,7 @@ import re
 _BASELINE = re.compile(r"^(baseline|screening|inclusion|initial|pre[\s_\-]*treatment|before[\s_\-]*treatment|avant[\s_\-]*traitement|bl|m0|d0|day[\s_\-]*0|visit[\s_\-]*0|v0)$")
 _MONTH = re.compile(r"^(?:m|mo|month|months|mois|visit[\s_\-]*m)[\s_\-\.]*(\d+(?:[.,]\d+)?)$")
 _MONTH_AFTER = re.compile(r"^(\d+(?:[.,]\d+)?)[\s_\-]*(?:m|mo|month|months|mois)$")
-_ARM = re.compile(r"[\s_\-]*arm[\s_\-]*\d+$")
+_ARM = re.compile(r"([\s_\-]*arm[\s_\-]*\d+$|\s*\(arm\s*\d+[^)]*\)$)")
 
 
 def visit_month(text: object) -> float | None:
@@ -15,6 +15,8 @@ def visit_month(text: object) -> float | None:
 
     >>> visit_month("Month 3"), visit_month("m12"), visit_month("baseline_arm_1"), visit_month("Mois 6"), visit_month("notes")
     (3.0, 12.0, 0.0, 6.0, None)
+    >>> visit_month("Month 3 (Arm 1: Arm 1)")
+    3.0
     """
     name = str(text).strip().lower()
     name = _ARM.sub("", name).strip(" _-()[]")
