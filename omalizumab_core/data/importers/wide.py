@@ -121,7 +121,10 @@ def _read(grids: dict, name: str, *, sheet_word: str) -> RawCohort | None:
     for sheet in visit_sheets:
         if sheet != patients_sheet:
             symptoms += _symptom_cells(grids[sheet], sheet, sheet_word, visit_month(sheet), patient_columns=False)
-    tables = {"patients": _table("patients", patients, _place(sheet_word, patients_sheet))}
+    header_at = _header_row(grids[patients_sheet])
+    written = [h for h in grids[patients_sheet].iloc[header_at] if not blank(h) and (normalise(h) in _PATIENT_COLUMNS or normalise(h) in PATIENT_ID_NAMES)]
+    header = {("patient_id" if normalise(h) in PATIENT_ID_NAMES else normalise(h)): str(h).strip() for h in written}
+    tables = {"patients": _table("patients", patients, _place(sheet_word, patients_sheet), header)}
     if symptoms:
         tables["symptoms"] = _table("symptoms", symptoms, f"the symptom columns of {name}")
     for table, sheet in table_sheets.items():
@@ -131,9 +134,9 @@ def _read(grids: dict, name: str, *, sheet_word: str) -> RawCohort | None:
     return RawCohort(tables=tables, source=name)
 
 
-def _table(name: str, rows: list[tuple[dict, str]], origin: str):
-    columns: list[str] = []
-    labels: dict = {}
+def _table(name: str, rows: list[tuple[dict, str]], origin: str, header: dict | None = None):
+    columns: list[str] = list(header or {})
+    labels: dict = dict(header or {})
     for row, _ in rows:
         for c in row:
             if c.startswith("_label_"):
