@@ -168,3 +168,45 @@ def visit_sheets_workbook() -> bytes:
         "M3": [["patient_id", "flushing", "diarrhea"], ["P1", 0.5, 0.25]],
         "M6": [["patient_id", "pruritus"], ["P3", 0]],
     })
+
+
+# --- ADaM ----------------------------------------------------------------------------
+
+
+def adam_frames() -> dict:
+    """ADSL, ADQS (AVISITN in months; P2's month-2 visit given only as ADY 62), ADAE, ADLB."""
+    import pandas as pd
+
+    adsl = pd.DataFrame({
+        "STUDYID": ["S1"] * 3, "USUBJID": ["P1", "P2", "P3"], "SEX": ["F", "M", "F"], "DIAGCD": ["ISM", "MCAS", "CM"],
+        "KITD816V": ["positive", "negative", "not_evaluated"], "DIAGAGE": [38.0, 50.0, 20.0], "AGE": [40.0, 52.0, 25.0],
+        "TRTEMO": [float("nan"), 3.0, float("nan")], "DCTREAS": ["", "intolerance", ""], "LSTFUMO": [12.0, 4.0, 24.0],
+    })
+    adqs = pd.DataFrame({
+        "USUBJID": ["P1", "P1", "P1", "P1", "P2", "P2", "P3", "P3"],
+        "PARAMCD": ["FLUSH", "DIARR", "FLUSH", "DIARR", "FATIG", "FATIG", "PRURI", "PRURI"],
+        "PARAM": ["flushing", "diarrhea", "flushing", "diarrhea", "fatigue", "fatigue", "pruritus", "pruritus"],
+        "AVAL": [1, 1, 0.5, 0.25, 1, 1, 1, 0],
+        "AVISITN": [0, 0, 3, 3, 0, float("nan"), 0, 6],
+        "ADY": [-3, -3, 92, 92, -1, 62, 1, 184],
+    })
+    adae = pd.DataFrame({"USUBJID": ["P2"], "AEDECOD": ["urticaria"], "AEMO": [2.0], "AESEV": ["MODERATE"], "AESER": ["N"], "AEFLARE": ["N"],
+                         "AEACN": ["DRUG WITHDRAWN"]})
+    adlb = pd.DataFrame({"USUBJID": ["P1", "P1", "P3"], "PARAMCD": ["TRYPT", "TRYPT", "IGE"], "AVAL": [45.2, 30.1, 120.0], "AVISITN": [0, 6, 0]})
+    return {"adsl": adsl, "adqs": adqs, "adae": adae, "adlb": adlb}
+
+
+def adam_xpt(frames: dict | None = None) -> list[tuple[str, bytes]]:
+    """The datasets as SAS transport (version 5) files, written by pyreadstat in a temporary folder and read back."""
+    import tempfile
+    from pathlib import Path
+
+    import pyreadstat
+
+    out = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name, frame in (frames or adam_frames()).items():
+            path = Path(folder) / f"{name}.xpt"
+            pyreadstat.write_xport(frame, str(path), table_name=name.upper(), file_format_version=5)
+            out.append((f"{name}.xpt", path.read_bytes()))
+    return out

@@ -157,3 +157,28 @@ def test_suggested_mapping_prefills_french_headers_and_codes():
     assert (found["patient_id"], found["sex"], found["diagnosis"], found["kit_d816v"], found["center"]) == ("N° patient", "Sexe", "Diagnostic", "Statut KIT", "Centre")
     assert suggest_codes("patients", "diagnosis", ["Mastocytose systémique indolente", "Mastocytose cutanée"]) == {
         "Mastocytose systémique indolente": "ISM", "Mastocytose cutanée": "CM"}
+
+
+# --- ADaM ----------------------------------------------------------------------------
+
+
+def test_adam_xpt_datasets_give_the_long_cohorts_results(long_summary):
+    cohort = load_upload(files.adam_xpt())
+    assert summary_json(cohort) == long_summary
+    assert cohort.symptoms.loc[cohort.symptoms["patient_id"] == "P2", "month"].tolist() == [0.0, 2.0]  # ADY 62 -> (62 - 1) / 30.4375
+    assert cohort.adverse_events["led_to_discontinuation"].tolist() == [True]
+    assert cohort.labs["analyte"].tolist() == ["tryptase", "tryptase", "total_ige"]
+
+
+def test_adam_csv_datasets_give_the_same_results(long_summary):
+    upload = [(f"{name.upper()}.csv", frame.to_csv(index=False).encode()) for name, frame in files.adam_frames().items()]
+    assert summary_json(load_upload(upload)) == long_summary
+
+
+def test_adam_problem_is_located_by_dataset_record_and_usubjid():
+    frames = files.adam_frames()
+    frames["adqs"].loc[2, "AVAL"] = 0.7
+    with pytest.raises(CohortError) as error:
+        load_upload(files.adam_xpt(frames))
+    [problem] = error.value.errors
+    assert (problem.where, problem.column) == ("ADaM dataset ADQS (adqs.xpt), record 3, USUBJID P1", "AVAL")

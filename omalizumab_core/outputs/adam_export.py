@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from omalizumab_core.data.cohort import Cohort
 from omalizumab_core.data.importers.adam import ADSL, LAB_PARAMCD
 
 
@@ -73,14 +72,12 @@ def _paramcds(names: pd.Series) -> dict:
     return codes
 
 
-def write_adam(cohort: Cohort, folder: Path) -> list[Path]:
-    """Write adsl.xpt, adqs.xpt, adae.xpt, adlb.xpt into ``folder``; the paths written."""
+def write_adam(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
+    """Write adsl.xpt, adqs.xpt, adae.xpt, adlb.xpt into ``folder`` from contract tables; the paths written."""
     import pyreadstat
 
-    from omalizumab_core.outputs.cohort_files import contract_tables
-
     written = []
-    for dataset, frame in adam_frames(contract_tables(cohort)).items():
+    for dataset, frame in adam_frames(tables).items():
         path = Path(folder) / f"{dataset.lower()}.xpt"
         pyreadstat.write_xport(frame, str(path), table_name=dataset, file_format_version=5)
         written.append(path)

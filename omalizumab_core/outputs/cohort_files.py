@@ -107,7 +107,7 @@ def export_cohort(cohort: Cohort, to: str, out: str | Path) -> list[Path]:
     if to == "adam":
         from omalizumab_core.outputs.adam_export import write_adam
 
-        return write_adam(cohort, out)
+        return write_adam(tables, out)
     for name, table in tables.items():
         path = out / f"{name}.{to}"
         if to == "csv":

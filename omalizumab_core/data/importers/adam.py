@@ -5,7 +5,7 @@ scores (one record per symptom and visit), ADAE and ADLB, from SAS transport
 (``.xpt``), ``.sas7bdat`` or CSV files named after the dataset (``adsl.xpt``,
 ``ADQS.csv``). The variable-by-variable mapping is in docs/adam.md and in
 :data:`ADSL`, :data:`ADAE` and :data:`LAB_PARAMCD` below. Files are parsed in
-memory (pandas' SAS readers); nothing is written to disk. Every problem is
+memory (pyreadstat reading an anonymous in-memory file); nothing is written to disk. Every problem is
 located as "ADaM dataset ADQS (adqs.xpt), record 12, USUBJID P1" and the
 variable's name.
 """
@@ -77,11 +77,7 @@ def _read(name: str, content: bytes) -> pd.DataFrame:
         if suffix in (".csv", ".txt"):
             frame = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8-sig")
         else:
-            kind = "xport" if suffix == ".xpt" else "sas7bdat"
-            try:
-                frame = pd.read_sas(io.BytesIO(content), format=kind, encoding="utf-8")
-            except UnicodeDecodeError:
-                frame = pd.read_sas(io.BytesIO(content), format=kind, encoding="latin-1")
+            frame = _read_sas(content, suffix)
     except Exception:
         raise fail(f"The {dataset} dataset could not be read: it may be damaged, or another kind of file renamed. "
                    "Write it again from SAS (XPORT version 5) or as CSV.", f"ADaM dataset {dataset} ({name})") from None
@@ -95,6 +91,34 @@ def _read(name: str, content: bytes) -> pd.DataFrame:
         raise fail(f"The {dataset} dataset has no USUBJID variable: every ADaM dataset identifies its subject with USUBJID.",
                    f"ADaM dataset {dataset} ({name})")
     return frame.reset_index(drop=True)
+
+
+def _read_sas(content: bytes, suffix: str) -> pd.DataFrame:
+    """A SAS file read by pyreadstat from an anonymous in-memory file (memfd: nothing reaches the disk).
+
+    pandas' own XPORT reader drops a last record ending in blanks, so it is
+    only the fallback where memfd does not exist (not Linux).
+    """
+    import os
+
+    import pyreadstat
+
+    reader = pyreadstat.read_xport if suffix == ".xpt" else pyreadstat.read_sas7bdat
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("adam", os.MFD_CLOEXEC)
+        try:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view):]
+            frame, _ = reader(f"/proc/self/fd/{fd}")
+        finally:
+            os.close(fd)
+        return frame
+    kind = "xport" if suffix == ".xpt" else "sas7bdat"
+    try:
+        return pd.read_sas(io.BytesIO(content), format=kind, encoding="utf-8")
+    except UnicodeDecodeError:
+        return pd.read_sas(io.BytesIO(content), format=kind, encoding="latin-1")
 
 
 def _where(dataset: str, name: str, frame: pd.DataFrame) -> list[str]:
@@ -162,6 +186,11 @@ def _month(record: dict) -> float | str | None:
     if avisitn is not None:
         return avisitn
     ady = _value(record.get("ADY", record.get("ASTDY")))
+    if isinstance(ady, str):
+        try:
+            ady = float(ady)
+        except ValueError:
+            return ady  # the validator says it is not a number, located
     if isinstance(ady, (int, float)):
         days = ady - 1 if ady > 0 else ady
         return 0.0 if days <= 0 else max(round(days / DAYS_PER_MONTH, 1), 0.1)
