@@ -147,7 +147,8 @@ def _tables(records: list, columns: dict, name: str) -> RawCohort:
                 if cell.lower() in _CHECKED:
                     checks.setdefault(field, []).append(code)
                 elif cell.lower() not in _UNCHECKED:
-                    problems.append(Problem(ERROR, "patients", "A checkbox column holds 1/0 or Checked/Unchecked.", where=f"{name}, line {line}",
+                    problems.append(Problem(ERROR, "patients", "A checkbox column holds 1/0 or Checked/Unchecked: export the data again from REDCap.",
+                                            where=f"REDCap export {name}, line {line}: record {cells[0] if cells else ''}",
                                             column=f"{field}___{code}", value=cell))
                 continue
             values[field] = cell
