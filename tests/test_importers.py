@@ -182,3 +182,37 @@ def test_adam_problem_is_located_by_dataset_record_and_usubjid():
         load_upload(files.adam_xpt(frames))
     [problem] = error.value.errors
     assert (problem.where, problem.column) == ("ADaM dataset ADQS (adqs.xpt), record 3, USUBJID P1", "AVAL")
+
+
+# --- the Data page's mapping step ------------------------------------------------------
+
+
+def _mapping_page():
+    import streamlit as st
+
+    from ui import session
+    from ui.mapping_step import mapping_step
+
+    pending = st.session_state.pop("pending_upload", None)
+    if pending:
+        session.load_files(pending)
+    mapping_step()
+    st.markdown(f"Loaded {session.cohort().source}: {session.cohort().n_patients} patients")
+
+
+def test_mapping_step_prefills_french_headers_and_codes_and_loads_the_cohort():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_mapping_page, default_timeout=60)
+    at.session_state["pending_upload"] = csv_files(patients=files_french_patients())
+    at.run()
+    assert not at.exception
+    boxes = {box.key: box.value for box in at.selectbox}
+    assert boxes["map_patients_patient_id"] == "N° patient" and boxes["map_patients_diagnosis"] == "Diagnostic"
+    assert boxes["code_patients_diagnosis_Mastocytose systémique indolente"] == "ISM"
+    assert boxes["code_patients_diagnosis_Syndrome d'activation mastocytaire"] == "MCAS"
+    next(b for b in at.button if b.label == "Load with this mapping").click()
+    at.run()
+    assert not at.exception
+    assert at.session_state["cohort"].n_patients == 3 and at.session_state["cohort"].source == "Upload: 5 uploaded files"
+    assert "failed_upload" not in at.session_state

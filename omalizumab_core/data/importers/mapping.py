@@ -139,6 +139,21 @@ def suggest_codes(table: str, column: str, values: list[str]) -> dict[str, str |
     return out
 
 
+def codes_to_map(table: str, column: str, values) -> dict[str, str | None]:
+    """The user's values of a coded column the loader would not accept as they are, each with its suggested code.
+
+    Examples
+    --------
+    >>> from omalizumab_core.data.importers.mapping import codes_to_map
+    >>> codes_to_map("patients", "diagnosis", ["ISM", "msi", "Mastocytose cutanée", None])
+    {'Mastocytose cutanée': 'CM'}
+    """
+    spec = next(c for c in TABLE_COLUMNS[table] if c.name == column)
+    accepted = {_fold(code) for code in spec.codes} | {_fold(k) for k in spec.synonyms}
+    distinct = sorted({str(v).strip() for v in values if isinstance(v, str) and v.strip()})
+    return suggest_codes(table, column, [v for v in distinct if _fold(v) not in accepted])
+
+
 def coded_columns(table: str) -> list[str]:
     """The columns of ``table`` whose values are codes (offered for code mapping)."""
     return [c.name for c in TABLE_COLUMNS[table] if c.kind == CODE]
