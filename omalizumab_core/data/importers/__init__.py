@@ -38,18 +38,30 @@ def read_foreign_upload(files: Sequence[tuple[str, bytes]]) -> RawCohort | None:
 
 
 def read_foreign_path(path: str | os.PathLike) -> RawCohort | None:
-    """The same for a file or folder on disk (a folder of ADaM datasets, a REDCap export, a wide workbook)."""
-    from omalizumab_core.data.importers.detect import detect, interesting
+    """The same for a file or folder on disk (a folder of ADaM datasets, a REDCap export, a wide workbook).
+
+    Only files an importer may want are read: a folder of ``<table>.csv``
+    files, or a long-format workbook, is left to the standard reader without
+    being read twice.
+    """
+    from omalizumab_core.data.importers.detect import adam_dataset, detect, interesting, named_after_table, wide_candidate_path
 
     location = Path(os.fspath(path))
     try:
         if location.is_dir():
             members = sorted(p for p in location.iterdir() if p.is_file() and interesting(p.name))
-            files = [(p.name, p.read_bytes()) for p in members]
-        elif location.is_file() and interesting(location.name):
-            files = [(location.name, location.read_bytes())]
-        else:
+            adam = [p for p in members if adam_dataset(p.name) or p.suffix.lower() in (".xpt", ".sas7bdat")]
+            if adam:
+                members = adam
+            elif len(members) != 1 or named_after_table(members[0].name) or members[0].suffix.lower() in (".xlsx", ".xlsm"):
+                return None
+            return detect([(p.name, p.read_bytes()) for p in members])
+        if not location.is_file() or not interesting(location.name):
             return None
+        if location.suffix.lower() in (".xlsx", ".xlsm") and not wide_candidate_path(location):
+            return None
+        if location.suffix.lower() in (".csv", ".tsv", ".txt") and named_after_table(location.name) and not adam_dataset(location.name):
+            return None
+        return detect([(location.name, location.read_bytes())])
     except OSError:
         return None  # the standard reader reports it
-    return detect(files) if files else None

@@ -83,10 +83,15 @@ def _csv_header(content: bytes) -> list[str] | None:
 _SHEET = re.compile(rb'<sheet[^>]*\bname="([^"]*)"')
 
 
-def _wide_candidate(content: bytes) -> bool:
+def wide_candidate_path(path) -> bool:
+    """:func:`_wide_candidate` for a workbook on disk, reading only its index."""
+    return _wide_candidate(path)
+
+
+def _wide_candidate(content) -> bool:
     """A workbook without a symptoms sheet (read cheaply from the workbook's index, not its cells)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        with zipfile.ZipFile(io.BytesIO(content) if isinstance(content, bytes) else content) as archive:
             index = archive.read("xl/workbook.xml")
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         return False
