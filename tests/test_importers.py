@@ -216,3 +216,15 @@ def test_mapping_step_prefills_french_headers_and_codes_and_loads_the_cohort():
     assert not at.exception
     assert at.session_state["cohort"].n_patients == 3 and at.session_state["cohort"].source == "Upload: 5 uploaded files"
     assert "failed_upload" not in at.session_state
+
+
+def test_redcap_whole_repeating_event_is_read_with_its_instances(long_summary):
+    """A repeating event: rows with an instance number and no repeat instrument, one per visit."""
+    rows = []
+    for row in files.redcap_longitudinal_rows():
+        event = row.get("redcap_event_name", "")
+        if event.startswith("month_"):
+            month = event.split("_")[1]
+            row = {**row, "redcap_event_name": "follow_up_arm_1", "redcap_repeat_instance": "1", "assessment_month": month}
+        rows.append(row)
+    assert summary_of("Registry_DATA.csv", files.redcap_raw(rows, longitudinal=True)) == long_summary
