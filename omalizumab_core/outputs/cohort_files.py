@@ -9,13 +9,10 @@ matches the shipped data dictionary, :mod:`omalizumab_core.data.importers.redcap
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from omalizumab_core.data.cohort import TABLES, Cohort
@@ -182,55 +179,54 @@ def redcap_import_csv(cohort: Cohort) -> bytes:
         for column in extras:
             row[re.sub(r"[^a-z0-9_]", "_", column.lower())] = _text(patient.get(column))
         rows.append(row)
-    rows += _assessment_rows(tables["symptoms"])
+    frames = [pd.DataFrame(rows, dtype="object"), _assessment_rows(tables["symptoms"])]
     for form, table in FORM_TABLE.items():
         if form in ("patient", "assessment") or table not in tables:
             continue
-        fields = [f for f in FIELDS if f.form == form]
-        for instance, (pid, group) in enumerate(tables[table].groupby("patient_id", sort=False)):
-            for k, record in enumerate(group.to_dict("records"), start=1):
-                row = {RECORD_ID: pid, "redcap_repeat_instrument": form, "redcap_repeat_instance": str(k)}
-                for f in fields:
-                    value = _text(record.get(f.column))
-                    row[f.name] = {"yes": "1", "no": "0"}.get(value, value) if f.kind == "yesno" else value
-                rows.append(row)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+        frame = tables[table]
+        out = pd.DataFrame({RECORD_ID: frame["patient_id"].astype(str), "redcap_repeat_instrument": form,
+                            "redcap_repeat_instance": (frame.groupby("patient_id", sort=False).cumcount() + 1).astype(str)})
+        for f in FIELDS:
+            if f.form == form and f.column in frame:
+                values = frame[f.column].map(_text)
+                out[f.name] = values.map(lambda v: {"yes": "1", "no": "0"}.get(v, v)) if f.kind == "yesno" else values
+        frames.append(out)
+    order = {pid: k for k, pid in enumerate(patients["patient_id"])}
+    frame = pd.concat(frames, ignore_index=True)
+    frame["_patient"] = frame[RECORD_ID].map(order)
+    frame["_form"] = frame["redcap_repeat_instrument"].fillna("").map(lambda f: list(FORM_TABLE).index(f) if f else -1)
+    frame = frame.sort_values(["_patient", "_form"], kind="stable").drop(columns=["_patient", "_form"])
+    frame = frame.reindex(columns=header).astype("object")
+    frame = frame.where(frame.notna(), "")
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
-def _assessment_rows(symptoms: pd.DataFrame) -> list[dict]:
-    rows = []
+def _assessment_rows(symptoms: pd.DataFrame) -> pd.DataFrame:
+    """One assessment instance per patient and month; symptoms outside the vocabulary in the "other" slots
+    (more than the slots: further instances of the same month)."""
     fields = {s: symptom_field(s) for s in VOCABULARY}
-    for pid, group in symptoms.groupby("patient_id", sort=False):
-        for k, (month, visit) in enumerate(group.groupby("month", sort=True), start=1):
-            base = {RECORD_ID: pid, "redcap_repeat_instrument": "assessment", "redcap_repeat_instance": str(k), "assessment_month": _text(month)}
-            others = []
-            row = dict(base)
-            for record in visit.to_dict("records"):
-                name = record["symptom"]
-                field = fields.get(name)
-                vocabulary_category = category_of(name)
-                if field and field not in row and record.get("category") in (None, vocabulary_category):
-                    row[field] = _text(record["score"])
-                else:
-                    others.append(record)
-            # more "other" symptoms than slots: further instances of the same month
-            chunks = [others[i:i + OTHER_SLOTS] for i in range(0, len(others), OTHER_SLOTS)] or [[]]
-            for c, chunk in enumerate(chunks):
-                if c:
-                    k_extra = f"{k}.{c}"
-                    row = {**base, "redcap_repeat_instance": k_extra}
-                for slot, record in enumerate(chunk, start=1):
-                    row[f"other_symptom_{slot}"] = record["symptom"]
-                    row[f"other_category_{slot}"] = _text(record.get("category"))
-                    row[f"other_score_{slot}"] = _text(record["score"])
-                rows.append(row)
-    # REDCap instances are whole numbers: renumber per patient in order
-    counters: dict = {}
-    for row in rows:
-        counters[row[RECORD_ID]] = counters.get(row[RECORD_ID], 0) + 1
-        row["redcap_repeat_instance"] = str(counters[row[RECORD_ID]])
-    return rows
+    names = symptoms["symptom"].astype(str)
+    uniques = pd.unique(names)
+    field = names.map({u: fields.get(u) for u in uniques})
+    vocabulary = names.map({u: category_of(u) for u in uniques})
+    given = symptoms["category"] if "category" in symptoms else pd.Series(None, index=symptoms.index, dtype="object")
+    fixed = field.notna() & (given.isna() | (given.astype("object") == vocabulary.astype("object")))
+    base = pd.DataFrame({RECORD_ID: symptoms["patient_id"].astype(str), "assessment_month": symptoms["month"].map(_text),
+                         "_month": symptoms["month"].astype(float), "score": symptoms["score"].map(_text)})
+    keys = [RECORD_ID, "_month", "assessment_month", "_chunk"]
+    main = base[fixed].assign(_chunk=0, field=field[fixed])
+    wide = main.pivot_table(index=keys, columns="field", values="score", aggfunc="first") if len(main) else pd.DataFrame()
+    others = base[~fixed].assign(name=names[~fixed], category=given[~fixed].map(_text))
+    slot = others.groupby([RECORD_ID, "_month"], sort=False).cumcount()
+    others = others.assign(_chunk=slot // OTHER_SLOTS, _slot=slot % OTHER_SLOTS + 1)
+    parts = [wide]
+    for column, prefix in (("name", "other_symptom_"), ("category", "other_category_"), ("score", "other_score_")):
+        if len(others):
+            pivot = others.pivot_table(index=keys, columns="_slot", values=column, aggfunc="first")
+            pivot.columns = [f"{prefix}{k}" for k in pivot.columns]
+            parts.append(pivot)
+    visits = pd.concat([p for p in parts if len(p)], axis=1).reset_index() if any(len(p) for p in parts) else pd.DataFrame(columns=keys)
+    visits = visits.sort_values([RECORD_ID, "_month", "_chunk"], kind="stable")
+    visits["redcap_repeat_instrument"] = "assessment"
+    visits["redcap_repeat_instance"] = (visits.groupby(RECORD_ID, sort=False).cumcount() + 1).astype(str)
+    return visits.drop(columns=["_month", "_chunk"])

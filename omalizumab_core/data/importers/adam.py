@@ -202,14 +202,28 @@ def _month(record: dict) -> float | str | None:
 
 
 def _symptoms(name: str, frame: pd.DataFrame):
-    rows = []
-    for record in frame.to_dict("records"):
-        symptom = _value(record.get("PARAM")) or _value(record.get("PARAMCD"))
-        rows.append({"patient_id": _text(record.get("USUBJID")), "symptom": symptom, "month": _month(record), "score": _value(record.get("AVAL")),
-                     "category": _value(record.get("PARCAT1"))})
-    columns = ["patient_id", "symptom", "month", "score"] + (["category"] if "PARCAT1" in frame.columns else [])
+    """ADQS -> symptoms, column by column (a registry's ADQS has hundreds of thousands of records)."""
+    def column(variable: str) -> pd.Series:
+        if variable not in frame.columns:
+            return pd.Series(None, index=frame.index, dtype="object")
+        values = frame[variable].astype("object")
+        if values.map(lambda v: isinstance(v, (str, bytes))).any():
+            values = values.map(_value).astype("object")
+        return values.where(values.notna(), None).astype("object")
+
+    symptom = column("PARAM")
+    symptom = symptom.where(symptom.notna(), column("PARAMCD"))
+    month = column("AVISITN")
+    if month.isna().any():
+        missing = month.isna()
+        month[missing] = [_month({"ADY": ady, "AVISIT": avisit}) for ady, avisit in zip(column("ADY")[missing], column("AVISIT")[missing])]
+    table = pd.DataFrame({"patient_id": column("USUBJID").map(_text), "symptom": symptom, "month": month, "score": column("AVAL")})
+    columns = ["patient_id", "symptom", "month", "score"]
+    if "PARCAT1" in frame.columns:
+        table["category"] = column("PARCAT1")
+        columns.append("category")
     labels = {"patient_id": "USUBJID", "symptom": "PARAM", "month": "AVISITN", "score": "AVAL", "category": "PARCAT1"}
-    return located_table("symptoms", rows, _where("ADQS", name, frame), origin=f"ADaM dataset ADQS ({name})", columns=columns, labels=labels)
+    return located_table("symptoms", table.to_dict("records"), _where("ADQS", name, frame), origin=f"ADaM dataset ADQS ({name})", columns=columns, labels=labels)
 
 
 def _adverse_events(name: str, frame: pd.DataFrame):

@@ -37,6 +37,8 @@ _CHECKED = {"1", "checked", "yes", "true"}
 _UNCHECKED = {"0", "unchecked", "no", "false", ""}
 _LABELS = {f.label.strip().lower(): f.name for f in FIELDS}
 _FORM_OF_LABEL = {**{label.lower(): name for name, label in FORMS.items()}, **{name: name for name in FORMS}}
+_FORM_FIELDS = {form: [f for f in FIELDS if f.form == form and f.name != RECORD_ID] for form in FORMS}
+_SYMPTOM_FIELDS = [f for f in FIELDS if f.symptom]
 _COLUMNS = {
     "patients": [f.column for f in FIELDS if f.form == "patient" and f.column],
     "symptoms": ["patient_id", "symptom", "month", "date", "score", "category"],
@@ -164,7 +166,7 @@ def _tables(records: list, columns: dict, name: str) -> RawCohort:
         for form in FORMS:
             if form_of_row is not None and form != form_of_row:
                 continue
-            data = {f.name: values.get(f.name, "") for f in FIELDS if f.form == form and f.name != RECORD_ID}
+            data = {f.name: values.get(f.name, "") for f in _FORM_FIELDS[form]}
             if form == "patient":
                 data.update({f: values.get(f, "") for f in values if f not in BY_NAME and f not in SYSTEM})
                 filled = {k: v for k, v in data.items() if v} | ({"prior_therapies": checks["prior_therapies"]} if "prior_therapies" in checks else {})
@@ -184,8 +186,8 @@ def _tables(records: list, columns: dict, name: str) -> RawCohort:
                     where[table].append(at + f", field '{field}'")
                 continue
             row = {"patient_id": record}
-            for f in FIELDS:
-                if f.form == form and f.column:
+            for f in _FORM_FIELDS[form]:
+                if f.column:
                     row[f.column] = _code(f.name, data.get(f.name, ""))
             if not row.get("month") and event_month is not None:
                 row["month"] = event_month
@@ -258,8 +260,8 @@ def _symptom_rows(record: str, data: dict, event_month: float | None):
     if not month and not date and event_month is not None:
         month = event_month
     base = {"patient_id": record, "month": month, "date": date}
-    for f in FIELDS:
-        if f.symptom and data.get(f.name):
+    for f in _SYMPTOM_FIELDS:
+        if data.get(f.name):
             yield {**base, "symptom": f.symptom, "score": _code(f.name, data[f.name])}, f.name
     for k in range(1, OTHER_SLOTS + 1):
         name, score, category = data.get(f"other_symptom_{k}", ""), data.get(f"other_score_{k}", ""), data.get(f"other_category_{k}", "")
