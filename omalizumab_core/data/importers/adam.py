@@ -122,7 +122,9 @@ def _read_sas(content: bytes, suffix: str) -> pd.DataFrame:
 
 
 def _where(dataset: str, name: str, frame: pd.DataFrame) -> list[str]:
-    return [f"ADaM dataset {dataset} ({name}), record {i + 1}, USUBJID {_text(v) or '(blank)'}" for i, v in enumerate(frame["USUBJID"])]
+    ids = frame["USUBJID"].astype("object").map(lambda v: v.strip() if isinstance(v, str) else _text(v)).replace("", "(blank)")
+    prefix = f"ADaM dataset {dataset} ({name}), record "
+    return [f"{prefix}{i}, USUBJID {v}" for i, v in zip(range(1, len(ids) + 1), ids)]
 
 
 def _text(value) -> str:
@@ -206,10 +208,14 @@ def _symptoms(name: str, frame: pd.DataFrame):
     def column(variable: str) -> pd.Series:
         if variable not in frame.columns:
             return pd.Series(None, index=frame.index, dtype="object")
-        values = frame[variable].astype("object")
-        if values.map(lambda v: isinstance(v, (str, bytes))).any():
-            values = values.map(_value).astype("object")
-        return values.where(values.notna(), None).astype("object")
+        values = frame[variable]
+        if pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+            text = values.astype("object").map(lambda v: v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
+            numeric = text.map(lambda v: not isinstance(v, str) and v is not None)
+            stripped = text.astype("str").str.strip()
+            values = stripped.astype("object").where(~numeric, text).where(stripped != "", None)
+        values = values.astype("object")
+        return values.where(values.notna(), None)
 
     symptom = column("PARAM")
     symptom = symptom.where(symptom.notna(), column("PARAMCD"))
@@ -217,13 +223,14 @@ def _symptoms(name: str, frame: pd.DataFrame):
     if month.isna().any():
         missing = month.isna()
         month[missing] = [_month({"ADY": ady, "AVISIT": avisit}) for ady, avisit in zip(column("ADY")[missing], column("AVISIT")[missing])]
-    table = pd.DataFrame({"patient_id": column("USUBJID").map(_text), "symptom": symptom, "month": month, "score": column("AVAL")})
+    ids = column("USUBJID")
+    table = pd.DataFrame({"patient_id": ids.map(lambda v: v if isinstance(v, str) or v is None else _text(v)), "symptom": symptom, "month": month, "score": column("AVAL")})
     columns = ["patient_id", "symptom", "month", "score"]
     if "PARCAT1" in frame.columns:
         table["category"] = column("PARCAT1")
         columns.append("category")
     labels = {"patient_id": "USUBJID", "symptom": "PARAM", "month": "AVISITN", "score": "AVAL", "category": "PARCAT1"}
-    return located_table("symptoms", table.to_dict("records"), _where("ADQS", name, frame), origin=f"ADaM dataset ADQS ({name})", columns=columns, labels=labels)
+    return located_table("symptoms", table, _where("ADQS", name, frame), origin=f"ADaM dataset ADQS ({name})", columns=columns, labels=labels)
 
 
 def _adverse_events(name: str, frame: pd.DataFrame):

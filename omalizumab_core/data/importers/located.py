@@ -33,9 +33,12 @@ class LocatedTable(RawTable):
         return self.locations[int(position)]
 
 
-def located_table(name: str, rows: list[dict], locations: list[str], *, origin: str, columns: list[str], labels: dict | None = None) -> LocatedTable:
-    """A LocatedTable from row dicts (missing keys are blank) and their locations."""
-    frame = pd.DataFrame([{c: row.get(c) for c in columns} for row in rows], columns=columns, dtype="object")
+def located_table(name: str, rows, locations: list[str], *, origin: str, columns: list[str], labels: dict | None = None) -> LocatedTable:
+    """A LocatedTable from row dicts (missing keys are blank), or a DataFrame, and their locations."""
+    if isinstance(rows, pd.DataFrame):
+        frame = rows.reindex(columns=columns).astype("object")
+    else:
+        frame = pd.DataFrame([{c: row.get(c) for c in columns} for row in rows], columns=columns, dtype="object")
     frame = frame.reset_index(drop=True)
     return LocatedTable(
         name=name,
