@@ -39,7 +39,10 @@ def mapping_step() -> None:
     raw = _raw_tables(files)
     if raw is None:
         return
-    with st.expander("Map your columns: headers or codes named differently", expanded=True, icon=":material/swap_horiz:"):
+    problems = st.session_state.get(session.LOAD_PROBLEMS) or []
+    # Open by default only when the problems are about names: a missing column or an unknown code.
+    about_names = any("Missing column" in p.message or "use one of" in p.message for p in problems)
+    with st.expander("Map your columns: headers or codes named differently", expanded=about_names, icon=":material/swap_horiz:"):
         saved = st.file_uploader("A mapping saved before (.json)", type=["json"], key="mapping_upload")
         if saved is not None:
             try:
