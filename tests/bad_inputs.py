@@ -672,6 +672,8 @@ CATALOGUE += (
              _redcap(_add_row(patient_id="P9", redcap_repeat_instrument="assessment", redcap_repeat_instance="1", assessment_month="0", sx_flushing="1")), False,
              where="REDCap export registry.csv, line 14: record P9, instrument 'assessment', instance 1, field 'sx_flushing'", column="patient_id",
              text="not in the patients table"),
+    BadInput("redcap_repeating_instrument_not_in_the_dictionary", _redcap(_set(1, redcap_repeat_instrument="visit")), False,
+             where=_REDCAP_P1.format(line=3) + ", instance 1", column="redcap_repeat_instrument", text="not one of the dashboard's data dictionary"),
     BadInput("wide_score_not_allowed", _wide((3, 10), 0.7), False, where="sheet 'registry', row 4, column K (Flushing M3)", column="score",
              text="score must be 1.5"),
     BadInput("wide_baseline_cell_neither_present_nor_absent", _wide((4, 13), 0.5), False, where="sheet 'registry', row 5, column N (fatigue_m0)",

@@ -163,6 +163,12 @@ def _tables(records: list, columns: dict, name: str) -> RawCohort:
         if event:
             place += f", event '{event}'"
         event_month = visit_month(event) if event else None
+        if form_of_row is not None and form_of_row not in FORMS:
+            problems.append(Problem(ERROR, None, f"The repeating instrument '{repeat}' is not one of the dashboard's data dictionary "
+                                    f"({', '.join(FORMS)}): its rows cannot be read. Build the project with the shipped dictionary "
+                                    "(docs/redcap.md).", where=place + (f", instance {instance}" if instance else ""), column="redcap_repeat_instrument",
+                                    value=repeat))
+            continue
         for form in FORMS:
             if form_of_row is not None and form != form_of_row:
                 continue
@@ -233,6 +239,8 @@ def _merge_patient(patients: dict, where: dict, record: str, filled: dict, at: s
                 current["prior_therapies"] = current["prior_therapies"] + "; " + value
                 continue
         value = _code(field, value) if field in BY_NAME and BY_NAME[field].kind != "checkbox" else value
+        if current.get(column) not in (None, "") and field not in BY_NAME:
+            continue  # a field of the user's own, filled in several events: the first value is kept
         if current.get(column) not in (None, "") and current[column] != value and column != "prior_therapies":
             problems.append(Problem(ERROR, "patients", f"Record {record} has two different values for this field ('{current[column]}' and '{value}'). "
                                     "Keep one value in REDCap.", where=at, column=field, value=str(value)))
