@@ -681,6 +681,123 @@ CATALOGUE: tuple[BadInput, ...] = (
 )
 
 
+# --- other shapes (issue 15): REDCap exports, one row per patient, ADaM ---------------
+# Built by tests/importer_files.py: the same three patients as the valid long cohort.
+
+
+def _redcap(change=None, *, labels: bool = False, longitudinal: bool = False, name: str = "registry.csv") -> Callable[[], Files]:
+    def build() -> Files:
+        from tests import importer_files as shapes
+
+        rows = shapes.redcap_longitudinal_rows() if longitudinal else shapes.redcap_classic_rows()
+        if change:
+            change(rows)
+        export = shapes.redcap_labels if labels else shapes.redcap_raw
+        return [(name, export(rows, longitudinal=longitudinal))]
+    return build
+
+
+def _set(index: int, **values) -> Callable[[list], None]:
+    return lambda rows: rows[index].update(values)
+
+
+def _add_row(**values) -> Callable[[list], None]:
+    return lambda rows: rows.append(values)
+
+
+def _wide(cell: tuple[int, int] | None = None, value=None) -> Callable[[], Files]:
+    def build() -> Files:
+        from tests import importer_files as shapes
+
+        rows = shapes.wide_rows()
+        if cell:
+            rows[cell[0]][cell[1]] = value
+        return [("registry.xlsx", shapes.wide_workbook(rows))]
+    return build
+
+
+def _visit_sheet_without_ids() -> Files:
+    from tests import importer_files as shapes
+
+    patients = [shapes.WIDE_HEADER[:9]] + [r[:9] for r in shapes.wide_rows()[3:]]
+    return [("registry.xlsx", xlsx_bytes({"patients": patients, "M0": [["patient_id", "flushing"], ["P1", 1]], "M3": [["who", "flushing"], ["P1", 0.5]]}))]
+
+
+def _adam(change=None, *, drop: str | None = None) -> Callable[[], Files]:
+    def build() -> Files:
+        from tests import importer_files as shapes
+
+        frames = shapes.adam_frames()
+        if change:
+            change(frames)
+        if drop:
+            frames.pop(drop)
+        return shapes.adam_xpt(frames)
+    return build
+
+
+def _adam_cell(dataset: str, row: int, column: str, value) -> Callable[[dict], None]:
+    def change(frames: dict) -> None:
+        frames[dataset].loc[row, column] = value
+    return change
+
+
+def _adam_rename(dataset: str, old: str, new: str) -> Callable[[dict], None]:
+    def change(frames: dict) -> None:
+        frames[dataset] = frames[dataset].rename(columns={old: new})
+    return change
+
+
+def _adam_damaged() -> Files:
+    from tests import importer_files as shapes
+
+    return [(n, _garbage() if n == "adsl.xpt" else c) for n, c in shapes.adam_xpt()]
+
+
+_REDCAP_P1 = "REDCap export registry.csv, line {line}: record P1"
+
+CATALOGUE += (
+    BadInput("valid_redcap_raw_export", _redcap(), True, check=_check_tables("doses")),
+    BadInput("valid_redcap_labels_longitudinal_export", _redcap(labels=True, longitudinal=True), True, check=_check_tables("doses")),
+    BadInput("valid_wide_workbook", _wide(), True, check=_check_patients()),
+    BadInput("valid_adam_xpt_datasets", _adam(), True, check=_check_tables("adverse_events", "labs")),
+    BadInput("redcap_score_not_allowed", _redcap(_set(2, sx_flushing="0.7")), False,
+             where=_REDCAP_P1.format(line=4) + ", instrument 'assessment', instance 2, field 'sx_flushing'", column="symptom score", text="score must be 1.5"),
+    BadInput("redcap_labels_export_holding_a_raw_code", _redcap(_set(0, diagnosis="ISM"), labels=True), True, check=_check_patients()),
+    BadInput("redcap_unknown_diagnosis_code", _redcap(_set(0, diagnosis="mastocytose")), False,
+             where=_REDCAP_P1.format(line=2) + ", instrument 'patient'", column="diagnosis", text="use one of"),
+    BadInput("redcap_checkbox_neither_checked_nor_unchecked", _redcap(_set(0, prior_therapies___imatinib="maybe")), False,
+             where=_REDCAP_P1.format(line=2), column="prior_therapies___imatinib", text="Checked/Unchecked"),
+    BadInput("redcap_patient_field_with_two_values", _redcap(lambda rows: rows.insert(1, {**rows[0], "redcap_event_name": "month_3_arm_1", "sex": "M"}),
+                                                             longitudinal=True), False,
+             where=_REDCAP_P1.format(line=3) + ", event 'month_3_arm_1', instrument 'patient'", column="sex", text="two different values"),
+    BadInput("redcap_event_without_a_month", _redcap(_set(5, redcap_event_name="unscheduled_arm_1"), longitudinal=True), False,
+             where="REDCap export registry.csv, line 7: record P2, event 'unscheduled_arm_1', instrument 'assessment', field 'sx_fatigue'",
+             column="assessment_month", text="neither"),
+    BadInput("redcap_assessment_of_a_record_without_patient_data",
+             _redcap(_add_row(patient_id="P9", redcap_repeat_instrument="assessment", redcap_repeat_instance="1", assessment_month="0", sx_flushing="1")), False,
+             where="REDCap export registry.csv, line 14: record P9, instrument 'assessment', instance 1, field 'sx_flushing'", column="patient_id",
+             text="not in the patients table"),
+    BadInput("redcap_repeating_instrument_not_in_the_dictionary", _redcap(_set(1, redcap_repeat_instrument="visit")), False,
+             where=_REDCAP_P1.format(line=3) + ", instance 1", column="redcap_repeat_instrument", text="not one of the dashboard's data dictionary"),
+    BadInput("wide_score_not_allowed", _wide((3, 10), 0.7), False, where="sheet 'registry', row 4, column K (Flushing M3)", column="score",
+             text="score must be 1.5"),
+    BadInput("wide_baseline_cell_neither_present_nor_absent", _wide((4, 13), 0.5), False, where="sheet 'registry', row 5, column N (fatigue_m0)",
+             column="score", text="must score 1"),
+    BadInput("wide_unknown_diagnosis", _wide((5, 2), "mastocytose"), False, where="sheet 'registry', row 6", column="diagnosis", text="use one of"),
+    BadInput("wide_visit_sheet_without_patient_ids", _visit_sheet_without_ids, False, where="sheet 'M3'", table="symptoms",
+             text="No column holds the patient identifier"),
+    BadInput("adam_score_not_allowed", _adam(_adam_cell("adqs", 2, "AVAL", 0.7)), False,
+             where="ADaM dataset ADQS (adqs.xpt), record 3, USUBJID P1", column="AVAL", text="score must be 1.5"),
+    BadInput("adam_lab_parameter_unknown", _adam(_adam_cell("adlb", 2, "PARAMCD", "HIST")), False,
+             where="ADaM dataset ADLB (adlb.xpt), record 3, USUBJID P3", column="PARAMCD", text="use one of"),
+    BadInput("adam_without_adsl", _adam(drop="adsl"), False, where="ADaM datasets", table="patients", text="ADSL dataset is missing"),
+    BadInput("adam_dataset_without_usubjid", _adam(_adam_rename("adqs", "USUBJID", "SUBJID")), False, where="ADaM dataset ADQS (adqs.xpt)",
+             text="no USUBJID"),
+    BadInput("adam_damaged_transport_file", _adam_damaged, False, where="ADaM dataset ADSL (adsl.xpt)", text="could not be read"),
+)
+
+
 def _replace_in(files: Files, name: str, old: str, new: str) -> Files:
     out = []
     for file_name, content in files:

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 from omalizumab_core.data.cohort import Cohort
 from omalizumab_core.data.identifiers import identifier_columns, identifier_warning
+from omalizumab_core.data.importers import read_foreign_path, read_foreign_upload
+from omalizumab_core.data.importers.mapping import apply_mapping
 from omalizumab_core.data.problems import ERROR, CohortError, Problem
 from omalizumab_core.data.raw import RawCohort
 from omalizumab_core.data.reading import read_path, read_upload
@@ -30,16 +32,35 @@ UNEXPECTED = (
 # The validator's own identifier warning, replaced by the more thorough one of identifiers.py.
 
 
-def load_cohort(path: str | os.PathLike, *, synthetic: bool = False) -> Cohort:
-    """Load an .xlsx or .zip file, or a folder of <table>.csv / <table>.parquet files."""
-    return _validated(read_path(path), synthetic=synthetic)
+def load_cohort(path: str | os.PathLike, *, synthetic: bool = False, mapping: dict | None = None) -> Cohort:
+    """Load an .xlsx or .zip file, or a folder of <table>.csv / <table>.parquet files.
+
+    A REDCap export, a one-row-per-patient sheet or ADaM datasets are detected
+    and read by their importer (:mod:`omalizumab_core.data.importers`).
+    """
+    raw = _foreign(read_foreign_path, path) or read_path(path)
+    return _validated(apply_mapping(raw, mapping), synthetic=synthetic)
 
 
-def load_upload(files: Sequence[tuple[str, bytes]], *, synthetic: bool = False) -> Cohort:
-    """Load files received by the web uploader, as (file name, content) pairs."""
-    raw = read_upload(files)
-    cohort = _validated(raw, synthetic=synthetic)
+def load_upload(files: Sequence[tuple[str, bytes]], *, synthetic: bool = False, mapping: dict | None = None) -> Cohort:
+    """Load files received by the web uploader, as (file name, content) pairs; ``mapping``: see importers.mapping."""
+    files = list(files)
+    raw = _foreign(read_foreign_upload, files) or read_upload(files)
+    cohort = _validated(apply_mapping(raw, mapping), synthetic=synthetic)
     return dataclasses.replace(cohort, source=f"Upload: {raw.source}")
+
+
+def _foreign(importer, source) -> RawCohort | None:
+    """The cohort of a foreign source (REDCap, wide, ADaM), or None; only ever raises CohortError."""
+    try:
+        return importer(source)
+    except CohortError:
+        raise
+    except MemoryError:
+        raise CohortError([Problem(ERROR, None, "This file is too large to be read in memory.")]) from None
+    except Exception:
+        raise CohortError([Problem(ERROR, None, "This file could not be read: it may be damaged, or another kind of file renamed. "
+                                   "Save it again from the program that made it.", where="file")]) from None
 
 
 def _validated(raw: RawCohort, *, synthetic: bool) -> Cohort:
