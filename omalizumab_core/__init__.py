@@ -241,6 +241,8 @@ _API: dict[str, tuple[str, str]] = {
     "overview_report": ("outputs.report", "overview_report"),
     "patient_report": ("outputs.report", "patient_report"),
     "candidate_report": ("outputs.report", "candidate_report"),
+    # outputs.snippets
+    "output_code": ("outputs.snippets", "output_code"),
     # outputs.exports
     "neutralise_formulas": ("outputs.exports", "neutralise_formulas"),
     "csv_bytes": ("outputs.exports", "csv_bytes"),

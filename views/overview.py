@@ -4,6 +4,7 @@ import streamlit as st
 
 from omalizumab_core.analyses.overview import format_headline, format_table1, headline_figures, table1
 from omalizumab_core.outputs.report import overview_report
+from ui.code import show_code
 from ui.downloads import table_downloads
 from ui.filters import current_description
 from ui.page import filtered_cohort, metric_row
@@ -25,6 +26,7 @@ st.subheader("Patients' characteristics (Table 1)")
 characteristics = format_table1(table1(scored))
 st.dataframe(characteristics, width="stretch", height="content")
 table_downloads(characteristics.reset_index(), "table1_characteristics")
+show_code("table1")
 
 filters = current_description()
 report_download(lambda: overview_report(scored, filters=filters, source=scored.cohort.source), "overview_report")

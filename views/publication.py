@@ -3,6 +3,7 @@
 import streamlit as st
 
 from omalizumab_core.analyses.publication import agreement_summary, publication_comparison
+from ui.code import show_code
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort
 
@@ -27,3 +28,4 @@ for section, rows in shown.groupby("section", sort=False):
         column_config={"Agrees": st.column_config.CheckboxColumn("Agrees")},
     )
 table_downloads(comparison, "publication_comparison")
+show_code("publication_comparison", only_differences=only_differences)
