@@ -243,6 +243,14 @@ _API: dict[str, tuple[str, str]] = {
     "candidate_report": ("outputs.report", "candidate_report"),
     # outputs.snippets
     "output_code": ("outputs.snippets", "output_code"),
+    # outputs.saved_analysis
+    "SavedAnalysis": ("outputs.saved_analysis", "SavedAnalysis"),
+    "AnalysisFileError": ("outputs.saved_analysis", "AnalysisFileError"),
+    "cohort_checksum": ("outputs.saved_analysis", "cohort_checksum"),
+    "analysis_json": ("outputs.saved_analysis", "analysis_json"),
+    "read_analysis": ("outputs.saved_analysis", "read_analysis"),
+    "analysis_filters": ("outputs.saved_analysis", "analysis_filters"),
+    "data_differ": ("outputs.saved_analysis", "data_differ"),
     # outputs.exports
     "neutralise_formulas": ("outputs.exports", "neutralise_formulas"),
     "csv_bytes": ("outputs.exports", "csv_bytes"),

@@ -17,7 +17,7 @@ if scored.cohort.synthetic:
     st.info(f"{agree} of {compared} published figures are re-derived from the synthetic demo cohort by the engine.")
 else:
     st.info(f"Your cohort vs the published cohort: {agree} of {compared} figures are identical. Differences are expected for another centre.")
-only_differences = st.toggle("Show only the figures that differ")
+only_differences = st.toggle("Show only the figures that differ", key="publication_only_differences")
 shown = comparison[~comparison["agrees"]] if only_differences else comparison
 for section, rows in shown.groupby("section", sort=False):
     st.subheader(section)

@@ -22,7 +22,7 @@ summary = safety.safety_summary(scored)
 metric_row(safety.headline(summary).items())
 
 st.subheader("Adverse events")
-by_severity = st.toggle("Split by worst severity")
+by_severity = st.toggle("Split by worst severity", key="safety_by_severity")
 table = safety.adverse_event_table(scored, by_severity=True)
 shown = safety.format_adverse_event_table(table, by_severity=by_severity)
 st.dataframe(shown, width="stretch", height="content", hide_index=True, column_config={"Adverse event": st.column_config.TextColumn(width="medium")})

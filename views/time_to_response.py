@@ -15,9 +15,9 @@ scored = filtered_cohort(
     "(Lemal et al. 2019: median 2 and 6 months among responders).",
 )
 
-by = st.selectbox("Split curves by", [None, *ttr.SPLITS], format_func=ttr.split_label)
+by = st.selectbox("Split curves by", [None, *ttr.SPLITS], format_func=ttr.split_label, key="time_to_response_by")
 sensitivity = st.toggle(
-    "Sensitivity analysis: 1 − Kaplan–Meier (patients who stopped without response censored)", value=False,
+    "Sensitivity analysis: 1 − Kaplan–Meier (patients who stopped without response censored)", value=False, key="time_to_response_sensitivity",
     help="Default: Aalen–Johansen, where stopping omalizumab without a response is a competing event, because such a patient "
     "will not respond later. 1 − Kaplan–Meier treats them as if they could still respond, and overstates response.",
 )
@@ -30,7 +30,7 @@ if curves is not None and by is None:
     metric_row(ttr.curve_headline(curves))
 
 if curves is not None:
-    show_ci = st.toggle("Show 95 % confidence bands", value=by is None)
+    show_ci = st.toggle("Show 95 % confidence bands", value=by is None, key=f"time_to_response_ci_{by}")
     show_figure(cumulative_incidence_plot(curves, by=by, show_ci=show_ci), "time_to_response_curves")
     show_code("time_to_response_curves", by=by, method=method, show_ci=show_ci)
     st.caption(
