@@ -268,10 +268,45 @@ def table_records(table: pd.DataFrame) -> list[dict]:
     return [dict(zip(columns, map(_plain, row))) for row in table.itertuples(index=False, name=None)]
 
 
+# Options left out on the command line: the page setting of a saved analysis (--analysis), else the page's default.
+_DEFAULTS = {"method": "aalen_johansen", "level": "symptom", "at": "best", "adjust": "holm", "measure": "best_overall"}
+_TIME_TO_RESPONSE = ("time_to_response", "time_to_response_summary", "time_to_response_tests")
+
+
+def page_settings_as_options(name: str, settings: dict) -> dict:
+    """The options of table ``name`` that a saved analysis's page settings imply (widget keys -> option names)."""
+    options = {}
+    if name in _TIME_TO_RESPONSE:
+        options["by"] = settings.get("time_to_response_by")
+        if "time_to_response_sensitivity" in settings:
+            options["method"] = "kaplan_meier" if settings["time_to_response_sensitivity"] else "aalen_johansen"
+    elif name in ("table2", "comparison"):
+        by = settings.get("response_by")
+        options.update(by=by, measure=settings.get("response_measure"),
+                       level_a=settings.get(f"response_a_{by}"), level_b=settings.get(f"response_b_{by}"))
+    elif name == "symptoms":
+        at = settings.get("symptoms_at")
+        options.update(at=str(settings.get("symptoms_month", 6)) if at == "month" else at,
+                       level=settings.get("symptoms_level"), adjust=settings.get("symptoms_adjust"))
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _fill_options(name: str, args) -> None:
+    saved = getattr(args, "saved_analysis", None)
+    implied = page_settings_as_options(name, saved.settings) if saved is not None else {}
+    for key, value in implied.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    for key, value in _DEFAULTS.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+
+
 def compute_table(name: str, scored, args) -> pd.DataFrame:
     """The table ``name`` of a scored selection (``args``: the command's options)."""
     if name not in TABLES:
         raise ValueError(f"unknown table '{name}'; valid tables: {', '.join(TABLES)}.")
+    _fill_options(name, args)
     return TABLES[name](scored, args).reset_index(drop=True)
 
 
@@ -305,13 +340,13 @@ def add_table_command(subparsers) -> None:
     add_selection_options(p)
     p.add_argument("--by", help="split by this characteristic (time_to_response*: group, subgroup, sex, kit_d816v; table2, comparison: any column the Response page offers)")
     p.add_argument(
-        "--method", choices=("aalen_johansen", "kaplan_meier", "both"), default="aalen_johansen",
+        "--method", choices=("aalen_johansen", "kaplan_meier", "both"), default=None,
         help="time_to_response*: Aalen–Johansen with stopping as a competing event (default), 1 − Kaplan–Meier (sensitivity), or both",
     )
-    p.add_argument("--level", choices=("symptom", "category"), default="symptom", help="symptoms: one row per symptom (default) or per category")
-    p.add_argument("--at", default="best", help="symptoms: score under treatment at best response (default), last assessment, or a month number")
-    p.add_argument("--adjust", choices=list(ADJUSTMENT_LABELS), default="holm", help="symptoms: adjustment for multiple testing (default holm, as the Symptoms page)")
+    p.add_argument("--level", choices=("symptom", "category"), default=None, help="symptoms: one row per symptom (default) or per category")
+    p.add_argument("--at", default=None, help="symptoms: score under treatment at best response (default), last assessment, or a month number")
+    p.add_argument("--adjust", choices=list(ADJUSTMENT_LABELS), default=None, help="symptoms: adjustment for multiple testing (default holm, as the Symptoms page)")
     p.add_argument("--level-a", dest="level_a", help="comparison: the first group (default: the page's first)")
     p.add_argument("--level-b", dest="level_b", help="comparison: the second group (default: the page's second)")
-    p.add_argument("--measure", choices=("best_overall", "persistent_overall"), default="best_overall", help="comparison: outcome compared")
+    p.add_argument("--measure", choices=("best_overall", "persistent_overall"), default=None, help="comparison: outcome compared")
     p.set_defaults(run=run_table)
