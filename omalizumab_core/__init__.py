@@ -251,6 +251,11 @@ _API: dict[str, tuple[str, str]] = {
     "read_analysis": ("outputs.saved_analysis", "read_analysis"),
     "analysis_filters": ("outputs.saved_analysis", "analysis_filters"),
     "data_differ": ("outputs.saved_analysis", "data_differ"),
+    # outputs.word
+    "table_docx": ("outputs.word", "table_docx"),
+    "table_notes": ("outputs.word", "table_notes"),
+    "report_docx": ("outputs.word", "report_docx"),
+    "overview_report_docx": ("outputs.report", "overview_report_docx"),
     # outputs.exports
     "neutralise_formulas": ("outputs.exports", "neutralise_formulas"),
     "csv_bytes": ("outputs.exports", "csv_bytes"),

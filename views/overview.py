@@ -3,12 +3,12 @@
 import streamlit as st
 
 from omalizumab_core.analyses.overview import format_headline, format_table1, headline_figures, table1
-from omalizumab_core.outputs.report import overview_report
+from omalizumab_core.outputs.report import overview_report, overview_report_docx
 from ui.code import show_code
 from ui.downloads import table_downloads
 from ui.filters import current_description
 from ui.page import filtered_cohort, metric_row
-from ui.report import report_download
+from ui.report import report_download, word_report_download
 
 scored = filtered_cohort(
     "Omalizumab in mast cell disorders",
@@ -30,3 +30,4 @@ show_code("table1")
 
 filters = current_description()
 report_download(lambda: overview_report(scored, filters=filters, source=scored.cohort.source), "overview_report")
+word_report_download(lambda: overview_report_docx(scored, filters=filters, source=scored.cohort.source), "overview_report")

@@ -310,14 +310,64 @@ def compute_table(name: str, scored, args) -> pd.DataFrame:
     return TABLES[name](scored, args).reset_index(drop=True)
 
 
+# Word tables are the page's formatted tables (Table 1 and Table 2 laid out as in the paper); others are the tidy table.
+_WORD_NAMES = {"symptoms": "symptoms_by", "safety": "adverse_events", "durations": "duration_of_therapy", "follow_up": "follow_up_flows",
+               "dosing": "dosing_summary", "first_improvement": "first_improvement_by_category"}
+
+
+def word_table(name: str, scored, args) -> pd.DataFrame:
+    """The table ``name`` as the page shows it (formatted text), for ``--format docx``."""
+    if name == "table1":
+        from omalizumab_core.analyses.overview import format_table1, table1
+
+        return format_table1(table1(scored))
+    if name == "table2":
+        from omalizumab_core.analyses.response_rates import table2_with_ci
+
+        _fill_options(name, args)
+        return table2_with_ci(scored, by=None if args.by in (None, "subgroup") else args.by)
+    if name == "symptoms":
+        from omalizumab_core.analyses.symptom_changes import format_symptom_table, symptom_changes
+
+        _fill_options(name, args)
+        at = args.at if args.at in ("best", "last") else _month(args.at)
+        return format_symptom_table(symptom_changes(scored, at=at, level=args.level, adjust=args.adjust))
+    if name == "safety":
+        from omalizumab_core.analyses.safety import adverse_event_table, format_adverse_event_table
+
+        _needs(scored, "adverse_events", "safety")
+        return format_adverse_event_table(adverse_event_table(scored, by_severity=True), by_severity=True)
+    return compute_table(name, scored, args)
+
+
+def _write_docx(table: pd.DataFrame, args, cohort, scored, described) -> None:
+    from omalizumab_core.outputs.word import table_docx, table_notes
+
+    title, notes = table_notes(_WORD_NAMES.get(args.name, args.name))
+    data = table_docx(table, title=title, notes=notes, n=scored.cohort.n_patients, n_total=cohort.n_patients, filters=described,
+                      source=cohort.source)
+    with open(args.out, "wb") as file:
+        file.write(data)
+    print(f"{title}: {scored.cohort.n_patients} of {cohort.n_patients} patients, written to {args.out}")
+
+
 def run_table(args) -> int:
+    if args.format == "docx" and not args.out:
+        raise ValueError("--format docx writes a Word file: give its path with --out FILE.docx.")
     try:
-        _, scored, _ = selected_patients(args)
+        cohort, scored, described = selected_patients(args)
+        if args.format == "docx":
+            _write_docx(word_table(args.name, scored, args), args, cohort, scored, described)
+            return 0
         table = compute_table(args.name, scored, args)
     except (EmptySelection, MissingTable, TooFewPatients) as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 1
     text = json.dumps(table_records(table), ensure_ascii=False, allow_nan=False) + "\n" if args.format == "json" else table.to_csv(index=False)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        return 0
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -336,7 +386,9 @@ def add_table_command(subparsers) -> None:
     )
     p.add_argument("name", choices=list(TABLES), metavar="NAME", help="one of: " + ", ".join(TABLES))
     p.add_argument("path", help=PATH_HELP)
-    p.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json: a list of row objects")
+    p.add_argument("--format", choices=("csv", "json", "docx"), default="csv",
+                   help="csv (default), json (a list of row objects) or docx (a journal-style Word table as the page shows it; needs --out)")
+    p.add_argument("--out", metavar="FILE", help="write to this file instead of printing (required for docx)")
     add_selection_options(p)
     p.add_argument("--by", help="split by this characteristic (time_to_response*: group, subgroup, sex, kit_d816v; table2, comparison: any column the Response page offers)")
     p.add_argument(

@@ -235,11 +235,19 @@ def overview_report(scored, *, filters: dict[str, str], source: str, generated: 
     >>> "Table 2" in page
     True
     """
+    return build_report(title=OVERVIEW_TITLE, sections=overview_sections(scored), filters=filters, source=source, generated=generated)
+
+
+OVERVIEW_TITLE = "Omalizumab in mast cell disorders: cohort overview"
+
+
+def overview_sections(scored) -> list[tuple[str, list]]:
+    """The Overview report's sections (headline figures, Table 1, Table 2), for the HTML and the Word report."""
     from omalizumab_core.analyses.overview import format_headline, format_table1, headline_figures, table1
     from omalizumab_core.engine.response_table import format_table2, table2_counts
 
     n = len(scored.outcomes)
-    sections = [
+    return [
         ("Cohort", [f"{n} patient{'s' if n != 1 else ''} in the selection.", *_synthetic_note(scored)]),
         ("Headline figures", [format_headline(headline_figures(scored))]),
         ("Table 1. Patients' characteristics", [format_table1(table1(scored))]),
@@ -252,7 +260,20 @@ def overview_report(scored, *, filters: dict[str, str], source: str, generated: 
             ],
         ),
     ]
-    return build_report(title="Omalizumab in mast cell disorders: cohort overview", sections=sections, filters=filters, source=source, generated=generated)
+
+
+def overview_report_docx(scored, *, filters: dict[str, str], source: str, generated: datetime | None = None) -> bytes:
+    """The Overview report as a Word document (the same sections as :func:`overview_report`).
+
+    Examples
+    --------
+    >>> from omalizumab_core.synthetic.demo import demo_scored
+    >>> overview_report_docx(demo_scored(), filters={}, source="demo")[:2]
+    b'PK'
+    """
+    from omalizumab_core.outputs.word import report_docx
+
+    return report_docx(title=OVERVIEW_TITLE, sections=overview_sections(scored), filters=filters, source=source, generated=generated)
 
 
 def patient_report(scored, patient_id, *, filters: dict[str, str], source: str, generated: datetime | None = None, course=None) -> str:
