@@ -181,3 +181,17 @@ def test_a_script_runs_in_a_fresh_python_and_prints_the_table(tmp_path):
                           env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     assert "All patients (N=38)" in done.stdout
+
+
+def test_the_reports_code_appendix_recreates_the_reports_tables():
+    from omalizumab_core.outputs.report import overview_code, overview_report, overview_sections
+
+    spec = oc.FilterSpec(sex=("F",))
+    code = overview_code(source="demo", filters=spec, worsening_rule="total_score")
+    scored = oc.apply_filters(oc.score_cohort(oc.load_cohort("demo"), worsening_rule="total_score"), spec)
+    tables = [item for _, items in overview_sections(scored) for item in items if isinstance(item, pd.DataFrame)]
+    assert len(code) == len(tables) == 3
+    for script, table in zip(code, tables):
+        pd.testing.assert_frame_equal(_execute(script.text)["table"], table)
+    page = overview_report(scored, filters={}, source="demo", code=code)
+    assert "Appendix: the code of each table" in page and "oc.FilterSpec(sex=(&#x27;F&#x27;,))" in page

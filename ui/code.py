@@ -31,3 +31,12 @@ def show_code(output: str, **settings) -> None:
     with st.expander("Code", icon=":material/code:"):
         st.caption("Python that re-creates this output from the original file with the current filters and settings.")
         st.code(current_code(output, **settings), language="python")
+
+
+def report_code():
+    """The Overview report's code appendix for this session's data source, rule and filters."""
+    from omalizumab_core.outputs.report import overview_code
+
+    cohort = session.cohort()
+    return overview_code(source="demo" if cohort.synthetic else cohort.source, filters=st.session_state.get("filter_spec"),
+                         worsening_rule=session.worsening_rule())

@@ -109,6 +109,7 @@ def selected_patients(args):
         for problem in problems:
             print(f"WARNING: {problem.message}", file=sys.stderr)
     spec = selection(args, saved_filters)
+    args.selection_spec = spec  # for the report's code appendix
     scored = apply_filters(scored, spec)
     if scored.cohort.n_patients == 0:
         raise EmptySelection(f"no patient of {cohort.n_patients} matches the filters; loosen --diagnosis, --group, --sex, --kit or --center.")

@@ -102,6 +102,9 @@ _WEIGHTS_NAMES = '{"symptom": "Candidate\'s symptom", "patients": "Patients with
 OUTPUTS: dict[str, Output] = {
     # Overview
     "table1": Output("Patients' characteristics (Table 1)", "table", (), lambda s: "table = oc.format_table1(oc.table1(scored))\n"),
+    "headline_figures": Output("Headline figures", "table", (), lambda s: "table = oc.format_headline(oc.headline_figures(scored))\n"),
+    "table2_counts": Output("Best response and response at last follow-up (Table 2, counts)", "table", (),
+                            lambda s: "table = oc.format_table2(oc.table2_counts(scored.outcomes))\n"),
     # Response
     "table2": Output("Response (Table 2) with 95 % CIs", "table", ("by",),
                      lambda s: f"table = oc.table2_with_ci(scored, by={_r(None if s['by'] == 'subgroup' else s['by'])})\n"),

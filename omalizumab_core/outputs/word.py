@@ -294,6 +294,8 @@ def report_docx(*, title: str, sections: list[tuple[str, list]], filters: dict[s
     >>> [p.text for p in docx.Document(io.BytesIO(data)).paragraphs if p.text.startswith("Table 2")]
     ['Table 2. Best response and response at last follow-up']
     """
+    from docx.shared import Pt
+
     document = _new_document()
     document.add_heading(title, level=1)
     generated = generated or datetime.now().astimezone()
@@ -308,6 +310,11 @@ def report_docx(*, title: str, sections: list[tuple[str, list]], filters: dict[s
                 _add_table(document, item)
             elif isinstance(item, str):
                 document.add_paragraph(item)
+            elif hasattr(item, "title") and hasattr(item, "text"):  # a script of the code appendix
+                document.add_paragraph().add_run(item.title).bold = True
+                run = document.add_paragraph().add_run(item.text)
+                run.font.name = "Courier New"
+                run.font.size = Pt(8)
             elif hasattr(item, "text") and hasattr(item, "source"):
                 paragraph = document.add_paragraph()
                 paragraph.add_run(item.text).italic = True
