@@ -256,6 +256,10 @@ _API: dict[str, tuple[str, str]] = {
     "table_notes": ("outputs.word", "table_notes"),
     "report_docx": ("outputs.word", "report_docx"),
     "overview_report_docx": ("outputs.report", "overview_report_docx"),
+    # outputs.figure_files
+    "figure_file": ("outputs.figure_files", "figure_file"),
+    "figure_export_unavailable": ("outputs.figure_files", "export_unavailable"),
+    "FigureExportError": ("outputs.figure_files", "FigureExportError"),
     # outputs.exports
     "neutralise_formulas": ("outputs.exports", "neutralise_formulas"),
     "csv_bytes": ("outputs.exports", "csv_bytes"),
