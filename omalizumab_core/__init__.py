@@ -97,6 +97,7 @@ _API: dict[str, tuple[str, str]] = {
     "describe": ("analyses.filters", "describe"),
     "spec_to_query": ("analyses.filters", "spec_to_query"),
     "spec_from_query": ("analyses.filters", "spec_from_query"),
+    "filter_level_counts": ("analyses.filter_counts", "level_counts"),
     # analyses.overview
     "headline_figures": ("analyses.overview", "headline_figures"),
     "format_headline": ("analyses.overview", "format_headline"),

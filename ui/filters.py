@@ -23,6 +23,7 @@ from omalizumab_core.analyses.filters import (
     spec_from_query,
     spec_to_query,
 )
+from omalizumab_core.analyses.filter_counts import level_counts
 from omalizumab_core.engine.scoring import ScoredCohort
 
 from .links import PATIENT_PARAM
@@ -66,12 +67,16 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
         st.session_state[_URL_READ] = True
         _read_url(options)
     _drop_stale_values(options)
+    # Beside each level: patients in the current selection / in the whole cohort.
+    counts = level_counts(index, _spec_from_widgets(options))
     with st.sidebar:
         st.markdown("**Filters**")
+        st.caption(COUNTS_NOTE)
         for name, _, _, label in CHOICE_FILTERS:
             labels = LEVEL_LABELS.get(name, {})
             if options[name]:
-                st.multiselect(label, options[name], key=PREFIX + name, format_func=lambda v, l=labels: l.get(v, v), placeholder="All")
+                st.multiselect(label, options[name], key=PREFIX + name, format_func=lambda v, l=labels, c=counts[name]: _counted(l.get(v, v), c.get(v)),
+                               placeholder="All")
         if options["age_at_treatment"] is not None:
             low, high = options["age_at_treatment"]
             if low < high:
@@ -82,12 +87,12 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
                 "Baseline symptoms include",
                 options["baseline_categories"],
                 key=PREFIX + "baseline_categories",
-                format_func=CATEGORY_LABELS.get,
+                format_func=lambda c, n=counts["baseline_categories"]: _counted(CATEGORY_LABELS[c], n.get(c)),
                 placeholder="Any",
                 help="Keeps patients who had, before treatment, at least one symptom of every category selected (anaphylaxis is general vasomotor).",
             )
         if options["dose_escalation"]:
-            st.selectbox("Dose escalation", (_ANY, "yes", "no"), key=PREFIX + "dose_escalation", format_func=lambda v: {_ANY: "Any", **ESCALATION_LABELS}[v])
+            st.selectbox("Dose escalation", (_ANY, "yes", "no"), key=PREFIX + "dose_escalation", format_func=lambda v, n=counts["dose_escalation"]: "Any" if v == _ANY else _counted(ESCALATION_LABELS[v], n.get(v)))
         if options["extra"]:
             with st.expander("More characteristics"):
                 for column, allowed in options["extra"].items():
@@ -101,6 +106,13 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
     spec = _spec_from_widgets(options)
     _write_url(spec)
     return spec
+
+
+COUNTS_NOTE = "Beside each level: patients in the current selection / in the whole cohort."
+
+
+def _counted(label: str, count: tuple[int, int] | None) -> str:
+    return label if count is None else f"{label} ({count[0]:,} / {count[1]:,})"
 
 
 def _spec_from_widgets(options: dict) -> FilterSpec:
