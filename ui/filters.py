@@ -75,8 +75,8 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
         for name, _, _, label in CHOICE_FILTERS:
             labels = LEVEL_LABELS.get(name, {})
             if options[name]:
-                st.multiselect(label, options[name], key=PREFIX + name, format_func=lambda v, l=labels, c=counts[name]: _counted(l.get(v, v), c.get(v)),
-                               placeholder="All")
+                st.multiselect(label, options[name], key=PREFIX + name, format_func=lambda v, l=labels: l.get(v, v), placeholder="All")
+                st.caption(_counts_line(options[name], counts[name], lambda v, l=labels: l.get(v, v)))
         if options["age_at_treatment"] is not None:
             low, high = options["age_at_treatment"]
             if low < high:
@@ -87,12 +87,14 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
                 "Baseline symptoms include",
                 options["baseline_categories"],
                 key=PREFIX + "baseline_categories",
-                format_func=lambda c, n=counts["baseline_categories"]: _counted(CATEGORY_LABELS[c], n.get(c)),
+                format_func=CATEGORY_LABELS.get,
                 placeholder="Any",
                 help="Keeps patients who had, before treatment, at least one symptom of every category selected (anaphylaxis is general vasomotor).",
             )
+            st.caption(_counts_line(options["baseline_categories"], counts["baseline_categories"], CATEGORY_LABELS.get))
         if options["dose_escalation"]:
-            st.selectbox("Dose escalation", (_ANY, "yes", "no"), key=PREFIX + "dose_escalation", format_func=lambda v, n=counts["dose_escalation"]: "Any" if v == _ANY else _counted(ESCALATION_LABELS[v], n.get(v)))
+            st.selectbox("Dose escalation", (_ANY, "yes", "no"), key=PREFIX + "dose_escalation", format_func=lambda v: {_ANY: "Any", **ESCALATION_LABELS}[v])
+            st.caption(_counts_line(("yes", "no"), counts["dose_escalation"], ESCALATION_LABELS.get))
         if options["extra"]:
             with st.expander("More characteristics"):
                 for column, allowed in options["extra"].items():
@@ -108,11 +110,13 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
     return spec
 
 
-COUNTS_NOTE = "Beside each level: patients in the current selection / in the whole cohort."
+COUNTS_NOTE = "Under each filter: patients of each level in the current selection / in the whole cohort."
 
 
-def _counted(label: str, count: tuple[int, int] | None) -> str:
-    return label if count is None else f"{label} ({count[0]:,} / {count[1]:,})"
+def _counts_line(levels, counts: dict, label) -> str:
+    # Not in the options' labels: the browser sends a multiselect's choice as its label, so a label that
+    # changed with the selection would no longer match its option on the next run.
+    return " · ".join(f"{label(v)} {counts[v][0]:,}/{counts[v][1]:,}" for v in levels if v in counts)
 
 
 def _spec_from_widgets(options: dict) -> FilterSpec:
