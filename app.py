@@ -38,5 +38,5 @@ PAGES = {
 
 require_sign_in()
 page = st.navigation(PAGES)
-sidebar.render()
+sidebar.render(page.url_path or "overview")  # the default page's address is ""
 page.run()

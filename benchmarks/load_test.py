@@ -204,7 +204,8 @@ def one_session(number: int, url: str, upload: bytes, patients: int, steps: int 
         record["exceptions"] += run.exceptions
         run = client.rerun("data")
         record["exceptions"] += run.exceptions
-        uploaders = run.widgets("file_uploader")
+        # The Data page's cohort uploader (the sidebar also holds "Open analysis", a .json uploader).
+        uploaders = [w for w in run.widgets("file_uploader") if "uploaded_files" in w.id]
         if not uploaders:
             raise RuntimeError("no file uploader on the Data page")
         run = client.upload(uploaders[0], [("load-test-cohort.zip", upload)])

@@ -102,6 +102,7 @@ _API: dict[str, tuple[str, str]] = {
     "describe": ("analyses.filters", "describe"),
     "spec_to_query": ("analyses.filters", "spec_to_query"),
     "spec_from_query": ("analyses.filters", "spec_from_query"),
+    "filter_level_counts": ("analyses.filter_counts", "level_counts"),
     # analyses.overview
     "headline_figures": ("analyses.overview", "headline_figures"),
     "format_headline": ("analyses.overview", "format_headline"),
@@ -246,6 +247,25 @@ _API: dict[str, tuple[str, str]] = {
     "overview_report": ("outputs.report", "overview_report"),
     "patient_report": ("outputs.report", "patient_report"),
     "candidate_report": ("outputs.report", "candidate_report"),
+    # outputs.snippets
+    "output_code": ("outputs.snippets", "output_code"),
+    # outputs.saved_analysis
+    "SavedAnalysis": ("outputs.saved_analysis", "SavedAnalysis"),
+    "AnalysisFileError": ("outputs.saved_analysis", "AnalysisFileError"),
+    "cohort_checksum": ("outputs.saved_analysis", "cohort_checksum"),
+    "analysis_json": ("outputs.saved_analysis", "analysis_json"),
+    "read_analysis": ("outputs.saved_analysis", "read_analysis"),
+    "analysis_filters": ("outputs.saved_analysis", "analysis_filters"),
+    "data_differ": ("outputs.saved_analysis", "data_differ"),
+    # outputs.word
+    "table_docx": ("outputs.word", "table_docx"),
+    "table_notes": ("outputs.word", "table_notes"),
+    "report_docx": ("outputs.word", "report_docx"),
+    "overview_report_docx": ("outputs.report", "overview_report_docx"),
+    # outputs.figure_files
+    "figure_file": ("outputs.figure_files", "figure_file"),
+    "figure_export_unavailable": ("outputs.figure_files", "export_unavailable"),
+    "FigureExportError": ("outputs.figure_files", "FigureExportError"),
     # outputs.exports
     "neutralise_formulas": ("outputs.exports", "neutralise_formulas"),
     "csv_bytes": ("outputs.exports", "csv_bytes"),

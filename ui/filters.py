@@ -23,6 +23,7 @@ from omalizumab_core.analyses.filters import (
     spec_from_query,
     spec_to_query,
 )
+from omalizumab_core.analyses.filter_counts import level_counts
 from omalizumab_core.engine.scoring import ScoredCohort
 
 from .links import PATIENT_PARAM
@@ -66,12 +67,16 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
         st.session_state[_URL_READ] = True
         _read_url(options)
     _drop_stale_values(options)
+    # Beside each level: patients in the current selection / in the whole cohort.
+    counts = level_counts(index, _spec_from_widgets(options))
     with st.sidebar:
         st.markdown("**Filters**")
+        st.caption(COUNTS_NOTE)
         for name, _, _, label in CHOICE_FILTERS:
             labels = LEVEL_LABELS.get(name, {})
             if options[name]:
                 st.multiselect(label, options[name], key=PREFIX + name, format_func=lambda v, l=labels: l.get(v, v), placeholder="All")
+                st.caption(_counts_line(options[name], counts[name], lambda v, l=labels: l.get(v, v)))
         if options["age_at_treatment"] is not None:
             low, high = options["age_at_treatment"]
             if low < high:
@@ -86,8 +91,10 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
                 placeholder="Any",
                 help="Keeps patients who had, before treatment, at least one symptom of every category selected (anaphylaxis is general vasomotor).",
             )
+            st.caption(_counts_line(options["baseline_categories"], counts["baseline_categories"], CATEGORY_LABELS.get))
         if options["dose_escalation"]:
             st.selectbox("Dose escalation", (_ANY, "yes", "no"), key=PREFIX + "dose_escalation", format_func=lambda v: {_ANY: "Any", **ESCALATION_LABELS}[v])
+            st.caption(_counts_line(("yes", "no"), counts["dose_escalation"], ESCALATION_LABELS.get))
         if options["extra"]:
             with st.expander("More characteristics"):
                 for column, allowed in options["extra"].items():
@@ -101,6 +108,15 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
     spec = _spec_from_widgets(options)
     _write_url(spec)
     return spec
+
+
+COUNTS_NOTE = "Under each filter: patients of each level in the current selection / in the whole cohort."
+
+
+def _counts_line(levels, counts: dict, label) -> str:
+    # Not in the options' labels: the browser sends a multiselect's choice as its label, so a label that
+    # changed with the selection would no longer match its option on the next run.
+    return " · ".join(f"{label(v)} {counts[v][0]:,}/{counts[v][1]:,}" for v in levels if v in counts)
 
 
 def _spec_from_widgets(options: dict) -> FilterSpec:

@@ -26,3 +26,17 @@ def report_download(html: str | Callable[[], str], name: str) -> None:
         on_click="ignore",
         help="One HTML file with every table and figure; open it in a browser and print it to PDF.",
     )
+
+
+def word_report_download(docx: Callable[[], bytes], name: str) -> None:
+    """A "Download report (Word)" button: the same report as a .docx built when clicked (tables and text; figures named)."""
+    st.download_button(
+        "Download report (Word)",
+        docx,
+        f"{name}.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        key=f"report_docx_{name}",
+        icon=":material/download:",
+        on_click="ignore",
+        help="The report's tables and text in a Word document, to edit for a manuscript.",
+    )

@@ -9,11 +9,12 @@ from omalizumab_core.data.codes import WORSENING_RULE_LABELS, WORSENING_RULES
 from omalizumab_core.analyses.filters import apply_filters
 
 from . import session
+from .analysis import analysis_panel
 from .filters import current_index, sidebar_filters
 
 
-def render() -> None:
-    """Draw the sidebar and store the filtered cohort for the page to read."""
+def render(page: str | None = None) -> None:
+    """Draw the sidebar and store the filtered cohort for the page to read (``page``: its address, for a saved analysis)."""
     cohort = session.cohort()
     with st.sidebar:
         st.markdown("**Data source**")
@@ -31,6 +32,7 @@ def render() -> None:
         )
     scored = session.scored()
     st.session_state["filtered_cohort"] = _apply_filters(scored)
+    analysis_panel(page)
 
 
 def _apply_filters(scored):

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import omalizumab_core as oc
+from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, no_data, statistic
@@ -18,6 +19,7 @@ outcomes = statistic(oc.anaphylaxis_outcomes, scored)
 if outcomes is not None:
     st.subheader("Patients with anaphylaxis before omalizumab")
     st.dataframe(oc.format_anaphylaxis_outcomes(outcomes), hide_index=True, width="stretch")
+    show_code("anaphylaxis_outcomes")
 rates = statistic(oc.anaphylaxis_rates, scored)
 if rates is not None:
     st.subheader("Episodes per patient-year")
@@ -28,7 +30,9 @@ if rates is not None:
         "row, whose wider interval accounts for it."
     )
     table_downloads(rates, "anaphylaxis_rates")
+    show_code("anaphylaxis_rates")
 periods = statistic(oc.anaphylaxis_periods, scored)
 if periods is not None:
     show_figure(oc.anaphylaxis_dot_plot(periods), "anaphylaxis_per_patient")
+    show_code("anaphylaxis_per_patient")
     st.caption("One line per patient with at least one episode; patients without any episode are not drawn.")

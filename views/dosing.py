@@ -4,6 +4,7 @@ import streamlit as st
 
 from omalizumab_core.analyses import dosing
 from omalizumab_core.outputs.figures.dosing import regimen_timeline, response_around_changes
+from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
@@ -30,20 +31,24 @@ st.caption(
     "or the same partial or major response with a lower symptom score. Each patient counts once, on the first change of each kind."
 )
 table_downloads(summary_table, "dosing_summary")
+show_code("dosing_summary")
 
 changes = dosing.dose_changes(scored)
 if changes.empty:
     st.info("No patient of the selection changed regimen.")
 else:
     show_figure(response_around_changes(changes), "dosing_response_around_changes")
+    show_code("dosing_response_around_changes")
     with st.expander(f"Each change of regimen ({len(changes)})"):
         change_table = dosing.format_dose_changes(changes)
         st.dataframe(change_table, width="stretch", hide_index=True)
         table_downloads(change_table, "dose_changes")
+        show_code("dose_changes")
 
 st.subheader("Regimens over time")
 st.caption("Dose as milligrams per 4 weeks (150 mg every 2 weeks = 300 mg). Click a line to open that patient.")
 event = show_figure(regimen_timeline(dosing.regimens(scored), scored.outcomes), "dosing_regimens", on_select="rerun", selection_mode="points")
+show_code("dosing_regimens")
 clicked = selected_point_ids(event)
 if clicked:
     open_patient(clicked[0])

@@ -13,6 +13,7 @@ from omalizumab_core.analyses.follow_up import (
     sustained_response,
     swimmer_data,
 )
+from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
@@ -25,6 +26,7 @@ scored = filtered_cohort(
 
 flows = response_flows(scored)
 show_figure(sankey(flows), "follow_up_sankey")
+show_code("follow_up_sankey")
 sustained = statistic(sustained_response, scored)
 if sustained is not None:
     st.markdown(f"**Sustained response:** {format_sustained(sustained)}")
@@ -32,6 +34,7 @@ with st.expander("Flows as a table"):
     flow_table = format_flows(flows)
     st.dataframe(flow_table, width="stretch", hide_index=True)
     table_downloads(flow_table, "follow_up_flows")
+    show_code("follow_up_flows")
 
 st.subheader("Duration of omalizumab therapy")
 bars, events = swimmer_data(scored)
@@ -41,7 +44,9 @@ if durations is not None:
     st.dataframe(duration_table, width="stretch", hide_index=True)
     st.caption("Months from the first injection to the stop, or to the last follow-up for patients still treated.")
     table_downloads(duration_table, "duration_of_therapy")
+    show_code("duration_of_therapy")
     show_figure(duration_box(bars), "duration_of_therapy")
+    show_code("duration_of_therapy_figure")
 
 st.subheader("Course of each patient")
 st.caption("Click a bar or a marker to open that patient.")
@@ -49,6 +54,7 @@ missing = [name for name, table in (("doses", scored.cohort.doses), ("adverse ev
 if missing:
     st.caption(f"No {' or '.join(missing)} table in the loaded cohort: those events are not shown.")
 event = show_figure(swimmer_plot(bars, events), "follow_up_swimmer", on_select="rerun", selection_mode="points")
+show_code("follow_up_swimmer")
 clicked = selected_point_ids(event)
 if clicked:
     open_patient(clicked[0])

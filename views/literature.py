@@ -3,6 +3,7 @@
 import streamlit as st
 
 import omalizumab_core as oc
+from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort
@@ -20,12 +21,15 @@ st.warning(
     icon=":material/info:",
 )
 show_figure(oc.literature_forest_plot(table), "literature_forest")
+show_code("literature_forest", cohort_name=name)
 st.caption(
     "Squares: published series; circle: the loaded cohort; diamond: random-effects (DerSimonian–Laird, logit scale) "
     "pooled estimate of the published series with its 95 % CI, and the dotted line its 95 % prediction interval "
     "for a new series. Whiskers: exact (Clopper–Pearson) 95 % CIs."
 )
 st.dataframe(oc.format_literature(table), hide_index=True, width="stretch")
+show_code("literature", cohort_name=name)
 with st.expander("Where each number comes from"):
     st.dataframe(table[["study", "source"]].rename(columns={"study": "Study", "source": "Source"}), hide_index=True, width="stretch")
+    show_code("literature_sources", cohort_name=name)
 table_downloads(table, "literature")

@@ -3,11 +3,12 @@
 import streamlit as st
 
 from omalizumab_core.analyses.overview import format_headline, format_table1, headline_figures, table1
-from omalizumab_core.outputs.report import overview_report
+from omalizumab_core.outputs.report import overview_report, overview_report_docx
+from ui.code import report_code, show_code
 from ui.downloads import table_downloads
 from ui.filters import current_description
 from ui.page import filtered_cohort, metric_row
-from ui.report import report_download
+from ui.report import report_download, word_report_download
 
 scored = filtered_cohort(
     "Omalizumab in mast cell disorders",
@@ -25,6 +26,9 @@ st.subheader("Patients' characteristics (Table 1)")
 characteristics = format_table1(table1(scored))
 st.dataframe(characteristics, width="stretch", height="content")
 table_downloads(characteristics.reset_index(), "table1_characteristics")
+show_code("table1")
 
 filters = current_description()
-report_download(lambda: overview_report(scored, filters=filters, source=scored.cohort.source), "overview_report")
+code = report_code()
+report_download(lambda: overview_report(scored, filters=filters, source=scored.cohort.source, code=code), "overview_report")
+word_report_download(lambda: overview_report_docx(scored, filters=filters, source=scored.cohort.source, code=code), "overview_report")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from omalizumab_core.analyses import patient_course as pc
 from omalizumab_core.outputs.figures import patient as figures
+from ui.code import show_code
 from ui.charts import show_figure
 from omalizumab_core.outputs.report import patient_report
 from ui.downloads import table_downloads
@@ -37,20 +38,25 @@ st.subheader("Symptom score")
 end = None if course.header["still_treated"] else course.header["treatment_end_month"]
 last = course.header["months_on_treatment"]
 show_figure(figures.score_trajectory_figure(course.trajectory, course.header["baseline_symptoms"], end_month=end, last_month=last), "patient_score")
+show_code("patient_score_figure", patient_id=course.header["patient_id"])
 st.markdown(f"**Data gaps**: more than {pc.GAP_MONTHS} months between consecutive assessments (baseline, each assessment, end of treatment or last follow-up).")
 st.markdown("\n".join(f"- {sentence}" for sentence in pc.describe_gaps(course.gaps)))
 
 st.subheader("Symptoms")
 show_figure(figures.symptom_heatmap_figure(course.grid), "patient_symptoms")
+show_code("patient_symptoms_figure", patient_id=course.header["patient_id"])
 
 st.subheader("Doses, adverse events and laboratory values")
 show_figure(figures.course_timeline_figure(course.doses, course.adverse_events, course.labs, end_month=end, last_month=last),
             "patient_timeline")
+show_code("patient_timeline_figure", patient_id=course.header["patient_id"])
 
 st.subheader("Compared with the subgroup")
 show_figure(figures.subgroup_response_figure(course.comparison.counts, course.comparison.subgroup), "patient_subgroup")
+show_code("patient_subgroup_figure", patient_id=course.header["patient_id"])
 timing = pc.format_subgroup_timing(course.comparison)
 st.dataframe(timing, width="stretch", hide_index=True)
+show_code("patient_subgroup_timing", patient_id=course.header["patient_id"])
 
 st.subheader("Tables")
 tables = [
@@ -63,6 +69,7 @@ for tab, (_, stem, table) in zip(st.tabs([label for label, _, _ in tables]), tab
     with tab:
         st.dataframe(table, width="stretch", hide_index=True)
         table_downloads(table, f"patient_{course.header['patient_id']}_{stem}")
+        show_code(f"patient_{stem}", patient_id=course.header["patient_id"])
 
 filters = current_description()
 report_download(lambda: patient_report(scored, course.header["patient_id"], filters=filters, source=scored.cohort.source, course=course),

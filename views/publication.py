@@ -3,6 +3,7 @@
 import streamlit as st
 
 from omalizumab_core.analyses.publication import agreement_summary, publication_comparison
+from ui.code import show_code
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort
 
@@ -16,7 +17,7 @@ if scored.cohort.synthetic:
     st.info(f"{agree} of {compared} published figures are re-derived from the synthetic demo cohort by the engine.")
 else:
     st.info(f"Your cohort vs the published cohort: {agree} of {compared} figures are identical. Differences are expected for another centre.")
-only_differences = st.toggle("Show only the figures that differ")
+only_differences = st.toggle("Show only the figures that differ", key="publication_only_differences")
 shown = comparison[~comparison["agrees"]] if only_differences else comparison
 for section, rows in shown.groupby("section", sort=False):
     st.subheader(section)
@@ -27,3 +28,4 @@ for section, rows in shown.groupby("section", sort=False):
         column_config={"Agrees": st.column_config.CheckboxColumn("Agrees")},
     )
 table_downloads(comparison, "publication_comparison")
+show_code("publication_comparison", only_differences=only_differences)

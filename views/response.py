@@ -15,6 +15,7 @@ from omalizumab_core.analyses.response_rates import (
     table2_with_ci,
     waterfall_data,
 )
+from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
@@ -35,6 +36,7 @@ st.caption(
     "persistent response: still treated and in response at last follow-up."
 )
 table_downloads(table.reset_index(), f"table2_response_by_{by}")
+show_code("table2", by=by)
 
 st.subheader("Compare two groups")
 levels = group_levels(scored, by)
@@ -49,14 +51,17 @@ if comparison is not None:
     comparison_table, sentence = format_comparison(comparison)
     st.dataframe(comparison_table, hide_index=True, width="stretch")
     st.markdown(sentence)
+    show_code("response_comparison", by=by, level_a=level_a, level_b=level_b, measure=measure)
 
 st.subheader("Overall response rate by patient characteristic")
 characteristics = ("group", "subgroup", "sex", "kit_d816v") + (() if by in ("group", "subgroup", "sex", "kit_d816v") else (by,))
 show_figure(forest_plot(forest_rows(scored, by_variables=characteristics)), "response_forest")
+show_code("response_forest", characteristics=characteristics)
 
 st.subheader("Best decrease in symptom score, patient by patient")
 st.caption("Bars coloured by best response; a patient whose score never decreased has no visible bar. Click a bar to open that patient's page.")
 event = show_figure(waterfall_plot(waterfall_data(scored)), "response_waterfall", on_select="rerun", selection_mode="points")
+show_code("response_waterfall")
 clicked = selected_point_ids(event)
 if clicked:
     open_patient(clicked[0])
@@ -66,10 +71,12 @@ if st.toggle("Show the odds ratios (a few seconds)", key="response_predictors"):
     univariable = statistic(predictors.response_predictors, scored)
     if univariable is not None:
         show_figure(odds_ratio_forest_plot(univariable), "response_predictors_forest")
+        show_code("predictors_forest")
         shown = predictors.format_predictors(univariable)
         st.dataframe(shown, hide_index=True, width="stretch")
         st.caption(predictors.CAPTION)
         table_downloads(shown, "response_predictors")
+        show_code("predictors")
         options = predictors.predictor_characteristics(predictors.predictor_data(scored))
         chosen = st.multiselect("Characteristics of a multivariable model", list(options), format_func=options.get, key="predictors_model")
         model = statistic(predictors.multivariable_predictors, scored, characteristics=chosen) if chosen else None
@@ -77,3 +84,4 @@ if st.toggle("Show the odds ratios (a few seconds)", key="response_predictors"):
             if model.attrs["warning"]:
                 st.warning(model.attrs["warning"], icon=":material/warning:")
             st.dataframe(predictors.format_predictors(model), hide_index=True, width="stretch")
+            show_code("multivariable_predictors", characteristics=chosen)

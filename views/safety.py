@@ -4,6 +4,7 @@ import streamlit as st
 
 from omalizumab_core.analyses import safety
 from omalizumab_core.outputs.figures.safety import adverse_event_bars, adverse_event_timing_bars
+from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, metric_row, no_data
@@ -21,7 +22,7 @@ summary = safety.safety_summary(scored)
 metric_row(safety.headline(summary).items())
 
 st.subheader("Adverse events")
-by_severity = st.toggle("Split by worst severity")
+by_severity = st.toggle("Split by worst severity", key="safety_by_severity")
 table = safety.adverse_event_table(scored, by_severity=True)
 shown = safety.format_adverse_event_table(table, by_severity=by_severity)
 st.dataframe(shown, width="stretch", height="content", hide_index=True, column_config={"Adverse event": st.column_config.TextColumn(width="medium")})
@@ -30,7 +31,9 @@ st.caption(
     "reports counts once. By severity, each patient counts at their worst severity of that event."
 )
 table_downloads(shown, "adverse_events")
+show_code("adverse_events", by_severity=by_severity)
 show_figure(adverse_event_bars(table), "adverse_events")
+show_code("adverse_events_figure")
 
 st.subheader("When adverse events happened")
 timing = safety.adverse_event_timing(scored)
@@ -38,9 +41,12 @@ timing_table = safety.format_adverse_event_timing(timing)
 st.dataframe(timing_table, width="stretch", hide_index=True)
 st.caption("Month 0 is the first injection, always given at the hospital. A patient with events at both times counts in both.")
 table_downloads(timing_table, "adverse_event_timing")
+show_code("adverse_event_timing")
 show_figure(adverse_event_timing_bars(timing), "adverse_event_timing")
+show_code("adverse_event_timing_figure")
 
 with st.expander("Summary"):
     summary_table = safety.format_safety_summary(summary)
     st.dataframe(summary_table, width="stretch", hide_index=True)
     table_downloads(summary_table, "safety_summary")
+    show_code("safety_summary")

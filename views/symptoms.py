@@ -5,6 +5,7 @@ import streamlit as st
 from omalizumab_core.outputs.figures.symptoms import improvement_share_bars, symptom_heatmap, symptom_score_bars
 from omalizumab_core.stats.multiple_testing import ADJUSTMENT_LABELS
 from omalizumab_core.analyses.symptom_changes import format_symptom_table, improvement_shares, symptom_changes, symptom_heatmap_data
+from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
@@ -39,11 +40,15 @@ if changes is not None:
         "the pairwise averages) with its signed-rank 95 % CI; mean with its t 95 % CI."
     )
     table_downloads(table, f"symptoms_by_{level}")
+    show_code("symptom_table", at=at, level=level, adjust=adjust)
 
     show_figure(symptom_score_bars(changes), f"symptom_scores_by_{level}")
+    show_code("symptom_scores", at=at, level=level, adjust=adjust)
     show_figure(improvement_share_bars(improvement_shares(changes)), f"symptom_improvement_by_{level}")
+    show_code("symptom_improvement", at=at, level=level, adjust=adjust)
     matrix = symptom_heatmap_data(scored, at=at, level=level)
     event = show_figure(symptom_heatmap(matrix), f"symptom_heatmap_by_{level}", on_select="rerun", selection_mode="points")
+    show_code("symptom_heatmap", at=at, level=level)
     clicked = selected_point_ids(event)
     if clicked:
         open_patient(clicked[0])

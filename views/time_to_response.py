@@ -4,6 +4,7 @@ import streamlit as st
 
 from omalizumab_core.analyses import time_to_response as ttr
 from omalizumab_core.outputs.figures.time_to_response import cumulative_incidence_plot, first_improvement_plot, response_time_histogram
+from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, metric_row, statistic
@@ -14,9 +15,9 @@ scored = filtered_cohort(
     "(Lemal et al. 2019: median 2 and 6 months among responders).",
 )
 
-by = st.selectbox("Split curves by", [None, *ttr.SPLITS], format_func=ttr.split_label)
+by = st.selectbox("Split curves by", [None, *ttr.SPLITS], format_func=ttr.split_label, key="time_to_response_by")
 sensitivity = st.toggle(
-    "Sensitivity analysis: 1 − Kaplan–Meier (patients who stopped without response censored)", value=False,
+    "Sensitivity analysis: 1 − Kaplan–Meier (patients who stopped without response censored)", value=False, key="time_to_response_sensitivity",
     help="Default: Aalen–Johansen, where stopping omalizumab without a response is a competing event, because such a patient "
     "will not respond later. 1 − Kaplan–Meier treats them as if they could still respond, and overstates response.",
 )
@@ -29,8 +30,9 @@ if curves is not None and by is None:
     metric_row(ttr.curve_headline(curves))
 
 if curves is not None:
-    show_ci = st.toggle("Show 95 % confidence bands", value=by is None)
+    show_ci = st.toggle("Show 95 % confidence bands", value=by is None, key=f"time_to_response_ci_{by}")
     show_figure(cumulative_incidence_plot(curves, by=by, show_ci=show_ci), "time_to_response_curves")
+    show_code("time_to_response_curves", by=by, method=method, show_ci=show_ci)
     st.caption(
         "Share of all treated patients who have responded by each month (" + ttr.METHOD_LABELS[method] + "). "
         "Patients still treated without a response, or lost to follow-up, are censored at their last follow-up. "
@@ -40,11 +42,13 @@ if curves is not None:
         tests = statistic(ttr.time_to_response_tests, scored, by=by, method=method)
         if tests is not None:
             st.dataframe(ttr.format_time_to_response_tests(tests), width="stretch", hide_index=True)
+            show_code("time_to_response_tests", by=by, method=method)
             st.caption("Gray's test compares Aalen–Johansen curves; the log-rank test compares Kaplan–Meier curves.")
     st.subheader("Patients responding at landmark months")
     landmarks = ttr.format_incidence_at(ttr.incidence_at(curves), by=by)
     st.dataframe(landmarks, width="stretch", hide_index=True)
     table_downloads(landmarks, "time_to_response_landmarks")
+    show_code("time_to_response_landmarks", by=by, method=method)
 
 if summary is not None:
     st.subheader("Summary")
@@ -55,7 +59,9 @@ if summary is not None:
         "patient; their 95 % CIs invert the curve's band (Brookmeyer–Crowley). \"Not reached\": the curve never gets there."
     )
     table_downloads(table, "time_to_response_summary")
+    show_code("time_to_response_summary", by=by, method=method)
     show_figure(response_time_histogram(ttr.response_times(scored)), "time_to_response_histogram")
+    show_code("time_to_response_histogram")
 
 st.subheader("First improvement by symptom category")
 improvement = statistic(ttr.first_improvement_by_category, scored)
@@ -64,4 +70,6 @@ if improvement is not None:
     st.dataframe(improvement_table, width="stretch", hide_index=True)
     st.caption("First improvement: the first assessment at which a baseline symptom of the category scored below 1 (slight improvement or better).")
     table_downloads(improvement_table, "first_improvement_by_category")
+    show_code("first_improvement")
     show_figure(first_improvement_plot(improvement), "first_improvement_by_category")
+    show_code("first_improvement_figure")

@@ -7,6 +7,8 @@ a table and a view with the same selection show the same patients.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import sys
 
 from omalizumab_core.analyses.filters import FilterSpec, apply_filters, describe
 from omalizumab_core.data.codes import GROUPS, KIT_STATUSES, SEXES, SUBGROUPS
@@ -32,20 +34,48 @@ def add_selection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rule",
         choices=RULES,
-        default="any_symptom",
+        default=None,
         help="worsened symptom rule: any worsened symptom is no response (default, the paper), or total score only",
     )
-
-
-def selection(args) -> FilterSpec:
-    """The command's filters as the dashboard's filter selection."""
-    return FilterSpec(
-        diagnosis=tuple(args.diagnosis or ()),
-        group=(args.group,) if args.group else (),
-        sex=(args.sex,) if args.sex else (),
-        kit_d816v=tuple(args.kit or ()),
-        center=tuple(args.center or ()),
+    p.add_argument(
+        "--analysis", metavar="FILE",
+        help="a saved analysis (.json from the dashboard's \"Save analysis\"): its filters, response rule and page settings; "
+        "filters and options given on the command line take precedence",
     )
+
+
+def selection(args, saved: FilterSpec | None = None) -> FilterSpec:
+    """The command's filters as the dashboard's filter selection (over those of a saved analysis, if any)."""
+    given = {
+        "diagnosis": tuple(args.diagnosis or ()),
+        "group": (args.group,) if args.group else (),
+        "sex": (args.sex,) if args.sex else (),
+        "kit_d816v": tuple(args.kit or ()),
+        "center": tuple(args.center or ()),
+    }
+    if saved is None:
+        return FilterSpec(**given)
+    return dataclasses.replace(saved, **{name: levels for name, levels in given.items() if levels})
+
+
+def read_saved_analysis(args):
+    """The saved analysis of ``--analysis`` (kept on ``args.saved_analysis``), or None.
+
+    Raises
+    ------
+    AnalysisFileError
+        The file is not a saved analysis (a ValueError: exit status 1 with the message).
+    OSError
+        The file cannot be read.
+    """
+    if getattr(args, "saved_analysis", None) is not None or not getattr(args, "analysis", None):
+        return getattr(args, "saved_analysis", None)
+    from pathlib import Path
+
+    from omalizumab_core.outputs.saved_analysis import read_analysis
+
+    args.saved_analysis = read_analysis(Path(args.analysis).read_bytes())
+    return args.saved_analysis
 
 
 def selected_patients(args):
@@ -64,9 +94,23 @@ def selected_patients(args):
     from omalizumab_core.engine.scoring import score_cohort
     from omalizumab_core.sources import load_path
 
+    saved = read_saved_analysis(args)
     cohort = load_path(args.path)
-    spec = selection(args)
-    scored = apply_filters(score_cohort(cohort, worsening_rule=args.rule), spec)
+    args.rule = args.rule or (saved.worsening_rule if saved else "any_symptom")
+    scored = score_cohort(cohort, worsening_rule=args.rule)
+    saved_filters = None
+    if saved is not None:
+        from omalizumab_core.outputs.saved_analysis import analysis_filters, data_differ
+
+        differ = data_differ(saved, cohort)
+        if differ:
+            print(f"WARNING: {differ}", file=sys.stderr)
+        saved_filters, problems = analysis_filters(saved, scored)
+        for problem in problems:
+            print(f"WARNING: {problem.message}", file=sys.stderr)
+    spec = selection(args, saved_filters)
+    args.selection_spec = spec  # for the report's code appendix
+    scored = apply_filters(scored, spec)
     if scored.cohort.n_patients == 0:
         raise EmptySelection(f"no patient of {cohort.n_patients} matches the filters; loosen --diagnosis, --group, --sex, --kit or --center.")
     described = describe(spec)

@@ -26,14 +26,15 @@ def add_report_command(subparsers) -> None:
 
 
 def run_report(args) -> int:
-    from omalizumab_core.outputs.report import overview_report
+    from omalizumab_core.outputs.report import overview_code, overview_report
 
     try:
         cohort, scored, described = selected_patients(args)
     except EmptySelection as error:
         print(f"ERROR: {error} Nothing to report.", file=sys.stderr)
         return 1
-    page = overview_report(scored, filters=described, source=cohort.source)
+    code = overview_code(source="demo" if cohort.synthetic else args.path, filters=args.selection_spec, worsening_rule=args.rule)
+    page = overview_report(scored, filters=described, source=cohort.source, code=code)
     Path(args.out).write_text(page, encoding="utf-8")
     print(f"Report on {scored.cohort.n_patients} of {cohort.n_patients} patients written to {args.out}")
     return 0

@@ -300,21 +300,106 @@ def table_records(table: pd.DataFrame) -> list[dict]:
     return [dict(zip(columns, map(_plain, row))) for row in table.itertuples(index=False, name=None)]
 
 
+# Options left out on the command line: the page setting of a saved analysis (--analysis), else the page's default.
+_DEFAULTS = {"method": "aalen_johansen", "level": "symptom", "at": "best", "adjust": "holm", "measure": "best_overall"}
+_TIME_TO_RESPONSE = ("time_to_response", "time_to_response_summary", "time_to_response_tests")
+
+
+def page_settings_as_options(name: str, settings: dict) -> dict:
+    """The options of table ``name`` that a saved analysis's page settings imply (widget keys -> option names)."""
+    options = {}
+    if name in _TIME_TO_RESPONSE:
+        options["by"] = settings.get("time_to_response_by")
+        if "time_to_response_sensitivity" in settings:
+            options["method"] = "kaplan_meier" if settings["time_to_response_sensitivity"] else "aalen_johansen"
+    elif name in ("table2", "comparison"):
+        by = settings.get("response_by")
+        options.update(by=by, measure=settings.get("response_measure"),
+                       level_a=settings.get(f"response_a_{by}"), level_b=settings.get(f"response_b_{by}"))
+    elif name == "symptoms":
+        at = settings.get("symptoms_at")
+        options.update(at=str(settings.get("symptoms_month", 6)) if at == "month" else at,
+                       level=settings.get("symptoms_level"), adjust=settings.get("symptoms_adjust"))
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _fill_options(name: str, args) -> None:
+    saved = getattr(args, "saved_analysis", None)
+    implied = page_settings_as_options(name, saved.settings) if saved is not None else {}
+    for key, value in implied.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    for key, value in _DEFAULTS.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+
+
 def compute_table(name: str, scored, args) -> pd.DataFrame:
     """The table ``name`` of a scored selection (``args``: the command's options)."""
     if name not in TABLES:
         raise ValueError(f"unknown table '{name}'; valid tables: {', '.join(TABLES)}.")
+    _fill_options(name, args)
     return TABLES[name](scored, args).reset_index(drop=True)
 
 
+# Word tables are the page's formatted tables (Table 1 and Table 2 laid out as in the paper); others are the tidy table.
+_WORD_NAMES = {"symptoms": "symptoms_by", "safety": "adverse_events", "durations": "duration_of_therapy", "follow_up": "follow_up_flows",
+               "dosing": "dosing_summary", "first_improvement": "first_improvement_by_category"}
+
+
+def word_table(name: str, scored, args) -> pd.DataFrame:
+    """The table ``name`` as the page shows it (formatted text), for ``--format docx``."""
+    if name == "table1":
+        from omalizumab_core.analyses.overview import format_table1, table1
+
+        return format_table1(table1(scored))
+    if name == "table2":
+        from omalizumab_core.analyses.response_rates import table2_with_ci
+
+        _fill_options(name, args)
+        return table2_with_ci(scored, by=None if args.by in (None, "subgroup") else args.by)
+    if name == "symptoms":
+        from omalizumab_core.analyses.symptom_changes import format_symptom_table, symptom_changes
+
+        _fill_options(name, args)
+        at = args.at if args.at in ("best", "last") else _month(args.at)
+        return format_symptom_table(symptom_changes(scored, at=at, level=args.level, adjust=args.adjust))
+    if name == "safety":
+        from omalizumab_core.analyses.safety import adverse_event_table, format_adverse_event_table
+
+        _needs(scored, "adverse_events", "safety")
+        return format_adverse_event_table(adverse_event_table(scored, by_severity=True), by_severity=True)
+    return compute_table(name, scored, args)
+
+
+def _write_docx(table: pd.DataFrame, args, cohort, scored, described) -> None:
+    from omalizumab_core.outputs.word import table_docx, table_notes
+
+    title, notes = table_notes(_WORD_NAMES.get(args.name, args.name))
+    data = table_docx(table, title=title, notes=notes, n=scored.cohort.n_patients, n_total=cohort.n_patients, filters=described,
+                      source=cohort.source)
+    with open(args.out, "wb") as file:
+        file.write(data)
+    print(f"{title}: {scored.cohort.n_patients} of {cohort.n_patients} patients, written to {args.out}")
+
+
 def run_table(args) -> int:
+    if args.format == "docx" and not args.out:
+        raise ValueError("--format docx writes a Word file: give its path with --out FILE.docx.")
     try:
-        _, scored, _ = selected_patients(args)
+        cohort, scored, described = selected_patients(args)
+        if args.format == "docx":
+            _write_docx(word_table(args.name, scored, args), args, cohort, scored, described)
+            return 0
         table = compute_table(args.name, scored, args)
     except (EmptySelection, MissingTable, TooFewPatients) as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 1
     text = json.dumps(table_records(table), ensure_ascii=False, allow_nan=False) + "\n" if args.format == "json" else table.to_csv(index=False)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        return 0
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -333,17 +418,19 @@ def add_table_command(subparsers) -> None:
     )
     p.add_argument("name", choices=list(TABLES), metavar="NAME", help="one of: " + ", ".join(TABLES))
     p.add_argument("path", help=PATH_HELP)
-    p.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json: a list of row objects")
+    p.add_argument("--format", choices=("csv", "json", "docx"), default="csv",
+                   help="csv (default), json (a list of row objects) or docx (a journal-style Word table as the page shows it; needs --out)")
+    p.add_argument("--out", metavar="FILE", help="write to this file instead of printing (required for docx)")
     add_selection_options(p)
     p.add_argument("--by", help="split by this characteristic (time_to_response*: group, subgroup, sex, kit_d816v; table2, comparison: any column the Response page offers)")
     p.add_argument(
-        "--method", choices=("aalen_johansen", "kaplan_meier", "both"), default="aalen_johansen",
+        "--method", choices=("aalen_johansen", "kaplan_meier", "both"), default=None,
         help="time_to_response*: Aalen–Johansen with stopping as a competing event (default), 1 − Kaplan–Meier (sensitivity), or both",
     )
-    p.add_argument("--level", choices=("symptom", "category"), default="symptom", help="symptoms: one row per symptom (default) or per category")
-    p.add_argument("--at", default="best", help="symptoms: score under treatment at best response (default), last assessment, or a month number")
-    p.add_argument("--adjust", choices=list(ADJUSTMENT_LABELS), default="holm", help="symptoms: adjustment for multiple testing (default holm, as the Symptoms page)")
+    p.add_argument("--level", choices=("symptom", "category"), default=None, help="symptoms: one row per symptom (default) or per category")
+    p.add_argument("--at", default=None, help="symptoms: score under treatment at best response (default), last assessment, or a month number")
+    p.add_argument("--adjust", choices=list(ADJUSTMENT_LABELS), default=None, help="symptoms: adjustment for multiple testing (default holm, as the Symptoms page)")
     p.add_argument("--level-a", dest="level_a", help="comparison: the first group (default: the page's first)")
     p.add_argument("--level-b", dest="level_b", help="comparison: the second group (default: the page's second)")
-    p.add_argument("--measure", choices=("best_overall", "persistent_overall"), default="best_overall", help="comparison: outcome compared")
+    p.add_argument("--measure", choices=("best_overall", "persistent_overall"), default=None, help="comparison: outcome compared")
     p.set_defaults(run=run_table)

@@ -30,6 +30,14 @@ MAX_REPORT_ROWS = 100
 
 
 @dataclass(frozen=True)
+class Code:
+    """A script shown verbatim (monospace, whitespace kept) under its title: the report's code appendix."""
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Quote:
     """A quotation with its source, rendered as a block quote."""
 
@@ -49,6 +57,7 @@ thead th { background: #f0f4f8; }
 tbody th { background: #f8fafc; font-weight: 600; }
 table.meta { font-size: .85rem; }
 table.meta th { background: #f0f4f8; width: 11rem; }
+pre.code { background: #f5f7fa; border: 1px solid #cbd2d9; padding: .6rem; font-size: .8rem; white-space: pre-wrap; }
 blockquote { margin: .8rem 0; padding: .6rem 1rem; border-left: 4px solid #2166ac; background: #eef4fb; }
 blockquote footer { margin-top: .4rem; font-size: .8rem; color: #52606d; }
 .figure { margin: .8rem 0 1.2rem; }
@@ -145,6 +154,8 @@ def _item_html(item, figures: list[int]) -> str:
     if isinstance(item, go.Figure):
         figures.append(len(figures) + 1)
         return _figure_html(item, figures[-1])
+    if isinstance(item, Code):
+        return f"<h3>{_escape(item.title)}</h3><pre class=\"code\"><code>{_escape(item.text)}</code></pre>"
     if isinstance(item, Quote):
         source = f"<footer>{_escape(item.source)}</footer>" if item.source else ""
         return f"<blockquote><p>{_escape(item.text)}</p>{source}</blockquote>"
@@ -225,7 +236,8 @@ def _synthetic_note(scored) -> list[str]:
     return ["Synthetic data, not real patients."] if scored.cohort.synthetic else []
 
 
-def overview_report(scored, *, filters: dict[str, str], source: str, generated: datetime | None = None) -> str:
+def overview_report(scored, *, filters: dict[str, str], source: str, generated: datetime | None = None,
+                    code: list[Code] | None = None) -> str:
     """The Overview report: headline figures, Table 1 and Table 2 of the selected patients.
 
     Examples
@@ -235,11 +247,35 @@ def overview_report(scored, *, filters: dict[str, str], source: str, generated: 
     >>> "Table 2" in page
     True
     """
+    sections = overview_sections(scored)
+    if code:
+        sections.append(("Appendix: the code of each table", [APPENDIX_NOTE, *code]))
+    return build_report(title=OVERVIEW_TITLE, sections=sections, filters=filters, source=source, generated=generated)
+
+
+APPENDIX_NOTE = ("Each script re-creates the table above from the original file with the same filters and response rule, "
+                 "using only the public API of omalizumab_core (see its README).")
+OVERVIEW_CODE = (("Headline figures", "headline_figures"), ("Table 1", "table1"), ("Table 2", "table2_counts"))
+"""The outputs of the Overview report whose code its appendix carries: (title, name of :func:`output_code`)."""
+
+
+def overview_code(**where) -> list[Code]:
+    """The Overview report's code appendix; ``where``: ``source``, ``filters`` (a FilterSpec), ``worsening_rule``."""
+    from omalizumab_core.outputs.snippets import output_code
+
+    return [Code(title, output_code(name, **where)) for title, name in OVERVIEW_CODE]
+
+
+OVERVIEW_TITLE = "Omalizumab in mast cell disorders: cohort overview"
+
+
+def overview_sections(scored) -> list[tuple[str, list]]:
+    """The Overview report's sections (headline figures, Table 1, Table 2), for the HTML and the Word report."""
     from omalizumab_core.analyses.overview import format_headline, format_table1, headline_figures, table1
     from omalizumab_core.engine.response_table import format_table2, table2_counts
 
     n = len(scored.outcomes)
-    sections = [
+    return [
         ("Cohort", [f"{n} patient{'s' if n != 1 else ''} in the selection.", *_synthetic_note(scored)]),
         ("Headline figures", [format_headline(headline_figures(scored))]),
         ("Table 1. Patients' characteristics", [format_table1(table1(scored))]),
@@ -252,7 +288,24 @@ def overview_report(scored, *, filters: dict[str, str], source: str, generated: 
             ],
         ),
     ]
-    return build_report(title="Omalizumab in mast cell disorders: cohort overview", sections=sections, filters=filters, source=source, generated=generated)
+
+
+def overview_report_docx(scored, *, filters: dict[str, str], source: str, generated: datetime | None = None,
+                         code: list[Code] | None = None) -> bytes:
+    """The Overview report as a Word document (the same sections as :func:`overview_report`).
+
+    Examples
+    --------
+    >>> from omalizumab_core.synthetic.demo import demo_scored
+    >>> overview_report_docx(demo_scored(), filters={}, source="demo")[:2]
+    b'PK'
+    """
+    from omalizumab_core.outputs.word import report_docx
+
+    sections = overview_sections(scored)
+    if code:
+        sections.append(("Appendix: the code of each table", [APPENDIX_NOTE, *code]))
+    return report_docx(title=OVERVIEW_TITLE, sections=sections, filters=filters, source=source, generated=generated)
 
 
 def patient_report(scored, patient_id, *, filters: dict[str, str], source: str, generated: datetime | None = None, course=None) -> str:

@@ -94,7 +94,7 @@ def _demo_zip(mutate=None) -> bytes:
 
 def _upload(page, name: str, content: bytes, *, then_shows: str) -> None:
     """Upload through the real file uploader and wait until ``then_shows`` is on the page."""
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+    page.locator('[data-testid="stMain"] [data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         files=[{"name": name, "mimeType": "application/zip", "buffer": content}]
     )
     page.get_by_text(then_shows).first.wait_for(timeout=60_000)

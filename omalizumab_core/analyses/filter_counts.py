@@ -1,0 +1,51 @@
+"""Patients per filter level, in the whole cohort and in the current selection (for the filter panel)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from omalizumab_core.analyses.filters import CHOICE_FILTERS, FilterSpec, filter_mask
+from omalizumab_core.data.codes import CATEGORIES
+
+
+def level_counts(index: pd.DataFrame, spec: FilterSpec) -> dict[str, dict[str, tuple[int, int]]]:
+    """For each filter level: (patients in the selection, patients in the cohort).
+
+    Parameters
+    ----------
+    index : DataFrame
+        :func:`filter_index` of the scored cohort.
+    spec : FilterSpec
+        The current selection.
+
+    Returns
+    -------
+    dict
+        ``{filter name: {level: (selected, total)}}`` for the choice filters
+        (diagnosis, group, kit_d816v, sex, center), ``baseline_categories``
+        (patients with a symptom of the category at baseline) and
+        ``dose_escalation`` (``"yes"``, ``"no"``).
+
+    Examples
+    --------
+    >>> import omalizumab_core as oc
+    >>> index = oc.filter_index(oc.score_cohort(oc.load_cohort("demo")))
+    >>> oc.filter_level_counts(index, oc.FilterSpec(sex=("F",)))["diagnosis"]["ISM"]
+    (20, 29)
+    """
+    keep = filter_mask(index, spec)
+    counts: dict[str, dict[str, tuple[int, int]]] = {}
+    for name, column, _, _ in CHOICE_FILTERS:
+        values = index[column].astype("object").where(index[column].notna()).astype(str)
+        total = values.value_counts()
+        selected = values[keep].value_counts()
+        counts[name] = {level: (int(selected.get(level, 0)), int(n)) for level, n in total.items()}
+    counts["baseline_categories"] = {
+        c: (int(index.loc[keep, f"has_{c}"].sum()), int(index[f"has_{c}"].sum())) for c in CATEGORIES if f"has_{c}" in index
+    }
+    escalated = index["escalated"]
+    counts["dose_escalation"] = {
+        word: (int((escalated[keep] == flag).fillna(False).sum()), int((escalated == flag).fillna(False).sum()))
+        for word, flag in (("yes", True), ("no", False))
+    }
+    return counts

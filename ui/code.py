@@ -1,0 +1,42 @@
+"""The collapsed "Code" expander under a table or figure: the script that re-creates it.
+
+One line per output in a page: ``show_code("table2", by=by)``. The script is
+written by :func:`omalizumab_core.output_code` from the session's data source,
+worsening rule and filters, and the page settings passed here.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from omalizumab_core.outputs.snippets import output_code
+
+from . import session
+
+
+def current_code(output: str, **settings) -> str:
+    """The script of ``output`` for this session's data source, rule and filters."""
+    cohort = session.cohort()
+    return output_code(
+        output,
+        source="demo" if cohort.synthetic else cohort.source,
+        filters=st.session_state.get("filter_spec"),
+        worsening_rule=session.worsening_rule(),
+        **settings,
+    )
+
+
+def show_code(output: str, **settings) -> None:
+    """A collapsed "Code" expander holding the runnable script of ``output`` (with a copy button)."""
+    with st.expander("Code", icon=":material/code:"):
+        st.caption("Python that re-creates this output from the original file with the current filters and settings.")
+        st.code(current_code(output, **settings), language="python")
+
+
+def report_code():
+    """The Overview report's code appendix for this session's data source, rule and filters."""
+    from omalizumab_core.outputs.report import overview_code
+
+    cohort = session.cohort()
+    return overview_code(source="demo" if cohort.synthetic else cohort.source, filters=st.session_state.get("filter_spec"),
+                         worsening_rule=session.worsening_rule())
