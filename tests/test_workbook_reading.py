@@ -162,3 +162,11 @@ def test_a_formula_with_a_stored_empty_text_result_is_not_an_error():
     content = rewrite(content, "xl/worksheets/sheet1.xml",
                       lambda xml: xml.replace("</row></sheetData>", '<c r="F4" t="str"><f>""</f><v></v></c></row></sheetData>'))
     assert upload(content).n_patients == 3
+
+
+def test_an_excel_true_in_a_score_cell_stays_true_and_is_refused_not_read_as_1():
+    rows = [row[:] for row in SYMPTOMS]
+    rows[3][3] = True  # sheet row 4, next to scores 1 and 0.5
+    with pytest.raises(CohortError) as raised:
+        upload(xlsx_bytes({"patients": [row[:4] for row in PATIENTS], "symptoms": rows}))
+    assert [(e.where, e.column) for e in raised.value.errors] == [("sheet 'symptoms', row 4", "score")]

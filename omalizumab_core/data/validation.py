@@ -152,6 +152,9 @@ def parse_numbers_exactly(series: pd.Series, decimal_mark: str | None) -> tuple[
     parsed = np.empty(len(uniques) + 1, dtype=object)
     parsed[:] = [_number(u, decimal_mark) for u in uniques] + [np.nan]
     bad = np.fromiter((v is _MISSING for v in parsed), dtype=bool, count=len(parsed))[codes]
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in ("boolean", "mixed"):
+        # Factorising merges TRUE with 1 and FALSE with 0: a yes/no cell in a number column is refused, not read as 1.
+        bad |= np.fromiter((type(v) in (bool, np.bool_) for v in series.to_numpy()), dtype=bool, count=len(series))
     ambiguous = np.fromiter((v is _AMBIGUOUS for v in parsed), dtype=bool, count=len(parsed))[codes]
     values = parsed[codes]
     values[bad | ambiguous] = np.nan

@@ -10,7 +10,7 @@ the file. A budget is never a truncation: nothing is read past it.
 
 The budgets are set so that a file within the upload limit is accepted or
 refused within a minute and 1.5 GB of memory on a small server
-(``benchmarks/run.py``, row "hostile files"), while a real cohort of 100,000
+(``python -m benchmarks.reading``, rows "hostile"), while a real cohort of 100,000
 patients in Parquet still loads.
 """
 

@@ -155,7 +155,6 @@ def _read_sheet(rows: list[list], start: tuple[int, int], origin: str, table: st
     type (str, float, bool, date or datetime).
     """
     first_row, first_column = start
-    problems: list[Problem] = []
     header_index = _header_index(rows, first_row)
     if header_index is None:
         _report_uncomputed(facts, {}, origin, table, first_column, 0)
@@ -197,12 +196,16 @@ def _columns(rows: list[list], start: int, width: int) -> tuple[pd.DataFrame, li
     columns, blanks = {}, []
     data = rows[start:]
     for position, values in enumerate(zip(*data) if data else [() for _ in range(width)]):
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-        uniques = np.asarray(uniques, dtype=object)
+        cells = np.asarray(values, dtype=object)
+        # Factorising merges values equal in Python (True and 1.0): the codes only
+        # decide blankness, and the cells themselves are kept as read.
+        codes, uniques = pd.factorize(cells, use_na_sentinel=True)
         blank_unique = np.fromiter((blank_value(value) for value in uniques), dtype=bool, count=len(uniques))
-        kept = uniques.copy()
-        kept[blank_unique & np.fromiter((value == "" for value in uniques), dtype=bool, count=len(uniques))] = None
-        columns[position] = np.append(kept, None)[codes]
+        empty_unique = np.fromiter((type(value) is str and value == "" for value in uniques), dtype=bool, count=len(uniques))
+        empty = np.append(empty_unique, False)[codes]
+        if empty.any():
+            cells[empty] = None
+        columns[position] = cells
         blanks.append(np.append(blank_unique, True)[codes])
     return pd.DataFrame(columns, columns=range(width), dtype=object), blanks
 
