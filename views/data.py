@@ -22,8 +22,9 @@ def _on_upload() -> None:
 
 
 st.file_uploader(
-    "Cohort file(s): an Excel workbook (.xlsx), a .zip of CSV or Parquet files, or the CSV/Parquet files themselves",
-    type=["xlsx", "zip", "csv", "parquet"],
+    "Cohort file(s): an Excel workbook (.xlsx), a .zip of CSV or Parquet files, or the CSV/Parquet files themselves; "
+    "with any instrument definitions (.toml, see docs/instruments.md)",
+    type=["xlsx", "zip", "csv", "parquet", "toml"],
     accept_multiple_files=True,
     key=uploader_key,
     on_change=_on_upload,

@@ -495,3 +495,15 @@ def format_instrument_crosstab(table: pd.DataFrame) -> pd.DataFrame:
     out.index.name = "Paper's best response"
     out.columns.name = "Instrument (same bands)"
     return out.reset_index()
+
+
+def format_instrument_agreement(agreement: pd.DataFrame) -> pd.DataFrame:
+    """Agreement statistics as printed ("0.78", p "0.0667", or "not estimable")."""
+    return pd.DataFrame(
+        {
+            "Statistic": agreement["label"],
+            "Value": ["not estimable" if pd.isna(v) else f"{v:.2f}" for v in agreement["value"]],
+            "p": ["" if pd.isna(p) else ("< 0.0001" if p < 1e-4 else f"{p:.4f}") for p in agreement["p_value"]],
+            "Patients": agreement["patients"],
+        }
+    )

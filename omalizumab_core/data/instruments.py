@@ -137,6 +137,11 @@ class InstrumentDefinition:
         high = sum(self.items[i].high for i in m.items)
         return (total - low) / (high - low) * 100.0
 
+    def measure_ids(self) -> list[str]:
+        """Measures to choose from, in reading order: the total, the domains, then the items."""
+        domains = [m for m in self.measures if m != TOTAL]
+        return [TOTAL] * (TOTAL in self.measures) + domains + list(self.items)
+
     def label(self, measure: str) -> str:
         if measure in self.items:
             return self.items[measure].label
