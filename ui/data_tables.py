@@ -13,6 +13,7 @@ TABLE_LABELS = {
     "adverse_events": "Adverse events",
     "labs": "Laboratory results",
     "anaphylaxis": "Anaphylaxis episodes",
+    "instrument_scores": "Instrument scores (questionnaires)",
 }
 PREVIEW_ROWS = 500
 
