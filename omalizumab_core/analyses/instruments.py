@@ -480,7 +480,6 @@ def format_instrument_responders(responders: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Rule": responders["label"],
-            "Measure": responders["measure"],
             "Responders": [
                 "no patient with a baseline" if n == 0 else f"{k}/{n} ({100 * r:.1f} %, 95 % CI {100 * lo:.1f}–{100 * hi:.1f})"
                 for k, n, r, lo, hi in zip(responders["responders"], responders["patients"], responders["rate"], responders["lower"], responders["upper"])
