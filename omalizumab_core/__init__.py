@@ -220,6 +220,7 @@ _API: dict[str, tuple[str, str]] = {
     "instrument_changes": ("analyses.instruments", "instrument_changes"),
     "instrument_change_over_time": ("analyses.instruments", "instrument_change_over_time"),
     "instrument_responders": ("analyses.instruments", "instrument_responders"),
+    "instrument_assessment_months": ("analyses.instruments", "instrument_assessment_months"),
     "instrument_response_times": ("analyses.instruments", "instrument_response_times"),
     "instrument_time_to_response": ("analyses.instruments", "instrument_time_to_response"),
     "instrument_categories": ("analyses.instruments", "instrument_categories"),

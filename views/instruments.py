@@ -22,11 +22,13 @@ st.caption(f"Source: {definition.source} · Recall period: {definition.recall_pe
 if definition.example:
     st.warning("This is an example definition, not a validated instrument: its results mean nothing clinically.", icon=":material/warning:")
 
-responders = statistic(oc.instrument_responders, scored, instrument=instrument)
+months = oc.instrument_assessment_months(scored, instrument=instrument)
+at = st.selectbox("Responders at", [None, *months], format_func=lambda m: "any assessment on treatment" if m is None else f"month {m:g}")
+responders = statistic(oc.instrument_responders, scored, instrument=instrument, month=at)
 if responders is not None:
-    st.subheader("Responders at any assessment on treatment")
+    st.subheader("Responders at any assessment on treatment" if at is None else f"Responders at month {at:g}, among the patients assessed then")
     st.dataframe(oc.format_instrument_responders(responders), hide_index=True, width="stretch")
-    st.caption("Exact (Clopper–Pearson) 95 % CIs. Patients with a baseline but no later assessment count as not responding, as for the paper's score.")
+    st.caption("Exact (Clopper–Pearson) 95 % CIs. At any assessment, a patient with a baseline but no later assessment counts as not responding, as for the paper's score.")
     table_downloads(responders, "instrument_responders")
 
 measure = st.selectbox("Measure", definition.measure_ids(), format_func=definition.label)

@@ -224,6 +224,21 @@ def instrument_change_over_time(scored: ScoredCohort, *, instrument: str, measur
     return pd.DataFrame(rows, columns=OVER_TIME_COLUMNS)
 
 
+def instrument_assessment_months(scored: ScoredCohort, *, instrument: str) -> list[float]:
+    """Months after baseline at which the instrument was assessed in the selection (to choose a time point).
+
+    Examples
+    --------
+    >>> from omalizumab_core.synthetic.instrument_example import instrument_example_scored
+    >>> instrument_assessment_months(instrument_example_scored(), instrument="example_symptom_diary")
+    [2.0, 3.0, 6.0]
+    """
+    definition = _definition(scored, instrument)
+    table = scored.cohort.instrument_scores
+    months = table.loc[(table["instrument"] == definition.id).to_numpy(), "month"].to_numpy(dtype=float)
+    return sorted(float(m) for m in np.unique(months[months > 0]))
+
+
 def _meets(rule: ResponderRule, changes: pd.DataFrame) -> np.ndarray:
     if rule.rule == "relative_reduction":
         return (changes["improvement_pct"] >= rule.percent - _EPS).to_numpy()
