@@ -289,3 +289,9 @@ def test_the_page_gives_the_responders_at_a_chosen_month():
     rows = " ".join(" | ".join(map(str, r)) for f in at.dataframe for r in f.value.itertuples(index=False))
     # Month 3: ≥ 50 % in EX-1 and EX-5 of the 5 assessed; R binom.test(2, 5): 0.05274495 0.85336720
     assert "Total reduced by at least 50 % | 2/5 (40.0 %, 95 % CI 5.3–85.3)" in rows
+
+
+def test_a_blank_instrument_or_item_is_reported_once_as_missing():
+    problems = _problems(HEAD + "EX-1,example_symptom_diary,total,0,20\nEX-1,,total,3,20\nEX-2,example_symptom_diary,,0,3\n")
+    found = [(p.where, p.column) for p in problems if p.table == "instrument_scores"]
+    assert found == [("instrument_scores.csv, line 3", "instrument"), ("instrument_scores.csv, line 4", "item")]

@@ -25,6 +25,8 @@ def check_instrument_scores(raw, frame: pd.DataFrame, month: np.ndarray, patient
     """The typed table (ids lower case, months from dates) and the definitions it uses; problems go to ``report``."""
     definitions = {**packaged_instruments(), **user_definitions}
     frame = frame.copy()
+    # Blank cells were reported as missing required values already: not reported again as unknown names.
+    blank = frame["instrument"].isna().to_numpy() | frame["item"].isna().to_numpy()
     instrument = frame["instrument"].astype("object").astype(str).str.strip().str.lower()
     item = frame["item"].astype("object").astype(str).str.strip().str.lower()
     value = frame["value"].to_numpy(dtype="float64")
@@ -32,8 +34,8 @@ def check_instrument_scores(raw, frame: pd.DataFrame, month: np.ndarray, patient
     frame["item"] = item.to_numpy(dtype=object)
     frame["month"] = month
 
-    known = instrument.isin(list(definitions)).to_numpy()
-    unknown = np.flatnonzero(~known & frame["instrument"].notna().to_numpy())
+    known = instrument.isin(list(definitions)).to_numpy() & ~blank
+    unknown = np.flatnonzero(~known & ~blank)
     names = ", ".join(sorted(definitions)) or "none yet"
     report.rows(
         ERROR, raw, unknown, "instrument",
