@@ -295,3 +295,9 @@ def test_a_blank_instrument_or_item_is_reported_once_as_missing():
     problems = _problems(HEAD + "EX-1,example_symptom_diary,total,0,20\nEX-1,,total,3,20\nEX-2,example_symptom_diary,,0,3\n")
     found = [(p.where, p.column) for p in problems if p.table == "instrument_scores"]
     assert found == [("instrument_scores.csv, line 3", "instrument"), ("instrument_scores.csv, line 4", "item")]
+
+
+def test_definitions_uploaded_without_a_cohort_say_to_upload_them_together():
+    with pytest.raises(CohortError) as error:
+        load_upload([("diary.toml", example_instrument_text().encode())])
+    assert "together with the cohort" in error.value.problems[0].message

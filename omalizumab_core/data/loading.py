@@ -53,6 +53,8 @@ def load_upload(files: Sequence[tuple[str, bytes]], *, synthetic: bool = False, 
     files = list(files)
     tables = [(name, content) for name, content in files if not _is_definition(name)]
     found = {**_definitions_of_upload(files), **(instruments or {})}
+    if not tables and len(files) > 0:
+        raise CohortError([Problem(ERROR, None, "Only instrument definitions (.toml) were uploaded: upload them together with the cohort file(s), in one selection, so that the cohort's instrument scores are checked against them.")])
     raw = read_upload(tables)
     cohort = _validated(raw, synthetic=synthetic, instruments=found)
     return dataclasses.replace(cohort, source=f"Upload: {raw.source}")
