@@ -301,3 +301,9 @@ def test_definitions_uploaded_without_a_cohort_say_to_upload_them_together():
     with pytest.raises(CohortError) as error:
         load_upload([("diary.toml", example_instrument_text().encode())])
     assert "together with the cohort" in error.value.problems[0].message
+
+
+def test_the_data_page_names_the_definitions_the_scores_were_checked_against():
+    at = app_on(oc.instrument_example_cohort(), page="views/data.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Definition of example_symptom_diary (example, not a validated instrument)" in shown_text(at)
