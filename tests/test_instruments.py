@@ -307,3 +307,12 @@ def test_the_data_page_names_the_definitions_the_scores_were_checked_against():
     at = app_on(oc.instrument_example_cohort(), page="views/data.py")
     assert not at.exception, [e.value for e in at.exception]
     assert "Definition of example_symptom_diary (example, not a validated instrument)" in shown_text(at)
+
+
+def test_a_selection_gives_what_its_patients_alone_give(scored):
+    # The measures are computed once for the whole cohort and then selected: same as scoring the subset alone.
+    chosen = ["EX-2", "EX-3", "EX-6"]
+    selected = ins.instrument_responders(scored.subset(chosen))
+    alone = ins.instrument_responders(score_cohort(scored.cohort.subset(chosen)))
+    pd.testing.assert_frame_equal(selected, alone)
+    assert selected["patients"].tolist() == [3, 3, 3] and selected["responders"].tolist() == [1, 2, 1]

@@ -85,9 +85,15 @@ def instrument_measures(scored: ScoredCohort) -> pd.DataFrame:
     >>> m[(m["patient_id"] == "EX-1") & (m["measure"] == "total")]["value"].tolist()
     [24.0, 10.0, 4.0]
     """
-    table = scored.cohort.instrument_scores
-    if table is None:
+    if scored.cohort.instrument_scores is None:
         raise TooFewPatients("No data: the loaded cohort has no instrument_scores table.")
+    # Each patient's measures depend on that patient alone: computed once per scored cohort, then selected.
+    measures = scored.per_patient("instruments.measures", _all_measures)
+    return measures.drop(columns="code").reset_index(drop=True)
+
+
+def _all_measures(scored: ScoredCohort) -> pd.DataFrame:
+    table = scored.cohort.instrument_scores
     given = pd.DataFrame(
         {
             "patient_id": table["patient_id"].astype(str).to_numpy(),
@@ -111,7 +117,7 @@ def instrument_measures(scored: ScoredCohort) -> pd.DataFrame:
             complete = ~np.isnan(values).any(axis=1)
             if not complete.any():
                 continue
-            combined = [definition.combine(measure.id, list(v)) for v in values[complete]]
+            combined = definition.combine(measure.id, values[complete])
             index = wide.index[complete]
             parts.append(
                 pd.DataFrame(
@@ -123,7 +129,9 @@ def instrument_measures(scored: ScoredCohort) -> pd.DataFrame:
             )
     measures = pd.concat(parts, ignore_index=True)
     measures = measures.sort_values("computed", kind="stable").drop_duplicates(["patient_id", "instrument", "measure", "month"])
-    return measures.sort_values(["instrument", "patient_id", "measure", "month"], kind="stable").reset_index(drop=True)[MEASURE_COLUMNS]
+    measures = measures.sort_values(["instrument", "patient_id", "measure", "month"], kind="stable").reset_index(drop=True)[MEASURE_COLUMNS]
+    code = pd.Index(scored.cohort.patients["patient_id"].astype(str)).get_indexer(measures["patient_id"])
+    return measures.assign(code=code)
 
 
 def _limits(scored: ScoredCohort) -> pd.Series:

@@ -27,6 +27,8 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 
+import numpy as np
+
 from omalizumab_core.data.problems import ERROR, CohortError, Problem
 
 DIRECTIONS = {"higher_is_worse": "a higher score is worse", "higher_is_better": "a higher score is better"}
@@ -125,17 +127,24 @@ class InstrumentDefinition:
         low, high = self.measure_range(measure)
         return low if self.higher_is_worse else high
 
-    def combine(self, measure: str, values: list[float]) -> float:
-        """A domain's or the total's value from its items' values, in the order of ``Measure.items``."""
+    def combine(self, measure: str, values):
+        """A domain's or the total's value from its items' values, in the order of ``Measure.items``.
+
+        ``values`` is one assessment's item values, or a 2-D array with one
+        assessment per row (then one value per row is returned).
+        """
         m = self.measures[measure]
+        array = np.asarray(values, dtype=float)
+        axis = array.ndim - 1
         if m.method == "mean":
-            return sum(values) / len(values)
-        total = float(sum(values))
-        if m.method == "sum":
-            return total
-        low = sum(self.items[i].low for i in m.items)
-        high = sum(self.items[i].high for i in m.items)
-        return (total - low) / (high - low) * 100.0
+            combined = array.mean(axis=axis)
+        else:
+            combined = array.sum(axis=axis)
+            if m.method == "0-100":
+                low = sum(self.items[i].low for i in m.items)
+                high = sum(self.items[i].high for i in m.items)
+                combined = (combined - low) / (high - low) * 100.0
+        return float(combined) if array.ndim == 1 else combined
 
     def measure_ids(self) -> list[str]:
         """Measures to choose from, in reading order: the total, the domains, then the items."""
