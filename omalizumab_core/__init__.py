@@ -40,6 +40,11 @@ _API: dict[str, tuple[str, str]] = {
     "load_upload": ("data.loading", "load_upload"),
     # data.template
     "template_workbook": ("data.template", "template_workbook"),
+    # data.importers (issue 15)
+    "redcap_dictionary_csv": ("data.importers.redcap_dictionary", "redcap_dictionary_csv"),
+    "suggest_columns": ("data.importers.mapping", "suggest_columns"),
+    "suggest_codes": ("data.importers.mapping", "suggest_codes"),
+    "export_cohort": ("outputs.cohort_files", "export_cohort"),
     # data.problems
     "Problem": ("data.problems", "Problem"),
     "problems_frame": ("data.problems", "problems_frame"),

@@ -418,6 +418,96 @@ def _check_tables(*names: str) -> Callable[[Cohort], None]:
     return check
 
 
+# --- hostile sizes (issue 14, part 1): small files that would cost gigabytes --------
+
+
+def _blank_lines_zip() -> Files:
+    """A zip whose labs.csv is 15 million blank lines: 15 MB that compress to a few kB."""
+    return _zip_of({**{f"{t}.csv": VALID[t].encode() for t in ("patients", "symptoms")},
+                    "labs.csv": VALID["labs"].encode() + b"\n" * 15_000_000})
+
+
+def _rewrite_first_sheet(files: Files, change) -> Files:
+    import zipfile
+
+    name, content = files[0]
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet2.xml":  # the symptoms sheet
+                data = change(data.decode()).encode()
+            target.writestr(item.filename, data)
+    return [(name, buffer.getvalue())]
+
+
+def _rows_beyond_excel() -> Files:
+    """A workbook whose symptoms sheet has tiny rows numbered up to 2 million (Excel stops at 1,048,576)."""
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>1</v></c></row>' for r in range(10, 2_000_000, 997))
+    return _rewrite_first_sheet(workbook(), lambda xml: xml.replace("</sheetData>", rows + "</sheetData>"))
+
+
+def _cell_at_the_last_excel_cell() -> Files:
+    """One value at XFD1048576: 0.01 MB, but a 17-billion-cell rectangle for a reader that fills it."""
+    cell = '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+    return _rewrite_first_sheet(workbook(), lambda xml: xml.replace("</sheetData>", cell + "</sheetData>"))
+
+
+def _wide_sparse_sheet() -> Files:
+    """A value in column ZZ at row 100,000: within Excel's limits but 70 million cells of rectangle."""
+    cell = '<row r="100000"><c r="ZZ100000"><v>1</v></c></row>'
+    return _rewrite_first_sheet(workbook(), lambda xml: xml.replace("</sheetData>", cell + "</sheetData>"))
+
+
+def _entity_in_workbook_xml() -> Files:
+    """A DTD declaring entities in a sheet: never written by Excel, refused before any parsing."""
+    dtd = '<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+    return _rewrite_first_sheet(workbook(), lambda xml: dtd + xml.split("?>", 1)[-1] if xml.startswith("<?xml") else dtd + xml)
+
+
+def _parquet_rows_declared(n: int = 25_000_000) -> Files:
+    """A parquet labs table of 25 million empty rows: a few kB on disk."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"patient_id": pa.nulls(n, pa.string()), "month": pa.nulls(n, pa.float64()),
+                      "analyte": pa.nulls(n, pa.string()), "value": pa.nulls(n, pa.float64())})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return csv_files(labs=None) + [("labs.parquet", buffer.getvalue())]
+
+
+def _parquet_dictionary_bomb() -> Files:
+    """A parquet labs table whose 'comment' column repeats one 4,000-character text 300,000 times."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 300_000
+    comment = pa.DictionaryArray.from_arrays(pa.array([0] * n, pa.int32()), pa.array(["x" * 4_000]))
+    table = pa.table({"patient_id": pa.array(["P1"] * n), "month": pa.array([0.0] * n),
+                      "analyte": pa.array(["tryptase"] * n), "value": pa.array([1.0] * n), "comment": comment})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return csv_files(labs=None) + [("labs.parquet", buffer.getvalue())]
+
+
+def _zip_of_many_table_files() -> Files:
+    """A zip naming the symptoms table in 40 folders: each would cost a parse."""
+    members = {f"part{i}/symptoms.csv": VALID["symptoms"].encode() for i in range(40)}
+    return _zip_of({"patients.csv": VALID["patients"].encode(), **members})
+
+
+def _zip_of_many_files() -> Files:
+    """A zip listing 20,000 empty files: its directory alone would cost memory."""
+    return _zip_of({**_csv_members(), **{f"notes/{i}.txt": b"" for i in range(20_000)}})
+
+
+def _long_patient_id() -> Files:
+    """A patient_id of 5,000 characters (pasted text): refused, its place named."""
+    return replaced("patients", "P3,F,CM", "P" + "3" * 5_000 + ",F,CM")
+
+
 # --- the catalogue -----------------------------------------------------------------
 
 CATALOGUE: tuple[BadInput, ...] = (
@@ -519,7 +609,6 @@ CATALOGUE: tuple[BadInput, ...] = (
     BadInput("identifier_columns", _identifiers, True, text="look like direct identifiers", check=_check_identifiers),
     BadInput("parquet_dates_with_a_time_zone", _parquet_time_zone_dates, True, check=_months_of([0.0, 0.0, 3.0, 3.0, 0.0, 2.0, 0.0, 6.0])),
     BadInput("parquet_text_stored_as_binary", _parquet_binary_text, True, check=_check_binary_text),
-    BadInput("one_million_character_cell", _huge_cell, True, text="not in the vocabulary", check=_check_patients()),
     # --- files that are not what they claim ---
     BadInput("pdf_renamed_xlsx", lambda: [("cohort.xlsx", b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n")], False,
              where="file cohort.xlsx", text="PDF"),
@@ -544,7 +633,9 @@ CATALOGUE: tuple[BadInput, ...] = (
     BadInput("merged_patient_cells_in_excel", _merged_patient_cells, False,
              where="sheet 'symptoms', row 5", column="patient_id", text="must be filled in"),
     BadInput("formulas_without_cached_values", _with_uncached_formulas, False,
-             where="sheet 'symptoms', row 4", column="score", text="must be filled in"),
+             where="sheet 'symptoms', row 4", column="score", text="formula whose result was never computed: open and save the file in Excel"),
+    BadInput("one_million_character_cell", _huge_cell, False, where="symptoms.csv, line 10", column="symptom",
+             text="limit: text per cell"),
     BadInput("excel_error_value_in_a_number_cell", _excel_error_values, False,
              where="sheet 'symptoms', row 4", column="score", text="must be a number"),
     BadInput("parquet_score_column_mixing_text", _parquet_with_wrong_types, False,
@@ -572,6 +663,138 @@ CATALOGUE: tuple[BadInput, ...] = (
              where="file cohort.xls", text=".xls"),
     BadInput("word_document_upload", lambda: [("cohort.docx", zip_bytes({"word/document.xml": b"<w/>"}))], False,
              where="file cohort.docx", text="cannot read"),
+    # --- hostile sizes (issue 14): refused by a budget before the expensive step ---
+    BadInput("zip_member_of_blank_lines", _blank_lines_zip, False, where="labs.csv", table="labs", text="limit: cells per table"),
+    BadInput("xlsx_rows_beyond_excel_last_row", _rows_beyond_excel, False, where="file cohort.xlsx", text="beyond Excel's last row"),
+    BadInput("xlsx_one_cell_at_the_last_excel_cell", _cell_at_the_last_excel_cell, False, where="sheet 'symptoms'",
+             text="limit: columns per table"),
+    BadInput("xlsx_wide_sparse_sheet", _wide_sparse_sheet, False, where="sheet 'symptoms'", text="limit: cells per table"),
+    BadInput("xlsx_entities_declared", _entity_in_workbook_xml, False, where="file cohort.xlsx", text="DTD or entities"),
+    BadInput("parquet_declaring_25_million_rows", _parquet_rows_declared, False, where="labs.parquet", table="labs",
+             text="limit: rows per table"),
+    BadInput("parquet_dictionary_decoding_to_a_gigabyte", _parquet_dictionary_bomb, False, where="labs.parquet", table="labs",
+             text="limit: decoded size"),
+    BadInput("zip_naming_one_table_in_forty_files", _zip_of_many_table_files, False, where="file cohort.zip", text="found twice"),
+    BadInput("zip_listing_twenty_thousand_files", _zip_of_many_files, False, where="file cohort.zip", text="limit: files per zip"),
+    BadInput("patient_id_of_5000_characters", _long_patient_id, False, where="patients.csv, line 4", column="patient_id",
+             text="limit: text per cell"),
+)
+
+
+# --- other shapes (issue 15): REDCap exports, one row per patient, ADaM ---------------
+# Built by tests/importer_files.py: the same three patients as the valid long cohort.
+
+
+def _redcap(change=None, *, labels: bool = False, longitudinal: bool = False, name: str = "registry.csv") -> Callable[[], Files]:
+    def build() -> Files:
+        from tests import importer_files as shapes
+
+        rows = shapes.redcap_longitudinal_rows() if longitudinal else shapes.redcap_classic_rows()
+        if change:
+            change(rows)
+        export = shapes.redcap_labels if labels else shapes.redcap_raw
+        return [(name, export(rows, longitudinal=longitudinal))]
+    return build
+
+
+def _set(index: int, **values) -> Callable[[list], None]:
+    return lambda rows: rows[index].update(values)
+
+
+def _add_row(**values) -> Callable[[list], None]:
+    return lambda rows: rows.append(values)
+
+
+def _wide(cell: tuple[int, int] | None = None, value=None) -> Callable[[], Files]:
+    def build() -> Files:
+        from tests import importer_files as shapes
+
+        rows = shapes.wide_rows()
+        if cell:
+            rows[cell[0]][cell[1]] = value
+        return [("registry.xlsx", shapes.wide_workbook(rows))]
+    return build
+
+
+def _visit_sheet_without_ids() -> Files:
+    from tests import importer_files as shapes
+
+    patients = [shapes.WIDE_HEADER[:9]] + [r[:9] for r in shapes.wide_rows()[3:]]
+    return [("registry.xlsx", xlsx_bytes({"patients": patients, "M0": [["patient_id", "flushing"], ["P1", 1]], "M3": [["who", "flushing"], ["P1", 0.5]]}))]
+
+
+def _adam(change=None, *, drop: str | None = None) -> Callable[[], Files]:
+    def build() -> Files:
+        from tests import importer_files as shapes
+
+        frames = shapes.adam_frames()
+        if change:
+            change(frames)
+        if drop:
+            frames.pop(drop)
+        return shapes.adam_xpt(frames)
+    return build
+
+
+def _adam_cell(dataset: str, row: int, column: str, value) -> Callable[[dict], None]:
+    def change(frames: dict) -> None:
+        frames[dataset].loc[row, column] = value
+    return change
+
+
+def _adam_rename(dataset: str, old: str, new: str) -> Callable[[dict], None]:
+    def change(frames: dict) -> None:
+        frames[dataset] = frames[dataset].rename(columns={old: new})
+    return change
+
+
+def _adam_damaged() -> Files:
+    from tests import importer_files as shapes
+
+    return [(n, _garbage() if n == "adsl.xpt" else c) for n, c in shapes.adam_xpt()]
+
+
+_REDCAP_P1 = "REDCap export registry.csv, line {line}: record P1"
+
+CATALOGUE += (
+    BadInput("valid_redcap_raw_export", _redcap(), True, check=_check_tables("doses")),
+    BadInput("valid_redcap_labels_longitudinal_export", _redcap(labels=True, longitudinal=True), True, check=_check_tables("doses")),
+    BadInput("valid_wide_workbook", _wide(), True, check=_check_patients()),
+    BadInput("valid_adam_xpt_datasets", _adam(), True, check=_check_tables("adverse_events", "labs")),
+    BadInput("redcap_score_not_allowed", _redcap(_set(2, sx_flushing="0.7")), False,
+             where=_REDCAP_P1.format(line=4) + ", instrument 'assessment', instance 2, field 'sx_flushing'", column="symptom score", text="score must be 1.5"),
+    BadInput("redcap_labels_export_holding_a_raw_code", _redcap(_set(0, diagnosis="ISM"), labels=True), True, check=_check_patients()),
+    BadInput("redcap_unknown_diagnosis_code", _redcap(_set(0, diagnosis="mastocytose")), False,
+             where=_REDCAP_P1.format(line=2) + ", instrument 'patient'", column="diagnosis", text="use one of"),
+    BadInput("redcap_checkbox_neither_checked_nor_unchecked", _redcap(_set(0, prior_therapies___imatinib="maybe")), False,
+             where=_REDCAP_P1.format(line=2), column="prior_therapies___imatinib", text="Checked/Unchecked"),
+    BadInput("redcap_patient_field_with_two_values", _redcap(lambda rows: rows.insert(1, {**rows[0], "redcap_event_name": "month_3_arm_1", "sex": "M"}),
+                                                             longitudinal=True), False,
+             where=_REDCAP_P1.format(line=3) + ", event 'month_3_arm_1', instrument 'patient'", column="sex", text="two different values"),
+    BadInput("redcap_event_without_a_month", _redcap(_set(5, redcap_event_name="unscheduled_arm_1"), longitudinal=True), False,
+             where="REDCap export registry.csv, line 7: record P2, event 'unscheduled_arm_1', instrument 'assessment', field 'sx_fatigue'",
+             column="assessment_month", text="neither"),
+    BadInput("redcap_assessment_of_a_record_without_patient_data",
+             _redcap(_add_row(patient_id="P9", redcap_repeat_instrument="assessment", redcap_repeat_instance="1", assessment_month="0", sx_flushing="1")), False,
+             where="REDCap export registry.csv, line 14: record P9, instrument 'assessment', instance 1, field 'sx_flushing'", column="patient_id",
+             text="not in the patients table"),
+    BadInput("redcap_repeating_instrument_not_in_the_dictionary", _redcap(_set(1, redcap_repeat_instrument="visit")), False,
+             where=_REDCAP_P1.format(line=3) + ", instance 1", column="redcap_repeat_instrument", text="not one of the dashboard's data dictionary"),
+    BadInput("wide_score_not_allowed", _wide((3, 10), 0.7), False, where="sheet 'registry', row 4, column K (Flushing M3)", column="score",
+             text="score must be 1.5"),
+    BadInput("wide_baseline_cell_neither_present_nor_absent", _wide((4, 13), 0.5), False, where="sheet 'registry', row 5, column N (fatigue_m0)",
+             column="score", text="must score 1"),
+    BadInput("wide_unknown_diagnosis", _wide((5, 2), "mastocytose"), False, where="sheet 'registry', row 6", column="diagnosis", text="use one of"),
+    BadInput("wide_visit_sheet_without_patient_ids", _visit_sheet_without_ids, False, where="sheet 'M3'", table="symptoms",
+             text="No column holds the patient identifier"),
+    BadInput("adam_score_not_allowed", _adam(_adam_cell("adqs", 2, "AVAL", 0.7)), False,
+             where="ADaM dataset ADQS (adqs.xpt), record 3, USUBJID P1", column="AVAL", text="score must be 1.5"),
+    BadInput("adam_lab_parameter_unknown", _adam(_adam_cell("adlb", 2, "PARAMCD", "HIST")), False,
+             where="ADaM dataset ADLB (adlb.xpt), record 3, USUBJID P3", column="PARAMCD", text="use one of"),
+    BadInput("adam_without_adsl", _adam(drop="adsl"), False, where="ADaM datasets", table="patients", text="ADSL dataset is missing"),
+    BadInput("adam_dataset_without_usubjid", _adam(_adam_rename("adqs", "USUBJID", "SUBJID")), False, where="ADaM dataset ADQS (adqs.xpt)",
+             text="no USUBJID"),
+    BadInput("adam_damaged_transport_file", _adam_damaged, False, where="ADaM dataset ADSL (adsl.xpt)", text="could not be read"),
 )
 
 

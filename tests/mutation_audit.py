@@ -88,10 +88,10 @@ MUTANTS = (
     Mutant("First improvement: score < 1 -> <= 1", "omalizumab_core/analyses/time_to_response.py",
            "(score < 1 - 0.5 / QUARTERS_PER_POINT)", "(score <= 1)",
            (T + "test_first_improvement_needs_a_score_below_1_not_equal_to_1",)),
-    Mutant("Candidate symptom improved: score < 1 -> <= 1", "omalizumab_core/analyses/candidate.py",
+    Mutant("Candidate symptom improved: score < 1 -> <= 1", "omalizumab_core/analyses/candidate_signals.py",
            'per_pair["min"].to_numpy() < QUARTERS_PER_POINT', 'per_pair["min"].to_numpy() <= QUARTERS_PER_POINT',
            (T + "test_candidate_symptom_unchanged_at_1_is_not_improved_and_1_5_is_worsened",)),
-    Mutant("Candidate symptom worsened: max >= 1.5 -> >= 1", "omalizumab_core/analyses/candidate.py",
+    Mutant("Candidate symptom worsened: max >= 1.5 -> >= 1", "omalizumab_core/analyses/candidate_signals.py",
            'per_pair["max"].to_numpy() >= WORSE_QUARTERS', 'per_pair["max"].to_numpy() >= QUARTERS_PER_POINT',
            (T + "test_candidate_symptom_unchanged_at_1_is_not_improved_and_1_5_is_worsened",)),
     Mutant("Score class dramatic: <= 0.25 -> < 0.25", "omalizumab_core/analyses/symptom_changes.py", "(values <= 0.25)", "(values < 0.25)",
@@ -151,6 +151,7 @@ def audit(mutants=MUTANTS, *, only: str | None = None) -> list[tuple[Mutant, str
             original = target.read_text(encoding="utf-8")
             if original.count(mutant.original) != 1:
                 results.append((mutant, "NOT FOUND", []))
+                print(f"NOT FOUND {mutant.rule}: its text is in {mutant.path} {original.count(mutant.original)} times, not once", flush=True)
                 continue
             target.write_text(original.replace(mutant.original, mutant.mutated), encoding="utf-8")
             try:

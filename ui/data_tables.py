@@ -40,15 +40,23 @@ def _instrument_definitions(cohort: Cohort) -> None:
         st.caption(f"Definition of {definition.id}{flag}: {definition.name}. Source: {definition.source} Recall period: {definition.recall_period}.")
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def template_download() -> None:
+    from omalizumab_core.data.importers.redcap_dictionary import redcap_dictionary_csv
+    from omalizumab_core.data.importers.wide_template import wide_template_workbook
     from omalizumab_core.data.template import template_workbook
 
-    st.subheader("Template")
-    st.caption("An empty workbook with one sheet per table and a data dictionary explaining every column.")
-    st.download_button(
-        "Download the template workbook",
-        template_workbook(),
-        "omalizumab_cohort_template.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:",
+    st.subheader("Templates")
+    st.caption(
+        "An empty workbook with one sheet per table and a data dictionary explaining every column; "
+        "or one row per patient with a column per symptom and visit; or a REDCap data dictionary that sets up a registry "
+        "whose exports load as they are (see docs/redcap.md). REDCap exports, one-row-per-patient sheets and "
+        "CDISC ADaM datasets (adsl, adqs, adae, adlb as .xpt, .sas7bdat or .csv) are recognised when uploaded."
     )
+    first, second, third = st.columns(3)
+    first.download_button("Template workbook", template_workbook(), "omalizumab_cohort_template.xlsx", XLSX, icon=":material/download:")
+    # Built only when clicked (a callable): the page stays fast.
+    second.download_button("One row per patient", wide_template_workbook, "omalizumab_one_row_per_patient.xlsx", XLSX, icon=":material/download:")
+    third.download_button("REDCap data dictionary", redcap_dictionary_csv, "omalizumab_redcap_dictionary.csv", "text/csv", icon=":material/download:")

@@ -25,6 +25,7 @@ from omalizumab_core.data.problems import CohortError, Problem
 COHORT = "cohort"
 SCORED = "scored"
 LOAD_PROBLEMS = "load_problems"
+FAILED_FILES = "failed_upload"  # the files of the last failed upload, for the mapping step (this session only)
 RULE = "worsening_rule"
 
 
@@ -68,7 +69,7 @@ def replace_cohort(new: Cohort) -> None:
     st.session_state.pop(LOAD_PROBLEMS, None)
 
 
-def load_files(files: list[tuple[str, bytes]]) -> list[Problem]:
+def load_files(files: list[tuple[str, bytes]], mapping: dict | None = None) -> list[Problem]:
     """Load uploaded files; on failure keep the current cohort and return the problems.
 
     Returns
@@ -80,11 +81,13 @@ def load_files(files: list[tuple[str, bytes]]) -> list[Problem]:
     from omalizumab_core.data.loading import load_upload
 
     try:
-        new = load_upload(files)
+        new = load_upload(files, mapping=mapping)
     except CohortError as error:
         st.session_state[LOAD_PROBLEMS] = error.problems
+        st.session_state[FAILED_FILES] = list(files)
         return error.problems
     replace_cohort(new)
+    st.session_state.pop(FAILED_FILES, None)
     return []
 
 

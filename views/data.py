@@ -5,6 +5,7 @@ import streamlit as st
 from omalizumab_core.data.problems import problem_summary, problems_frame
 from ui import session
 from ui.data_tables import preview_tables, template_download
+from ui.mapping_step import mapping_step
 
 st.title("Data")
 st.caption("Load your centre's cohort. Files stay in this browser session's memory only: nothing is saved on the server.")
@@ -22,9 +23,9 @@ def _on_upload() -> None:
 
 
 st.file_uploader(
-    "Cohort file(s): an Excel workbook (.xlsx), a .zip of CSV or Parquet files, or the CSV/Parquet files themselves; "
-    "with any instrument definitions (.toml, see docs/instruments.md)",
-    type=["xlsx", "zip", "csv", "parquet", "toml"],
+    "Cohort file(s): an Excel workbook (.xlsx), a .zip of CSV or Parquet files, the CSV/Parquet files themselves, "
+    "a REDCap export, or ADaM datasets; with any instrument definitions (.toml, see docs/instruments.md)",
+    type=["xlsx", "zip", "csv", "parquet", "xpt", "sas7bdat", "toml"],
     accept_multiple_files=True,
     key=uploader_key,
     on_change=_on_upload,
@@ -33,6 +34,7 @@ problems = st.session_state.get(session.LOAD_PROBLEMS)
 if problems:
     st.error(problem_summary(problems), icon=":material/error:")
     st.dataframe(problems_frame(problems), width="stretch", hide_index=True)
+    mapping_step()
 
 cohort = session.cohort()
 st.subheader(f"Loaded: {cohort.source}")

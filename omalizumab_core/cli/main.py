@@ -1,4 +1,4 @@
-"""Command line: ``python -m omalizumab_core validate|summary|template|synth|report|table|candidate``.
+"""Command line: ``python -m omalizumab_core validate|summary|template|synth|report|table|candidate|export``.
 
 For researchers' scripts and for tests. Every command accepts the word
 ``demo`` in place of a path for the shipped synthetic cohort. A bad file gives
@@ -16,9 +16,12 @@ from pathlib import Path
 from omalizumab_core.data.cohort import OPTIONAL_TABLES, Cohort
 from omalizumab_core.sources import load_path
 from omalizumab_core.data.problems import CohortError
+from omalizumab_core.cli.export import add_mapping_option
 
 def _cmd_validate(args) -> int:
-    cohort = load_path(args.path)
+    from omalizumab_core.cli.export import load
+
+    cohort = load(args)
     summary = f"OK: {cohort.n_patients} patients, {len(cohort.symptoms)} symptom rows"
     present = [t for t in OPTIONAL_TABLES if cohort.table(t) is not None]
     summary += f"; optional tables: {', '.join(present) if present else 'none'}"
@@ -61,7 +64,9 @@ def _number_or_null(x):
 
 
 def _cmd_summary(args) -> int:
-    cohort = load_path(args.path)
+    from omalizumab_core.cli.export import load
+
+    cohort = load(args)
     result = summary_json(cohort, worsening_rule=args.rule)
     if args.json:
         json.dump(result, sys.stdout, indent=None if args.compact else 2)
@@ -99,11 +104,9 @@ def _print_summary(cohort: Cohort, result: dict) -> None:
 
 
 def _cmd_template(args) -> int:
-    from omalizumab_core.data.template import template_workbook
+    from omalizumab_core.cli.export import write_template
 
-    Path(args.out).write_bytes(template_workbook())
-    print(f"Template written to {args.out}")
-    return 0
+    return write_template(args)
 
 
 def _cmd_synth(args) -> int:
@@ -122,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="check a cohort file and list every problem")
-    p.add_argument("path", help="an .xlsx or .zip file, a folder of <table>.csv or .parquet files, or 'demo'")
+    p.add_argument("path", help="an .xlsx or .zip file, a folder of <table>.csv or .parquet files, a REDCap export, ADaM datasets, or 'demo'")
+    add_mapping_option(p)
     p.set_defaults(run=_cmd_validate)
 
     p = sub.add_parser("summary", help="per-patient responses and Table 2 counts")
@@ -135,10 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="any_symptom",
         help="worsened symptom rule: any worsened symptom is no response (default, the paper), or total score only",
     )
+    add_mapping_option(p)
     p.set_defaults(run=_cmd_summary)
 
     p = sub.add_parser("template", help="write the empty template workbook with a data dictionary")
-    p.add_argument("out", help="output .xlsx path")
+    p.add_argument("out", help="output .xlsx path (.csv with --redcap)")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--redcap", action="store_true", help="write the REDCap data dictionary (CSV) that sets up a registry")
+    kind.add_argument("--wide", action="store_true", help="write the one-row-per-patient workbook (a column per symptom and visit)")
     p.set_defaults(run=_cmd_template)
 
     p = sub.add_parser("synth", help="write a synthetic registry-scale cohort")
@@ -155,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     from omalizumab_core.cli.candidate import add_candidate_command
 
     add_candidate_command(sub)
+    from omalizumab_core.cli.export import add_export_command
+
+    add_export_command(sub)
     return parser
 
 

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from omalizumab_core.data.cohort import Cohort
 from omalizumab_core.data.instruments import MAX_DEFINITION_BYTES, parse_instrument_files
 from omalizumab_core.data.identifiers import identifier_columns, identifier_warning
+from omalizumab_core.data.importers import read_foreign_path, read_foreign_upload
+from omalizumab_core.data.importers.mapping import apply_mapping
 from omalizumab_core.data.problems import ERROR, CohortError, Problem
 from omalizumab_core.data.raw import RawCohort
 from omalizumab_core.data.reading import read_path, read_upload
@@ -33,19 +35,22 @@ UNEXPECTED = (
 # The validator's own identifier warning, replaced by the more thorough one of identifiers.py.
 
 
-def load_cohort(path: str | os.PathLike, *, synthetic: bool = False, instruments: dict | None = None) -> Cohort:
+def load_cohort(path: str | os.PathLike, *, synthetic: bool = False, mapping: dict | None = None, instruments: dict | None = None) -> Cohort:
     """Load an .xlsx or .zip file, or a folder of <table>.csv / <table>.parquet files.
 
+    A REDCap export, a one-row-per-patient sheet or ADaM datasets are detected
+    and read by their importer (:mod:`omalizumab_core.data.importers`).
     Instrument definitions (docs/instruments.md) are read from
     ``instruments/*.toml`` in the folder or the zip, and ``instruments``
     (definitions by id) is added to them.
     """
     found = {**instrument_definitions_at(path), **(instruments or {})}
-    return _validated(read_path(path), synthetic=synthetic, instruments=found)
+    raw = _foreign(read_foreign_path, path) or read_path(path)
+    return _validated(apply_mapping(raw, mapping), synthetic=synthetic, instruments=found)
 
 
-def load_upload(files: Sequence[tuple[str, bytes]], *, synthetic: bool = False, instruments: dict | None = None) -> Cohort:
-    """Load files received by the web uploader, as (file name, content) pairs.
+def load_upload(files: Sequence[tuple[str, bytes]], *, synthetic: bool = False, mapping: dict | None = None, instruments: dict | None = None) -> Cohort:
+    """Load files received by the web uploader, as (file name, content) pairs; ``mapping``: see importers.mapping.
 
     ``.toml`` files among them, and ``instruments/*.toml`` members of a zip,
     are instrument definitions (docs/instruments.md).
@@ -55,8 +60,8 @@ def load_upload(files: Sequence[tuple[str, bytes]], *, synthetic: bool = False, 
     found = {**_definitions_of_upload(files), **(instruments or {})}
     if not tables and len(files) > 0:
         raise CohortError([Problem(ERROR, None, "Only instrument definitions (.toml) were uploaded: upload them together with the cohort file(s), in one selection, so that the cohort's instrument scores are checked against them.")])
-    raw = read_upload(tables)
-    cohort = _validated(raw, synthetic=synthetic, instruments=found)
+    raw = _foreign(read_foreign_upload, tables) or read_upload(tables)
+    cohort = _validated(apply_mapping(raw, mapping), synthetic=synthetic, instruments=found)
     return dataclasses.replace(cohort, source=f"Upload: {raw.source}")
 
 
@@ -116,9 +121,22 @@ def instrument_definitions_at(path: str | os.PathLike) -> dict:
     return {}
 
 
+def _foreign(importer, source) -> RawCohort | None:
+    """The cohort of a foreign source (REDCap, wide, ADaM), or None; only ever raises CohortError."""
+    try:
+        return importer(source)
+    except CohortError:
+        raise
+    except MemoryError:
+        raise CohortError([Problem(ERROR, None, "This file is too large to be read in memory.")]) from None
+    except Exception:
+        raise CohortError([Problem(ERROR, None, "This file could not be read: it may be damaged, or another kind of file renamed. "
+                                   "Save it again from the program that made it.", where="file")]) from None
+
+
 def _validated(raw: RawCohort, *, synthetic: bool, instruments: dict | None = None) -> Cohort:
     """Validate, adding the identifier warnings; only ever raises CohortError."""
-    identifiers = _identifier_warnings(raw)
+    identifiers = list(raw.warnings) + _identifier_warnings(raw)
     try:
         cohort = validate(raw, synthetic=synthetic, instruments=instruments)
     except CohortError as error:

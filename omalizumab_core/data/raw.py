@@ -1,6 +1,6 @@
 """Tables as read from the user's file, before validation.
 
-The reader (``reading.py``) turns an upload or a path into ``RawTable`` objects;
+The reader (the ``reading`` package) turns an upload or a path into ``RawTable`` objects;
 the validator (``validation.py``) turns them into a typed :class:`Cohort` or a
 list of located problems. Keeping the row numbers the user sees here is what
 lets every problem say "sheet 'symptoms', row 14" rather than an index.
@@ -37,6 +37,11 @@ class RawTable:
         (the sheet row, the CSV line, or the 1-based parquet row).
     original_columns : dict
         Normalised column name -> column header as written in the file.
+    decimal_mark : {".", ",", None}
+        The decimal mark the file's form suggests for numbers written as text
+        (a ";"-separated CSV: ","; a ","-separated one: "."), or None when the
+        form says nothing. The validator weighs it with the numbers written in
+        each column (:mod:`omalizumab_core.data.decimal_marks`).
     """
 
     name: str
@@ -45,6 +50,7 @@ class RawTable:
     row_word: str
     row_numbers: np.ndarray
     original_columns: dict
+    decimal_mark: str | None = None
 
     def where(self, position: int) -> str:
         """Location of the row at ``position`` (0-based, in ``frame``)."""
@@ -56,7 +62,12 @@ class RawTable:
 
 @dataclass(frozen=True, eq=False)
 class RawCohort:
-    """Every table found in one upload or path, plus where it came from."""
+    """Every table found in one upload or path, plus where it came from.
+
+    ``warnings`` are the reader's located warnings (hidden sheets, rows or
+    columns of a workbook that were read); they join the cohort's warnings.
+    """
 
     tables: dict
     source: str
+    warnings: tuple = ()

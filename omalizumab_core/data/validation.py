@@ -30,6 +30,7 @@ from omalizumab_core.data.cohort import OPTIONAL_TABLES, Cohort
 from omalizumab_core.data.codes import ALLOWED_SCORES, CATEGORIES, CATEGORY_LABELS, QUARTERS_PER_POINT
 from omalizumab_core.data.contract import CODE, DATE, ID, NUMBER, REQUIRED_TABLES, TABLE_COLUMNS, TEXT, YESNO, Column
 from omalizumab_core.data.cohort import month_ranks
+from omalizumab_core.data.decimal_marks import ambiguity_message, decide_mark, number_columns_marks, read_number
 from omalizumab_core.data.problems import ERROR, WARNING, CohortError, Problem
 from omalizumab_core.data.raw import RawCohort, RawTable
 from omalizumab_core.data.vocabulary import categorize
@@ -115,29 +116,46 @@ def _blank(series: pd.Series) -> np.ndarray:
 _MISSING = object()
 
 
-def _number(value):
+_AMBIGUOUS = object()
+
+
+def _number(value, mark: str | None = None):
+    """A cell as a float (NaN if blank), ``_MISSING`` if not a number, ``_AMBIGUOUS`` if ``1.250``-shaped and undecided."""
     if _is_blank_value(value):
         return np.nan
     if isinstance(value, (bool, np.bool_)):
         return _MISSING
     if isinstance(value, (int, float, np.integer, np.floating)):
         return float(value)
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
-    if re.fullmatch(r"[-+]?\d+,\d+", text):  # decimal comma from European Excel
-        text = text.replace(",", ".")
-    try:
-        return float(text)
-    except ValueError:
+    reading = read_number(str(value))
+    if reading is None:
         return _MISSING
+    number = reading.value(mark)
+    return _AMBIGUOUS if number is None else number
 
 
-def parse_numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Floats, and a mask of cells that are neither blank nor a number."""
+def parse_numbers(series: pd.Series, decimal_mark: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Floats, and a mask of cells that are neither blank nor a number (ambiguous ones included)."""
+    values, bad, ambiguous = parse_numbers_exactly(series, decimal_mark)
+    return values, bad | ambiguous
+
+
+def parse_numbers_exactly(series: pd.Series, decimal_mark: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Floats, cells that are not numbers, and ``1.250``-shaped cells ``decimal_mark`` (None: unknown) cannot decide.
+
+    See :mod:`omalizumab_core.data.decimal_marks` for how the decimal mark of a column is decided.
+    """
+    none = np.zeros(len(series), dtype=bool)
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-        return series.to_numpy(dtype="float64", na_value=np.nan), np.zeros(len(series), dtype=bool)
-    parsed, bad = _distinct_parse(series, _number)
-    values = np.where(bad, np.nan, parsed).astype("float64")
-    return values, bad
+        return series.to_numpy(dtype="float64", na_value=np.nan), none, none
+    codes, uniques = _distinct(series)
+    parsed = np.empty(len(uniques) + 1, dtype=object)
+    parsed[:] = [_number(u, decimal_mark) for u in uniques] + [np.nan]
+    bad = np.fromiter((v is _MISSING for v in parsed), dtype=bool, count=len(parsed))[codes]
+    ambiguous = np.fromiter((v is _AMBIGUOUS for v in parsed), dtype=bool, count=len(parsed))[codes]
+    values = parsed[codes]
+    values[bad | ambiguous] = np.nan
+    return values.astype("float64"), bad, ambiguous
 
 
 def _code_key(value) -> str:
@@ -196,7 +214,7 @@ def _date(value):
     if isinstance(value, (dt.datetime, dt.date, pd.Timestamp)):
         return pd.Timestamp(value)
     number = _number(value)
-    if number is not _MISSING and not np.isnan(number):
+    if isinstance(number, float) and not np.isnan(number):
         # Excel stores dates as days since 1899-12-30 (serial dates).
         return pd.Timestamp(_EXCEL_EPOCH + dt.timedelta(days=number)) if 1000 < number < 80000 else _MISSING
     text = str(value).strip()
@@ -279,6 +297,9 @@ def _type_table(raw: RawTable, report: _Report) -> pd.DataFrame | None:
         return None
 
     typed = {}
+    numeric = [name for name in frame.columns if name in contract and contract[name].kind == NUMBER]
+    shown = number_columns_marks(frame, numeric)
+    table_marks = set().union(*shown.values()) if shown else set()
     for name in frame.columns:
         column = contract.get(name)
         values = frame[name]
@@ -288,6 +309,16 @@ def _type_table(raw: RawTable, report: _Report) -> pd.DataFrame | None:
         if column.kind in (ID, TEXT):
             parsed, blank = categorical_text(values)
             bad = np.zeros(len(values), dtype=bool)
+        elif column.kind == NUMBER:
+            mark = decide_mark(shown[name], raw.decimal_mark, table_marks)
+            parsed, bad, ambiguous = parse_numbers_exactly(values, mark)
+            report.rows(ERROR, raw, np.flatnonzero(bad), name, "must be a number (use digits, e.g. 0.75 or 0,75).",
+                        values[bad].head(MAX_ROWS_PER_PROBLEM).to_numpy())
+            for written in (".", ","):
+                which = ambiguous & values.astype(str).str.contains(written, regex=False).to_numpy() if ambiguous.any() else ambiguous
+                report.rows(ERROR, raw, np.flatnonzero(which), name, ambiguity_message(written),
+                            values[which].head(MAX_ROWS_PER_PROBLEM).to_numpy())
+            blank = pd.isna(pd.Series(parsed)).to_numpy() & ~bad & ~ambiguous
         else:
             parsed, bad, message = _parse_column(values, column)
             report.rows(ERROR, raw, np.flatnonzero(bad), name, message, values[bad].head(MAX_ROWS_PER_PROBLEM).to_numpy())
