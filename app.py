@@ -24,6 +24,7 @@ PAGES = {
         st.Page("views/safety.py", title="Safety", icon=":material/health_and_safety:", url_path="safety"),
         st.Page("views/biology.py", title="Biology", icon=":material/biotech:", url_path="biology"),
         st.Page("views/anaphylaxis.py", title="Anaphylaxis", icon=":material/emergency:", url_path="anaphylaxis"),
+        st.Page("views/instruments.py", title="Instruments", icon=":material/checklist:", url_path="instruments"),
     ],
     "Patients": [
         st.Page("views/patient.py", title="Patient", icon=":material/person:", url_path="patient"),

@@ -502,7 +502,7 @@ def test_empty_workbook_is_an_error_naming_the_expected_sheets():
     problem = only_problem(read_upload, [("cohort.xlsx", buffer.getvalue())])
     assert problem.where == "file cohort.xlsx"
     assert "'Sheet'" in problem.message
-    assert "patients, symptoms, doses, adverse_events, labs and anaphylaxis" in problem.message
+    assert "patients, symptoms, doses, adverse_events, labs, anaphylaxis and instrument_scores" in problem.message
 
 
 def test_pdf_renamed_xlsx_is_an_error_asking_to_save_again_from_excel():

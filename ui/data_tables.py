@@ -13,6 +13,7 @@ TABLE_LABELS = {
     "adverse_events": "Adverse events",
     "labs": "Laboratory results",
     "anaphylaxis": "Anaphylaxis episodes",
+    "instrument_scores": "Instrument scores (questionnaires)",
 }
 PREVIEW_ROWS = 500
 
@@ -27,7 +28,16 @@ def preview_tables(cohort: Cohort) -> None:
                 continue
             shown = f"first {PREVIEW_ROWS} of {len(frame):,}" if len(frame) > PREVIEW_ROWS else f"{len(frame):,}"
             st.caption(f"{TABLE_LABELS[name]}: {shown} rows")
+            if name == "instrument_scores":
+                _instrument_definitions(cohort)
             st.dataframe(frame.head(PREVIEW_ROWS), width="stretch", hide_index=True)
+
+
+def _instrument_definitions(cohort: Cohort) -> None:
+    """The definitions the instrument scores were checked against: name, source, recall period."""
+    for definition in cohort.instruments.values():
+        flag = " (example, not a validated instrument)" if definition.example else ""
+        st.caption(f"Definition of {definition.id}{flag}: {definition.name}. Source: {definition.source} Recall period: {definition.recall_period}.")
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

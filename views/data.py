@@ -24,8 +24,8 @@ def _on_upload() -> None:
 
 st.file_uploader(
     "Cohort file(s): an Excel workbook (.xlsx), a .zip of CSV or Parquet files, the CSV/Parquet files themselves, "
-    "a REDCap export, or ADaM datasets",
-    type=["xlsx", "zip", "csv", "parquet", "xpt", "sas7bdat"],
+    "a REDCap export, or ADaM datasets; with any instrument definitions (.toml, see docs/instruments.md)",
+    type=["xlsx", "zip", "csv", "parquet", "xpt", "sas7bdat", "toml"],
     accept_multiple_files=True,
     key=uploader_key,
     on_change=_on_upload,

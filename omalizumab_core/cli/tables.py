@@ -242,6 +242,13 @@ def _anaphylaxis_rates(scored, args) -> pd.DataFrame:
     return anaphylaxis_rates(scored)
 
 
+def _instrument_responders(scored, args) -> pd.DataFrame:
+    from omalizumab_core.analyses.instruments import instrument_responders
+
+    _needs(scored, "instrument_scores", "instruments")
+    return instrument_responders(scored)
+
+
 def _literature(scored, args) -> pd.DataFrame:
     from omalizumab_core.analyses.literature import literature_comparison
 
@@ -271,6 +278,7 @@ TABLES: dict[str, Callable[..., pd.DataFrame]] = {
     "predictors": _predictors,
     "anaphylaxis_outcomes": _anaphylaxis_outcomes,
     "anaphylaxis": _anaphylaxis_rates,
+    "instruments": _instrument_responders,
     "literature": _literature,
 }
 """Table name -> function of (scored, args) returning the table's tidy DataFrame."""

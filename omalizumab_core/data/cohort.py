@@ -31,6 +31,10 @@ anaphylaxis
     patient_id, month (float, negative before the first injection), grade
     (code of ``codes.ANAPHYLAXIS_GRADES`` or NA), epinephrine (pandas
     "boolean"), trigger (str or NA).
+instrument_scores
+    patient_id, instrument (lower-case id of a definition in
+    ``Cohort.instruments``), item (lower-case item id, domain id or "total"),
+    month (float, 0 = baseline), value (float, within the item's range).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ import pandas as pd
 
 from omalizumab_core.data.problems import Problem
 
-OPTIONAL_TABLES = ("doses", "adverse_events", "labs", "anaphylaxis")
+OPTIONAL_TABLES = ("doses", "adverse_events", "labs", "anaphylaxis", "instrument_scores")
 LONG_TABLES = ("symptoms", *OPTIONAL_TABLES)
 TABLES = ("patients", *LONG_TABLES)
 
@@ -153,8 +157,11 @@ class Cohort(LazyTables):
     ----------
     patients, symptoms : DataFrame
         Required tables.
-    doses, adverse_events, labs, anaphylaxis : DataFrame or None
+    doses, adverse_events, labs, anaphylaxis, instrument_scores : DataFrame or None
         Optional tables; None when the file did not have them.
+    instruments : dict
+        Definitions of the instruments the cohort's ``instrument_scores``
+        uses, by id (:class:`omalizumab_core.data.instruments.InstrumentDefinition`).
     source : str
         Where the data came from, for display ("demo cohort (synthetic)",
         "upload: cohort.xlsx").
@@ -170,9 +177,11 @@ class Cohort(LazyTables):
     adverse_events: pd.DataFrame | None = None
     labs: pd.DataFrame | None = None
     anaphylaxis: pd.DataFrame | None = None
+    instrument_scores: pd.DataFrame | None = None
     source: str = ""
     warnings: list[Problem] = field(default_factory=list)
     synthetic: bool = False
+    instruments: dict = field(default_factory=dict)
 
     @property
     def n_patients(self) -> int:
@@ -211,6 +220,7 @@ class Cohort(LazyTables):
             source=self.source,
             warnings=self.warnings,
             synthetic=self.synthetic,
+            instruments=self.instruments,
             _pending=pending,
             _parent=self,
             **{name: None for name in LONG_TABLES if name not in pending},

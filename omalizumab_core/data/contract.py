@@ -128,6 +128,14 @@ TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("epinephrine", YESNO, "Epinephrine (adrenaline) was given for the episode."),
         Column("trigger", TEXT, "What set it off, if known (free text)."),
     ),
+    "instrument_scores": (
+        Column("patient_id", ID, "Patient identifier.", required=True),
+        Column("instrument", TEXT, "Instrument id, as in its definition file (see docs/instruments.md).", required=True),
+        Column("item", TEXT, "Item id, domain id, or total, as in the instrument's definition.", required=True),
+        Column("month", NUMBER, "Months since the first injection; 0 = baseline. Or give a date column.", **MONTH),
+        Column("date", DATE, "Date the questionnaire was filled in, instead of month (needs patients.treatment_start)."),
+        Column("value", NUMBER, "Score of the item, domain or total, in the range its definition allows.", required=True),
+    ),
 }
 
 REQUIRED_TABLES = ("patients", "symptoms")

@@ -11,10 +11,13 @@ loads and among the problems when it does not.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
+import zipfile
 from collections.abc import Sequence
 
 from omalizumab_core.data.cohort import Cohort
+from omalizumab_core.data.instruments import MAX_DEFINITION_BYTES, parse_instrument_files
 from omalizumab_core.data.identifiers import identifier_columns, identifier_warning
 from omalizumab_core.data.importers import read_foreign_path, read_foreign_upload
 from omalizumab_core.data.importers.mapping import apply_mapping
@@ -32,22 +35,90 @@ UNEXPECTED = (
 # The validator's own identifier warning, replaced by the more thorough one of identifiers.py.
 
 
-def load_cohort(path: str | os.PathLike, *, synthetic: bool = False, mapping: dict | None = None) -> Cohort:
+def load_cohort(path: str | os.PathLike, *, synthetic: bool = False, mapping: dict | None = None, instruments: dict | None = None) -> Cohort:
     """Load an .xlsx or .zip file, or a folder of <table>.csv / <table>.parquet files.
 
     A REDCap export, a one-row-per-patient sheet or ADaM datasets are detected
     and read by their importer (:mod:`omalizumab_core.data.importers`).
+    Instrument definitions (docs/instruments.md) are read from
+    ``instruments/*.toml`` in the folder or the zip, and ``instruments``
+    (definitions by id) is added to them.
     """
+    found = {**instrument_definitions_at(path), **(instruments or {})}
     raw = _foreign(read_foreign_path, path) or read_path(path)
-    return _validated(apply_mapping(raw, mapping), synthetic=synthetic)
+    return _validated(apply_mapping(raw, mapping), synthetic=synthetic, instruments=found)
 
 
-def load_upload(files: Sequence[tuple[str, bytes]], *, synthetic: bool = False, mapping: dict | None = None) -> Cohort:
-    """Load files received by the web uploader, as (file name, content) pairs; ``mapping``: see importers.mapping."""
+def load_upload(files: Sequence[tuple[str, bytes]], *, synthetic: bool = False, mapping: dict | None = None, instruments: dict | None = None) -> Cohort:
+    """Load files received by the web uploader, as (file name, content) pairs; ``mapping``: see importers.mapping.
+
+    ``.toml`` files among them, and ``instruments/*.toml`` members of a zip,
+    are instrument definitions (docs/instruments.md).
+    """
     files = list(files)
-    raw = _foreign(read_foreign_upload, files) or read_upload(files)
-    cohort = _validated(apply_mapping(raw, mapping), synthetic=synthetic)
+    tables = [(name, content) for name, content in files if not _is_definition(name)]
+    found = {**_definitions_of_upload(files), **(instruments or {})}
+    if not tables and len(files) > 0:
+        raise CohortError([Problem(ERROR, None, "Only instrument definitions (.toml) were uploaded: upload them together with the cohort file(s), in one selection, so that the cohort's instrument scores are checked against them.")])
+    raw = _foreign(read_foreign_upload, tables) or read_upload(tables)
+    cohort = _validated(apply_mapping(raw, mapping), synthetic=synthetic, instruments=found)
     return dataclasses.replace(cohort, source=f"Upload: {raw.source}")
+
+
+def _is_definition(name: str) -> bool:
+    return str(name).lower().endswith(".toml")
+
+
+def _definitions_of_upload(files) -> dict:
+    """Definitions uploaded as .toml files or inside a zip; CohortError with every problem of every file."""
+    chosen = [(os.path.basename(str(name)), bytes(content)) for name, content in files if _is_definition(name)]
+    for name, content in files:
+        if str(name).lower().endswith(".zip"):
+            chosen += _zip_definitions(os.path.basename(str(name)), bytes(content))
+    return parse_instrument_files(chosen) if chosen else {}
+
+
+def _zip_definitions(name: str, content: bytes) -> list[tuple[str, bytes]]:
+    """``instruments/*.toml`` members of a zip (unreadable zips are reported by the table reader)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        members = [info for info in archive.infolist() if not info.is_dir() and _definition_member(info.filename)]
+        too_large = [info for info in members if info.file_size > MAX_DEFINITION_BYTES]
+        if too_large:
+            raise CohortError([Problem(ERROR, None, "This instrument definition is larger than 1 MB: it cannot be a definition file.", where=f"{name}: {too_large[0].filename}")])
+        return [(f"{name}: {info.filename}", archive.read(info)) for info in members]
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
+        return []
+
+
+def _definition_member(member: str) -> bool:
+    parts = [part for part in member.replace("\\", "/").split("/") if part]
+    return len(parts) >= 2 and parts[-2].lower() == "instruments" and _is_definition(parts[-1]) and not parts[-1].startswith(".") and "__MACOSX" not in parts
+
+
+def instrument_definitions_at(path: str | os.PathLike) -> dict:
+    """Instrument definitions found at a cohort's path: ``instruments/*.toml`` of its folder or zip.
+
+    Examples
+    --------
+    >>> instrument_definitions_at("demo")
+    {}
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        folder = os.path.join(path, "instruments")
+        if not os.path.isdir(folder):
+            return {}
+        files = []
+        for entry in sorted(os.listdir(folder)):
+            if _is_definition(entry):
+                with open(os.path.join(folder, entry), "rb") as handle:
+                    files.append((f"instruments/{entry}", handle.read()))
+        return parse_instrument_files(files)
+    if path.lower().endswith(".zip") and os.path.isfile(path):
+        with open(path, "rb") as handle:
+            return parse_instrument_files(_zip_definitions(os.path.basename(path), handle.read()))
+    return {}
 
 
 def _foreign(importer, source) -> RawCohort | None:
@@ -63,11 +134,11 @@ def _foreign(importer, source) -> RawCohort | None:
                                    "Save it again from the program that made it.", where="file")]) from None
 
 
-def _validated(raw: RawCohort, *, synthetic: bool) -> Cohort:
+def _validated(raw: RawCohort, *, synthetic: bool, instruments: dict | None = None) -> Cohort:
     """Validate, adding the identifier warnings; only ever raises CohortError."""
     identifiers = list(raw.warnings) + _identifier_warnings(raw)
     try:
-        cohort = validate(raw, synthetic=synthetic)
+        cohort = validate(raw, synthetic=synthetic, instruments=instruments)
     except CohortError as error:
         raise CohortError(problems=error.problems + identifiers) from None
     except MemoryError:

@@ -289,7 +289,7 @@ def _type_table(raw: RawTable, report: _Report) -> pd.DataFrame | None:
     contract = {c.name: c for c in TABLE_COLUMNS[raw.name]}
     frame = raw.frame
     missing = [c.name for c in contract.values() if c.required and c.name not in frame.columns]
-    if raw.name == "symptoms" and "month" not in frame.columns and "date" not in frame.columns:
+    if raw.name in ("symptoms", "instrument_scores") and "month" not in frame.columns and "date" not in frame.columns:
         missing.append("month (or date)")
     if missing:
         expected = ", ".join(c.name for c in contract.values() if c.required)
@@ -403,8 +403,11 @@ def _check_ranges(raw: RawTable, typed: pd.DataFrame, report: _Report) -> None:
 # --- the cohort -------------------------------------------------------------------
 
 
-def check(raw: RawCohort, *, synthetic: bool = False) -> tuple[Cohort | None, list[Problem]]:
+def check(raw: RawCohort, *, synthetic: bool = False, instruments: dict | None = None) -> tuple[Cohort | None, list[Problem]]:
     """Validate raw tables; never raises for data problems.
+
+    ``instruments`` are the user's instrument definitions by id, added to the
+    packaged ones, against which ``instrument_scores`` is checked.
 
     Returns
     -------
@@ -436,6 +439,14 @@ def check(raw: RawCohort, *, synthetic: bool = False) -> tuple[Cohort | None, li
         return None, report.problems
     symptoms = _symptoms(raw.tables["symptoms"], typed["symptoms"], patients, report)
     others = {n: _long_table(raw.tables[n], typed[n], ids, report) for n in OPTIONAL_TABLES if n in typed}
+    used_instruments = {}
+    if "instrument_scores" in others:
+        from omalizumab_core.data.instrument_validation import check_instrument_scores
+
+        month = _months(raw.tables["instrument_scores"], others["instrument_scores"], patients, others["instrument_scores"]["patient_id"].array, report, noun="questionnaire")
+        others["instrument_scores"], used_instruments = check_instrument_scores(
+            raw.tables["instrument_scores"], others["instrument_scores"], month, patients, instruments or {}, report
+        )
     _check_patient_courses(raw.tables["patients"], patients, raw.tables["symptoms"], symptoms, report)
     if report.has_errors:
         return None, report.problems
@@ -446,6 +457,8 @@ def check(raw: RawCohort, *, synthetic: bool = False) -> tuple[Cohort | None, li
         adverse_events=others.get("adverse_events"),
         labs=others.get("labs"),
         anaphylaxis=others.get("anaphylaxis"),
+        instrument_scores=others.get("instrument_scores"),
+        instruments=used_instruments,
         source=raw.source,
         warnings=[p for p in report.problems if p.severity == WARNING],
         synthetic=synthetic,
@@ -453,9 +466,9 @@ def check(raw: RawCohort, *, synthetic: bool = False) -> tuple[Cohort | None, li
     return cohort, report.problems
 
 
-def validate(raw: RawCohort, *, synthetic: bool = False) -> Cohort:
+def validate(raw: RawCohort, *, synthetic: bool = False, instruments: dict | None = None) -> Cohort:
     """Validated cohort, or :class:`CohortError` with every problem found."""
-    cohort, problems = check(raw, synthetic=synthetic)
+    cohort, problems = check(raw, synthetic=synthetic, instruments=instruments)
     if cohort is None:
         raise CohortError(problems)
     return cohort
@@ -616,14 +629,14 @@ def _duplicated_rows(patient: np.ndarray, symptom: np.ndarray, month: np.ndarray
     return duplicated
 
 
-def _months(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, patient: pd.Categorical, report: _Report) -> np.ndarray:
+def _months(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, patient: pd.Categorical, report: _Report, *, noun: str = "symptom") -> np.ndarray:
     month = frame["month"].to_numpy(dtype="float64") if "month" in frame.columns else np.full(len(frame), np.nan)
     date = pd.to_datetime(frame["date"]) if "date" in frame.columns else None
     has_date = date.notna().to_numpy() if date is not None else np.zeros(len(frame), dtype=bool)
     # A row without its time cannot be placed in the patient's course; the engine would drop it silently.
     timeless = np.isnan(month) & ~has_date
     column = "month" if date is None or "month" in frame.columns else "date"
-    report.rows(ERROR, raw, np.flatnonzero(timeless), column, "Each symptom row needs its month (0 = baseline) or its date: this row has neither.")
+    report.rows(ERROR, raw, np.flatnonzero(timeless), column, f"Each {noun} row needs its month (0 = baseline) or its date: this row has neither.")
     use_date = np.isnan(month) & has_date
     if not use_date.any():
         return month
