@@ -1,4 +1,4 @@
-"""Showing user- or file-supplied text safely: the one place where it is made inert.
+r"""Showing user- or file-supplied text safely: the one place where it is made inert.
 
 Streamlit renders markdown in ``st.markdown``, captions, alerts, toasts,
 status labels, tab and expander labels, metric labels and help texts, and in
@@ -10,10 +10,14 @@ from an uploaded file (cell values, column, sheet and file names) or from the
 URL goes through :func:`plain` before it reaches any of those, so it is shown
 exactly as written, as text:
 
-- every ASCII punctuation character that markdown, GitHub-flavoured markdown
-  (autolinks, tables, strikethrough), KaTeX (``$``) or Streamlit's own
-  directives (``:red[…]``, ``:material/icon:``, emoji short codes) could act on
-  is backslash-escaped, so it renders as itself;
+- the characters that make markdown elements are backslash-escaped, so they
+  render as themselves: ``[ ]`` (links, images, Streamlit's ``:red[…]``
+  directives), ``< >`` (HTML, autolinks, quotes), ``* _ ~ ` |`` (emphasis,
+  code, tables), ``#`` (headings), ``$`` (KaTeX formulas), ``&`` (entities),
+  ``\`` itself, ``@`` (e-mail autolinks), the colon of ``://`` and the dot of
+  ``www.`` (bare web addresses), and a list marker at the start; other
+  punctuation, such as the brackets of "(ISM)", is left as it is (and
+  emoji short codes like ``:smile:`` still show as emoji: harmless);
 - line breaks become spaces (a label is one line; a new line could start a
   heading or a list);
 - control characters (NUL...), the bidirectional overrides and isolates that
@@ -28,12 +32,15 @@ Streamlit and need none of this.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 MAX_SHOWN = 200
 """Characters of user-supplied text shown in a label or a sentence; the rest is cut with "…"."""
 
-_ESCAPED = frozenset("\\`*_{}[]()#+-.!|<>~:$=&\"'^%@/;,?")
+_ESCAPED = frozenset("\\`*_[]<>#|~$&@")
+_WEB = re.compile(r"(?<=[A-Za-z0-9]):(?=//)|(?<=www)\.", re.IGNORECASE)
+_LIST_START = re.compile(r"^(\s*)([-+]|\d{1,9}[.)])(?=\s|$)")
 _REPLACEMENT = "\ufffd"
 
 
@@ -52,12 +59,14 @@ def plain(text: object, *, limit: int = MAX_SHOWN) -> str:
     -------
     str
         Markdown that renders as the literal text: no image, link, HTML tag,
-        colour, icon, emoji, heading or formula can come out of it.
+        colour, heading, list or formula can come out of it. (Emoji and icon
+        short codes such as ``:smile:`` are still drawn as the emoji or icon:
+        Streamlit draws them from its own font, nothing is fetched.)
 
     Examples
     --------
-    >>> plain("![b](http://x/y)")
-    '\\\\!\\\\[b\\\\]\\\\(http\\\\:\\\\/\\\\/x\\\\/y\\\\)'
+    >>> print(plain("![b](http://x/y)"))
+    !\\[b\\](http\\://x/y)
     >>> plain("Hôpital Necker")
     'Hôpital Necker'
     """
@@ -74,7 +83,8 @@ def plain(text: object, *, limit: int = MAX_SHOWN) -> str:
             out.append(_REPLACEMENT)
         else:
             out.append(ch)
-    return "".join(out)
+    text = _WEB.sub(lambda m: "\\" + m.group(0), "".join(out))
+    return _LIST_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
 
 
 def _invisible(ch: str) -> bool:
