@@ -10,8 +10,9 @@ import streamlit as st
 
 from ui import sidebar
 from ui.auth import require_sign_in
+from ui.icon import page_icon
 
-st.set_page_config(page_title="Omalizumab in mast cell disorders", page_icon=":material/vaccines:", layout="wide")
+st.set_page_config(page_title="Omalizumab in mast cell disorders", page_icon=page_icon(), layout="wide")
 
 PAGES = {
     "Cohort": [

@@ -128,3 +128,29 @@ def test_plain_cuts_long_text_and_replaces_control_and_bidi_characters():
     assert len(plain("x" * 1_000_000)) == MAX_SHOWN + 1
     assert plain("a\x00b\u202ec\u2066d") == "a\ufffdb\ufffdc\ufffdd"
     assert plain("line one\nline two") == "line one line two"
+
+
+# --- the HTML report ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["overview", "patient"])
+def test_payloads_in_the_report_create_no_element_and_no_network_reference(kind):
+    from omalizumab_core.engine.scoring import score_cohort
+    from omalizumab_core.outputs import report
+    from tests.test_report import assert_offline, parse
+
+    scored = score_cohort(cohort())
+    filters = {SHORT["markdown image"]: SHORT["html image"], "Centre": PAYLOADS["one megabyte"]}
+    source = cohort().source
+    if kind == "overview":
+        html = report.overview_report(scored, filters=filters, source=source)
+    else:
+        html = report.patient_report(scored, SHORT["html script"], filters=filters, source=source)
+    page = parse(html)
+    assert_offline(page)
+    assert not any(tag in ("a", "img", "iframe", "object", "embed", "svg", "base", "form") for tag, _ in page.tags)
+    scripts = [attrs for tag, attrs in page.tags if tag == "script"]
+    assert len(scripts) == len(page.scripts)  # every script closed where it should be: no payload broke out of one
+    assert not any("fetch(" in s and "8999/script" in s and "<script>" in s for s in page.scripts)
+    for name in ("html image", "html script", "autolink"):
+        assert SHORT[name] not in html.replace("\\u003c", "<"), name
