@@ -198,6 +198,8 @@ def _serve() -> None:
         return
     files, memory_bytes, seconds = pickle.loads(job)
     del job
+    if hasattr(os, "nice"):
+        os.nice(10)  # reading is background work: the server's page runs go first when the CPU is short
     limit = _limit_self(memory_bytes, seconds)
     try:
         answer = ("cohort", load_upload(files))
