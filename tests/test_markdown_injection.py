@@ -31,6 +31,7 @@ NOT_MARKDOWN = {"options", "default", "value", "values", "raw_value", "id", "for
 
 render = mistune.create_markdown(escape=False, plugins=["strikethrough", "table", "url", "math"])
 ELEMENTS = re.compile(r"<\s*(img|a|script|iframe|svg|object|embed|link|style|video|audio|source|input|form)\b", re.I)
+CHART_TAGS = re.compile(r"<\s*/?\s*(a|span|img|script|iframe|style)\b", re.I)  # what plotly.js would turn into elements
 HOSTILE_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -82,6 +83,8 @@ def test_payloads_in_the_file_and_the_link_render_as_text_on_every_page(page):
     assert texts
     for where, text in texts:
         assert_inert(where, text)
+    for chart in at.get("plotly_chart"):
+        assert not CHART_TAGS.search(chart.proto.spec), f"{page}: a chart text would make a link or styled span"
 
 
 def test_the_patient_page_opened_by_a_hostile_link_shows_the_patient_with_the_payload_id_as_text():
@@ -154,3 +157,26 @@ def test_payloads_in_the_report_create_no_element_and_no_network_reference(kind)
     assert not any("fetch(" in s and "8999/script" in s and "<script>" in s for s in page.scripts)
     for name in ("html image", "html script", "autolink"):
         assert SHORT[name] not in html.replace("\\u003c", "<"), name
+
+
+# --- plotly charts ---------------------------------------------------------------------------
+
+
+def test_chart_texts_keep_plotlys_formatting_tags_and_lose_links_and_spans():
+    import plotly.graph_objects as go
+
+    from ui.charts import inert_figure
+    from ui.links import selected_point_ids
+
+    clean = go.Figure(go.Bar(x=["a<br>b", "<b>c</b>"], y=[1, 2], hovertemplate="%{x}<br>n<extra></extra>"))
+    assert inert_figure(clean) is clean  # nothing to change: the figure itself, not a copy
+    link = f'<a href="{PAYLOADS["bare url"]}">x</a>'
+    hostile = go.Figure(go.Bar(x=[link, "<span style='fill:url(#x)'>s</span>"], y=[1, 2], customdata=[[link], ["P2"]], name="<b>kept</b>"))
+    shown = inert_figure(hostile)
+    assert shown["data"][0]["x"][0] == f'&lt;a href="{PAYLOADS["bare url"]}">x&lt;/a>'
+    assert shown["data"][0]["x"][1].startswith("&lt;span") and shown["data"][0]["name"] == "<b>kept</b>"
+
+    class Event:
+        selection = {"points": [{"customdata": list(shown["data"][0]["customdata"][0])}]}
+
+    assert selected_point_ids(Event()) == [link]  # a clicked point opens the patient of the original id
