@@ -95,12 +95,10 @@ def load_isolated(
     Examples
     --------
     >>> from omalizumab_core.data.isolated import load_isolated
-    >>> from omalizumab_core.data.problems import CohortError
-    >>> try:
-    ...     load_isolated([("patients.csv", b"patient_id\\n")], seconds=30)
-    ... except CohortError as error:
-    ...     print(error.summary())
-    The cohort could not be loaded: 1 problem to fix.
+    >>> files = [("patients.csv", b"patient_id,diagnosis\\nA,ISM\\n"),
+    ...          ("symptoms.csv", b"patient_id,symptom,month,score\\nA,flushing,0,1\\nA,flushing,3,0.5\\n")]
+    >>> load_isolated(files, seconds=30).n_patients
+    1
     """
     files = [(str(name), bytes(content)) for name, content in files]
     job = pickle.dumps((files, int(memory_gb * 2**30), float(seconds)), protocol=pickle.HIGHEST_PROTOCOL)

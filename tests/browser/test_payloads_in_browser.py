@@ -79,3 +79,23 @@ def test_payloads_in_a_file_and_in_links_make_no_outside_request_and_no_image_or
     assert "Symptom score" in body and shown, "the patient page shows payload ids and centres as the literal text"
     assert "20 patients loaded" in page.inner_text("body"), "the uploaded cohort stayed in the session"
     assert outside == [], outside
+
+
+def test_a_slow_upload_shows_its_progress_and_the_cancel_button_stops_it(page, server_url):
+    from benchmarks.hostile_upload import hostile_file
+
+    name, content = hostile_file("blank")  # 0.2 MB that takes the worker up to its limits to read
+    page.goto(f"{server_url}/data")
+    wait_for_app(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": name, "mimeType": "application/zip", "buffer": content}]
+    )
+    page.get_by_text("Reading and checking").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(2500)
+    assert page.get_by_text(" s", exact=False).count() > 0
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("Reading was cancelled").first.wait_for(timeout=30_000)
+    wait_for_app(page)
+    body = page.inner_text("body")
+    assert "Demo cohort" in body  # the previous cohort is still in use
+    assert page.locator('[data-testid="stException"]').count() == 0
