@@ -43,17 +43,20 @@ def cohort_uploader(label: str, types: list[str]) -> None:
         return
     st.session_state[_HANDLED] = (ids, _RUNNING)  # left so if Streamlit stops this run (cancel)
     names = plain(", ".join(f.name for f in files))
-    with st.status(f"Reading and checking {names}…", expanded=True) as status:
-        st.caption(f"Stops by itself after {UPLOAD_SECONDS:g} s or {UPLOAD_MEMORY_GB:g} GB of memory. Other users are not slowed down.")
-        st.button("Cancel", icon=":material/cancel:", key=f"cancel_upload_{abs(hash(ids))}")
+    status = st.status(f"Reading and checking {names}…", state="running")
+    controls = st.empty()  # the note and the Cancel button, removed once the reading ends
+    note, cancel = controls.container().columns([4, 1], vertical_alignment="center")
+    note.caption(f"Stops by itself after {UPLOAD_SECONDS:g} s or {UPLOAD_MEMORY_GB:g} GB of memory. Other users are not slowed down.")
+    cancel.button("Cancel", icon=":material/cancel:", key=f"cancel_upload_{abs(hash(ids))}", width="stretch")
 
-        def progress(seconds: float) -> None:
-            # Each update is also where Streamlit stops the run when Cancel was pressed.
-            status.update(label=f"Reading and checking {names}… {seconds:.0f} s")
+    def progress(seconds: float) -> None:
+        # Each update is also where Streamlit stops the run when Cancel was pressed.
+        status.update(label=f"Reading and checking {names}… {seconds:.0f} s")
 
-        problems = session.load_files([(f.name, f.getvalue()) for f in files], on_wait=progress)
-        st.session_state[_HANDLED] = (ids, _DONE)
-        status.update(label="Loaded" if not problems else f"Not loaded: {names}", state="complete" if not problems else "error", expanded=False)
+    problems = session.load_files([(f.name, f.getvalue()) for f in files], on_wait=progress)
+    st.session_state[_HANDLED] = (ids, _DONE)
+    controls.empty()
+    status.update(label="Loaded" if not problems else f"Not loaded: {names}", state="complete" if not problems else "error")
     if not problems:
         st.session_state[_LOADED] = st.session_state.get(_LOADED, 0) + 1
         st.rerun()  # the sidebar, drawn before this page, shows the new cohort
