@@ -5,7 +5,9 @@ memory limits (:mod:`omalizumab_core.data.isolated`, through
 :func:`ui.session.load_files`), so other users' pages keep running while a
 large file is read. While it runs the page shows a status box with the
 elapsed time and a *Cancel* button: pressing it makes Streamlit stop this
-run, which kills the worker; the previous cohort stays in use.
+run, which kills the worker; the previous cohort stays in use. (Any other
+click on the page while the file is read stops it the same way, and is
+reported as a cancel.)
 
 Each upload is handled once: the file ids of the last handled upload are kept
 in the session, so the rerun after a cancel or a refused file does not read
