@@ -10,8 +10,10 @@ import streamlit as st
 
 from ui import sidebar
 from ui.auth import require_sign_in
+from ui.icon import page_icon
+from ui.server import keep_uploads_in_memory
 
-st.set_page_config(page_title="Omalizumab in mast cell disorders", page_icon=":material/vaccines:", layout="wide")
+st.set_page_config(page_title="Omalizumab in mast cell disorders", page_icon=page_icon(), layout="wide")
 
 PAGES = {
     "Cohort": [
@@ -37,6 +39,7 @@ PAGES = {
     ],
 }
 
+keep_uploads_in_memory()  # before any upload can arrive: every session runs this first
 require_sign_in()
 page = st.navigation(PAGES)
 sidebar.render(page.url_path or "overview")  # the default page's address is ""

@@ -9,7 +9,8 @@ import pytest
 from omalizumab_core.outputs.exports import csv_bytes, excel_bytes, neutralise_formulas
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"])
+@pytest.mark.parametrize("cell", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", "\n=1+1", "\nx", "  =1+1", " +SUM(A1)",
+                                  "   -2+3", " @cmd", "\u00a0=1", " \t =1", "\u200b=1", "\uff1dSUM(A1)", " \uff20cmd"])
 def test_text_cells_starting_like_a_formula_are_prefixed_with_a_quote(cell):
     out = neutralise_formulas(pd.DataFrame({"event": [cell]}))
     assert out["event"].iloc[0] == "'" + cell
@@ -29,3 +30,13 @@ def test_csv_and_excel_exports_hold_no_live_formula():
     sheet = openpyxl.load_workbook(io.BytesIO(excel_bytes(frame))).active
     assert sheet["A2"].value.startswith("'=")
     assert sheet["A2"].data_type == "s"
+
+
+@pytest.mark.parametrize("cell", ["fever", " fever", "a=b", "2 - 3", "", " "])
+def test_text_not_starting_like_a_formula_is_unchanged(cell):
+    assert neutralise_formulas(pd.DataFrame({"event": [cell]}))["event"].iloc[0] == cell
+
+
+def test_column_names_starting_with_spaces_then_a_sign_are_neutralised():
+    out = neutralise_formulas(pd.DataFrame({" =cmd": ["x"]}))
+    assert list(out.columns) == ["' =cmd"]

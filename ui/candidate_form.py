@@ -15,6 +15,7 @@ from omalizumab_core.analyses.comparable import DEFAULT_K
 from omalizumab_core.data.codes import CATEGORY_LABELS, DIAGNOSES, DIAGNOSIS_LABELS, KIT_LABELS, KIT_STATUSES, SEX_LABELS, SEXES
 
 from . import session
+from .text import plain
 
 CANDIDATE, K, EDITING = "mdt_candidate", "mdt_k_applied", "mdt_editing"  # session state only, never the cohort
 _YES_NO = {None: "Not used", True: "Yes", False: "No"}
@@ -26,7 +27,7 @@ def candidate_form() -> tuple[mdt.Candidate | None, int]:
     k = st.session_state.get(K, DEFAULT_K)
     if candidate is not None and not st.session_state.get(EDITING, False):
         text, button = st.columns([3, 1], vertical_alignment="center")
-        text.markdown(f"**Candidate:** {mdt.candidate_summary(candidate)} · k = {k}")
+        text.markdown(f"**Candidate:** {plain(mdt.candidate_summary(candidate), limit=600)} · k = {k}")
         if button.button("Change candidate", key="mdt_edit", icon=":material/edit:", width="stretch"):
             st.session_state[EDITING] = True
             st.rerun()

@@ -27,6 +27,7 @@ from omalizumab_core.analyses.filter_counts import level_counts
 from omalizumab_core.engine.scoring import ScoredCohort
 
 from .links import PATIENT_PARAM
+from .text import plain
 
 PREFIX = "filter_"
 _INDEX = "filter_index_cache"
@@ -101,9 +102,9 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
                     key = PREFIX + EXTRA_PREFIX + column
                     if isinstance(allowed, tuple):
                         st.session_state.setdefault(key, allowed)
-                        st.slider(column, allowed[0], allowed[1], key=key)
+                        st.slider(plain(column), allowed[0], allowed[1], key=key)
                     else:
-                        st.multiselect(column, allowed, key=key, placeholder="All")
+                        st.multiselect(plain(column), allowed, key=key, placeholder="All")
         st.button("Clear filters", on_click=_clear, icon=":material/filter_alt_off:")
     spec = _spec_from_widgets(options)
     _write_url(spec)
@@ -155,7 +156,7 @@ def _read_url(options: dict) -> None:
     for column, selection in spec.extra:
         st.session_state[PREFIX + EXTRA_PREFIX + column] = selection if isinstance(options["extra"][column], tuple) else list(selection)
     for problem in problems:
-        st.toast(problem.message, icon=":material/link_off:")
+        st.toast(plain(problem.message, limit=400), icon=":material/link_off:")
 
 
 def _drop_stale_values(options: dict) -> None:

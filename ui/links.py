@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from .charts import restore_text
+
 PATIENT_PAGE = "views/patient.py"
 PATIENT_PARAM = "patient"
 
@@ -24,5 +26,5 @@ def selected_point_ids(event) -> list[str]:
     for point in points:
         custom = point.get("customdata") if isinstance(point, dict) else None
         if custom:
-            ids.append(str(custom[0] if isinstance(custom, (list, tuple)) else custom))
+            ids.append(restore_text(str(custom[0] if isinstance(custom, (list, tuple)) else custom)))
     return ids

@@ -8,6 +8,7 @@ from omalizumab_core.engine.scoring import ScoredCohort
 from omalizumab_core.data.problems import TooFewPatients
 
 from . import session
+from .text import plain
 
 
 def filtered_cohort(title: str, caption: str | None = None) -> ScoredCohort:
@@ -41,7 +42,7 @@ def statistic(compute, *args, **kwargs):
     try:
         return compute(*args, **kwargs)
     except TooFewPatients as reason:
-        st.info(str(reason), icon=":material/info:")
+        st.info(plain(str(reason), limit=600), icon=":material/info:")
         return None
 
 

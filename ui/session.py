@@ -69,8 +69,15 @@ def replace_cohort(new: Cohort) -> None:
     st.session_state.pop(LOAD_PROBLEMS, None)
 
 
-def load_files(files: list[tuple[str, bytes]], mapping: dict | None = None) -> list[Problem]:
+def load_files(files: list[tuple[str, bytes]], mapping: dict | None = None, on_wait=None) -> list[Problem]:
     """Load uploaded files; on failure keep the current cohort and return the problems.
+
+    The files are read and validated in a separate worker process with its
+    own time and memory limits (:mod:`omalizumab_core.data.isolated`), so a
+    slow or huge file neither stalls the other sessions nor exhausts the
+    server's memory. ``on_wait(seconds)`` is called while the worker runs; if
+    it raises (Streamlit interrupting the run for a cancel), the worker is
+    killed and the exception propagates.
 
     Returns
     -------
@@ -78,10 +85,10 @@ def load_files(files: list[tuple[str, bytes]], mapping: dict | None = None) -> l
         Empty when the upload loaded (its warnings are in the new cohort's
         ``warnings``); otherwise every located error and warning.
     """
-    from omalizumab_core.data.loading import load_upload
+    from omalizumab_core.data.isolated import load_isolated
 
     try:
-        new = load_upload(files, mapping=mapping)
+        new = load_isolated(files, mapping=mapping, on_wait=on_wait)
     except CohortError as error:
         st.session_state[LOAD_PROBLEMS] = error.problems
         st.session_state[FAILED_FILES] = list(files)

@@ -11,6 +11,7 @@ from omalizumab_core.analyses.filters import apply_filters
 from . import session
 from .analysis import analysis_panel
 from .filters import current_index, sidebar_filters
+from .text import plain
 
 
 def render(page: str | None = None) -> None:
@@ -19,9 +20,9 @@ def render(page: str | None = None) -> None:
     with st.sidebar:
         st.markdown("**Data source**")
         if cohort.synthetic:
-            st.warning(f"{cohort.source}. Synthetic patients, not real data.", icon=":material/science:")
+            st.warning(f"{plain(cohort.source)}. Synthetic patients, not real data.", icon=":material/science:")
         else:
-            st.info(cohort.source, icon=":material/upload_file:")
+            st.info(plain(cohort.source), icon=":material/upload_file:")
         st.caption(f"{cohort.n_patients:,} patients loaded")
         st.selectbox(
             "Response rule for a worsened symptom",

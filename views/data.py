@@ -6,29 +6,17 @@ from omalizumab_core.data.problems import problem_summary, problems_frame
 from ui import session
 from ui.data_tables import preview_tables, template_download
 from ui.mapping_step import mapping_step
+from ui.text import plain
+from ui.upload import cohort_uploader
 
 st.title("Data")
 st.caption("Load your centre's cohort. Files stay in this browser session's memory only: nothing is saved on the server.")
 
 
-# A successful load empties the uploader (a new key), so the next upload is a
-# new cohort rather than more files added to the one already loaded.
-uploader_key = f"uploaded_files_{st.session_state.get('uploads_loaded', 0)}"
-
-
-def _on_upload() -> None:
-    files = st.session_state.get(uploader_key) or []
-    if files and not session.load_files([(f.name, f.getvalue()) for f in files]):
-        st.session_state["uploads_loaded"] = st.session_state.get("uploads_loaded", 0) + 1
-
-
-st.file_uploader(
+cohort_uploader(
     "Cohort file(s): an Excel workbook (.xlsx), a .zip of CSV or Parquet files, the CSV/Parquet files themselves, "
     "a REDCap export, or ADaM datasets; with any instrument definitions (.toml, see docs/instruments.md)",
-    type=["xlsx", "zip", "csv", "parquet", "xpt", "sas7bdat", "toml"],
-    accept_multiple_files=True,
-    key=uploader_key,
-    on_change=_on_upload,
+    ["xlsx", "zip", "csv", "parquet", "xpt", "sas7bdat", "toml"],
 )
 problems = st.session_state.get(session.LOAD_PROBLEMS)
 if problems:
@@ -37,7 +25,7 @@ if problems:
     mapping_step()
 
 cohort = session.cohort()
-st.subheader(f"Loaded: {cohort.source}")
+st.subheader(f"Loaded: {plain(cohort.source)}")
 if cohort.warnings:
     st.warning(f"{len(cohort.warnings)} warning(s): the data loaded, but please check these.")
     st.dataframe(problems_frame(cohort.warnings), width="stretch", hide_index=True)

@@ -12,6 +12,7 @@ from ui.filters import current_description
 from ui.links import PATIENT_PARAM
 from ui.page import filtered_cohort, statistic
 from ui.report import report_download
+from ui.text import plain
 
 scored = filtered_cohort("Patient", "One patient's symptom score, symptoms, doses, adverse events and labs on one time axis.")
 ids = scored.outcomes["patient_id"].astype(str).tolist()
@@ -31,8 +32,8 @@ if course is None:
 header = pc.format_header(course.header)
 for start in range(0, len(header), 4):
     for column, row in zip(st.columns(4), header.iloc[start:start + 4].itertuples()):
-        column.metric(row.Item, row.Value, help=row.Detail)
-st.caption(" · ".join(header["Detail"].iloc[:6]))
+        column.metric(row.Item, plain(row.Value), help=plain(row.Detail, limit=600))
+st.caption(" · ".join(plain(detail, limit=600) for detail in header["Detail"].iloc[:6]))
 
 st.subheader("Symptom score")
 end = None if course.header["still_treated"] else course.header["treatment_end_month"]

@@ -1,9 +1,12 @@
 """Table exports (CSV, Excel) safe to open in a spreadsheet.
 
-A cell beginning with "=", "+", "-", "@", a tab or a carriage return is run as
-a formula by Excel and LibreOffice (CSV/formula injection, OWASP). Text cells
-that start so are prefixed with a single quote, which spreadsheets display as
-text; numbers are left alone, so a negative number stays a number.
+A cell beginning with "=", "+", "-", "@", a tab, a carriage return or a line
+feed is run as a formula by Excel and LibreOffice (CSV/formula injection,
+OWASP), and so is one where those signs follow leading spaces (spreadsheets
+trim them on import) or are their full-width forms ("＝", "＋", "－", "＠",
+which some locales' Excel reads as the ASCII signs). Text cells that start so
+are prefixed with a single quote, which spreadsheets display as text; numbers
+are left alone, so a negative number stays a number.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import io
 
 import pandas as pd
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Characters a spreadsheet may drop before reading the first sign: spaces,
+# no-break and other Unicode spaces (str.isspace), and the zero-width ones.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -27,9 +33,16 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _neutralise_cell(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value and (value.startswith(_FORMULA_STARTS) or _after_blanks(value).startswith(_FORMULA_STARTS)):
         return "'" + value
     return value
+
+
+def _after_blanks(value: str) -> str:
+    start = 0
+    while start < len(value) and (value[start].isspace() or value[start] in _INVISIBLE):
+        start += 1
+    return value[start:]
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
