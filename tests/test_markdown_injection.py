@@ -27,7 +27,8 @@ from ui.text import MAX_SHOWN, plain
 # text, data are tables and figures) or that are not text shown to the user.
 NOT_MARKDOWN = {"options", "default", "value", "values", "raw_value", "id", "form_id", "spec", "data", "arrow_data",
                 "figure", "config", "theme", "selection_mode", "url", "page_script_hash", "fragment_id", "key", "type",
-                "format", "column_config", "icon", "placeholder_value", "file_name", "mime_type"}
+                "format", "column_config", "icon", "placeholder_value", "file_name", "mime_type",
+                "code_text"}  # st.code draws its text verbatim in a code block (the Code expanders' scripts)
 
 render = mistune.create_markdown(escape=False, plugins=["strikethrough", "table", "url", "math"])
 ELEMENTS = re.compile(r"<\s*(img|a|script|iframe|svg|object|embed|link|style|video|audio|source|input|form)\b", re.I)

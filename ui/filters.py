@@ -117,7 +117,7 @@ COUNTS_NOTE = "Under each filter: patients of each level in the current selectio
 def _counts_line(levels, counts: dict, label) -> str:
     # Not in the options' labels: the browser sends a multiselect's choice as its label, so a label that
     # changed with the selection would no longer match its option on the next run.
-    return " · ".join(f"{label(v)} {counts[v][0]:,}/{counts[v][1]:,}" for v in levels if v in counts)
+    return " · ".join(f"{plain(label(v))} {counts[v][0]:,}/{counts[v][1]:,}" for v in levels if v in counts)
 
 
 def _spec_from_widgets(options: dict) -> FilterSpec:
