@@ -83,3 +83,26 @@ def stars(p) -> str:
     if p < 0.05:
         return "*"
     return "ns"
+
+
+NO_FILTERS = "none (all patients)"
+
+
+def selection_line(description: dict[str, str] | None) -> str:
+    """The active filters in one line, for a page, a report and a downloaded file's footer.
+
+    ``description`` is the selection in words, {filter label: chosen levels},
+    as :func:`omalizumab_core.analyses.filters.describe` returns it; empty or
+    None when no filter is set.
+
+    Examples
+    --------
+    >>> selection_line({"Diagnosis": "ISM", "KIT D816V": "positive", "Age at treatment": "40–60 years"})
+    'Filters: Diagnosis: ISM · KIT D816V: positive · Age at treatment: 40–60 years'
+    >>> selection_line({})
+    'Filters: none (all patients)'
+    """
+    chosen = {label: value for label, value in (description or {}).items() if label != "Filters"}
+    if not chosen:
+        return f"Filters: {NO_FILTERS}"
+    return "Filters: " + " · ".join(f"{label}: {value}" for label, value in chosen.items())

@@ -29,3 +29,19 @@ def test_csv_and_excel_exports_hold_no_live_formula():
     sheet = openpyxl.load_workbook(io.BytesIO(excel_bytes(frame))).active
     assert sheet["A2"].value.startswith("'=")
     assert sheet["A2"].data_type == "s"
+
+
+def test_downloaded_files_end_with_the_filters_under_the_table():
+    import io
+
+    import openpyxl
+    import pandas as pd
+
+    from omalizumab_core.outputs.exports import csv_bytes, excel_bytes
+
+    frame = pd.DataFrame({"Group": ["ISM", "CM"], "n": [29, 12]})
+    footer = ["Filters: Diagnosis: ISM", "=cmd|' /C calc'!A0"]
+    lines = csv_bytes(frame, footer=footer).decode("utf-8-sig").splitlines()
+    assert lines[-4:] == ["CM,12", "", "Filters: Diagnosis: ISM", "'=cmd|' /C calc'!A0"]  # a footer cannot run as a formula either
+    sheet = openpyxl.load_workbook(io.BytesIO(excel_bytes(frame, footer=footer))).active
+    assert [c.value for c in sheet["A"]] == ["Group", "ISM", "CM", None, "Filters: Diagnosis: ISM", "'=cmd|' /C calc'!A0"]

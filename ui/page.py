@@ -6,12 +6,14 @@ import streamlit as st
 
 from omalizumab_core.engine.scoring import ScoredCohort
 from omalizumab_core.data.problems import TooFewPatients
+from omalizumab_core.formatting import selection_line
 
 from . import session
+from .filters import current_description, link_changes
 
 
 def filtered_cohort(title: str, caption: str | None = None) -> ScoredCohort:
-    """Page title, the "n of N patients" line, and the filtered scored cohort."""
+    """Page title, the "n of N patients" line naming the filters, and the filtered scored cohort."""
     st.title(title)
     if caption:
         st.caption(caption)
@@ -20,7 +22,11 @@ def filtered_cohort(title: str, caption: str | None = None) -> ScoredCohort:
     n = filtered.cohort.n_patients
     label = "patient" if total == 1 else "patients"
     synthetic = " · synthetic demo data" if filtered.cohort.synthetic else ""
-    st.markdown(f"**{n:,} of {total:,} {label}** under the current filters{synthetic}")
+    st.markdown(f"**{n:,} of {total:,} {label}**{synthetic}")
+    # Named on the page itself: on a projector the sidebar is collapsed.
+    st.caption(selection_line(current_description()))
+    for change in link_changes():
+        st.warning(change, icon=":material/link_off:")
     if n == 0:
         st.info("No patient matches the current filters. Widen them in the sidebar.")
         st.stop()

@@ -8,6 +8,7 @@ from ui.data_tables import preview_tables, template_download
 
 st.title("Data")
 st.caption("Load your centre's cohort. Files stay in this browser session's memory only: nothing is saved on the server.")
+st.caption("Filters: not applied on this page (the tables below list every loaded patient).")
 
 
 # A successful load empties the uploader (a new key), so the next upload is a
