@@ -48,6 +48,19 @@ def number(x, *, decimals: int = 1) -> str:
     return f"{x:.{decimals}f}"
 
 
+def months(x, *, decimals: int = 1) -> str:
+    """A duration: "1 month", "2 months", "2.5 months", "–" when missing.
+
+    Examples
+    --------
+    >>> months(1), months(2.0), months(float("nan"))
+    ('1 month', '2 months', '–')
+    """
+    if _missing(x):
+        return "–"
+    return f"{number(x, decimals=decimals)} month{'' if float(x) == 1 else 's'}"
+
+
 def estimate_ci(estimate, low, high, *, decimals: int = 2) -> str:
     """An estimate with its 95 % confidence interval: "-0.50 (-0.75 to -0.25)" ("to", as bounds may be negative)."""
     if _missing(estimate):

@@ -58,9 +58,24 @@ def metric_row(items, *, per_row: int | None = None) -> None:
     metrics (all on one row by default).
     """
     items = [tuple(item) for item in items]
-    per_row = per_row or max(len(items), 1)
+    per_row = fitting_per_row([item[1] for item in items], per_row or max(len(items), 1))
     for start in range(0, len(items), per_row):
         for column, (label, value, *detail) in zip(st.columns(per_row), items[start : start + per_row]):
             column.metric(label, value, border=True)
             if detail and detail[0]:
                 column.caption(detail[0])
+
+
+# The longest metric value (characters) that fits, unclipped, in a metric when n share a
+# row of the main area at 1280 px with the sidebar open (about 820 px): checked by
+# tests/browser/test_presentation_in_browser.py at 1280x720.
+_FITS = {4: 8, 3: 11, 2: 20}
+
+
+def fitting_per_row(values, most: int) -> int:
+    """How many metrics to put on a row, at most ``most``, so that the longest value is not cut."""
+    longest = max((len(str(v)) for v in values), default=0)
+    for n in range(min(most, 4), 1, -1):
+        if longest <= _FITS.get(n, 0):
+            return n
+    return 1 if longest > _FITS[2] else min(most, 2)

@@ -6,6 +6,7 @@ import omalizumab_core as oc
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, no_data, statistic
+from ui.tables import summary_table
 
 scored = filtered_cohort(
     "Anaphylaxis",
@@ -17,11 +18,11 @@ if scored.cohort.anaphylaxis is None:
 outcomes = statistic(oc.anaphylaxis_outcomes, scored)
 if outcomes is not None:
     st.subheader("Patients with anaphylaxis before omalizumab")
-    st.dataframe(oc.format_anaphylaxis_outcomes(outcomes), hide_index=True, width="stretch")
+    summary_table(oc.format_anaphylaxis_outcomes(outcomes))
 rates = statistic(oc.anaphylaxis_rates, scored)
 if rates is not None:
     st.subheader("Episodes per patient-year")
-    st.dataframe(oc.format_anaphylaxis_rates(rates), hide_index=True, width="stretch")
+    summary_table(oc.format_anaphylaxis_rates(rates))
     st.caption(
         "Rate ratio on/before with its 95 % CI. Exact conditional Poisson (R poisson.test) treats every episode as "
         "independent; when episodes cluster in a few patients (small overdispersion p), read the negative binomial "

@@ -9,7 +9,7 @@ from omalizumab_core.outputs.report import patient_report
 from ui.downloads import table_downloads
 from ui.filters import current_description
 from ui.links import PATIENT_PARAM
-from ui.page import filtered_cohort, statistic
+from ui.page import filtered_cohort, fitting_per_row, statistic
 from ui.report import report_download
 
 scored = filtered_cohort("Patient", "One patient's symptom score, symptoms, doses, adverse events and labs on one time axis.")
@@ -28,8 +28,9 @@ if course is None:
     st.stop()
 
 header = pc.format_header(course.header)
-for start in range(0, len(header), 4):
-    for column, row in zip(st.columns(4), header.iloc[start:start + 4].itertuples()):
+per_row = fitting_per_row(header["Value"], 4)
+for start in range(0, len(header), per_row):
+    for column, row in zip(st.columns(per_row), header.iloc[start:start + per_row].itertuples()):
         column.metric(row.Item, row.Value, help=row.Detail)
 st.caption(" · ".join(header["Detail"].iloc[:6]))
 

@@ -19,6 +19,7 @@ from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
 from ui.page import filtered_cohort, statistic
+from ui.tables import summary_table
 
 scored = filtered_cohort(
     "Response to omalizumab",
@@ -28,7 +29,7 @@ variables = response_variables(scored)
 by = st.selectbox("Compare response by", list(variables), format_func=variables.get, key="response_by")
 
 table = table2_with_ci(scored, by=None if by == "subgroup" else by)
-st.dataframe(table, width="stretch", height="content", column_config={"_index": st.column_config.TextColumn(width=230)})
+summary_table(table, hide_index=False)
 st.caption(
     "Patients (%), with the exact 95 % confidence interval of the rate on the line below. CR: complete response (all symptoms resolved); "
     "MR: major response (decrease > 50 %); PR: partial response (decrease 10–50 %); "

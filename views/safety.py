@@ -7,6 +7,7 @@ from omalizumab_core.outputs.figures.safety import adverse_event_bars, adverse_e
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, metric_row, no_data
+from ui.tables import summary_table
 
 scored = filtered_cohort(
     "Safety",
@@ -24,7 +25,7 @@ st.subheader("Adverse events")
 by_severity = st.toggle("Split by worst severity")
 table = safety.adverse_event_table(scored, by_severity=True)
 shown = safety.format_adverse_event_table(table, by_severity=by_severity)
-st.dataframe(shown, width="stretch", height="content", hide_index=True, column_config={"Adverse event": st.column_config.TextColumn(width="medium")})
+summary_table(shown)
 st.caption(
     "Patients with at least one report of each event, as a percentage of the selected patients: a patient with several "
     "reports counts once. By severity, each patient counts at their worst severity of that event."
@@ -35,12 +36,12 @@ show_figure(adverse_event_bars(table), "adverse_events")
 st.subheader("When adverse events happened")
 timing = safety.adverse_event_timing(scored)
 timing_table = safety.format_adverse_event_timing(timing)
-st.dataframe(timing_table, width="stretch", hide_index=True)
+summary_table(timing_table)
 st.caption("Month 0 is the first injection, always given at the hospital. A patient with events at both times counts in both.")
 table_downloads(timing_table, "adverse_event_timing")
 show_figure(adverse_event_timing_bars(timing), "adverse_event_timing")
 
 with st.expander("Summary"):
-    summary_table = safety.format_safety_summary(summary)
-    st.dataframe(summary_table, width="stretch", hide_index=True)
-    table_downloads(summary_table, "safety_summary")
+    summary_frame = safety.format_safety_summary(summary)
+    summary_table(summary_frame)
+    table_downloads(summary_frame, "safety_summary")
