@@ -34,19 +34,17 @@ for start in range(0, len(header), per_row):
         column.metric(row.Item, row.Value, help=row.Detail)
 st.caption(" · ".join(header["Detail"].iloc[:6]))
 
-st.subheader("Symptom score")
+st.subheader("Course under omalizumab")
 end = None if course.header["still_treated"] else course.header["treatment_end_month"]
 last = course.header["months_on_treatment"]
-show_figure(figures.score_trajectory_figure(course.trajectory, course.header["baseline_symptoms"], end_month=end, last_month=last), "patient_score")
+# One figure, one month axis: score, doses, adverse events (by severity) and labs line up.
+show_figure(figures.patient_course_figure(course.trajectory, course.header["baseline_symptoms"], course.doses, course.adverse_events,
+                                          course.labs, end_month=end, last_month=last), "patient_course")
 st.markdown(f"**Data gaps**: more than {pc.GAP_MONTHS} months between consecutive assessments (baseline, each assessment, end of treatment or last follow-up).")
 st.markdown("\n".join(f"- {sentence}" for sentence in pc.describe_gaps(course.gaps)))
 
 st.subheader("Symptoms")
 show_figure(figures.symptom_heatmap_figure(course.grid), "patient_symptoms")
-
-st.subheader("Doses, adverse events and laboratory values")
-show_figure(figures.course_timeline_figure(course.doses, course.adverse_events, course.labs, end_month=end, last_month=last),
-            "patient_timeline")
 
 st.subheader("Compared with the subgroup")
 show_figure(figures.subgroup_response_figure(course.comparison.counts, course.comparison.subgroup), "patient_subgroup")

@@ -277,9 +277,9 @@ def patient_report(scored, patient_id, *, filters: dict[str, str], source: str, 
     sections = [
         (f"Patient {c.header['patient_id']}", [pc.format_header(c.header), *_synthetic_note(scored)]),
         (
-            "Symptom score",
+            "Course under omalizumab: symptom score, doses, adverse events and laboratory values",
             [
-                figures.score_trajectory_figure(c.trajectory, c.header["baseline_symptoms"], end_month=end, last_month=last),
+                figures.patient_course_figure(c.trajectory, c.header["baseline_symptoms"], c.doses, c.adverse_events, c.labs, end_month=end, last_month=last),
                 pc.format_trajectory(c.trajectory),
                 f"Data gaps (more than {pc.GAP_MONTHS} months between consecutive assessments):",
                 *pc.describe_gaps(c.gaps),
@@ -288,7 +288,7 @@ def patient_report(scored, patient_id, *, filters: dict[str, str], source: str, 
         ("Symptoms", [figures.symptom_heatmap_figure(c.grid), pc.format_symptom_grid(c.grid)]),
         (
             "Doses, adverse events and laboratory values",
-            [figures.course_timeline_figure(c.doses, c.adverse_events, c.labs, end_month=end, last_month=last), pc.format_events(c.doses, c.adverse_events, c.labs)],
+            [pc.format_events(c.doses, c.adverse_events, c.labs)],
         ),
         ("Compared with the subgroup", [figures.subgroup_response_figure(c.comparison.counts, c.comparison.subgroup), pc.format_subgroup_timing(c.comparison)]),
     ]
