@@ -31,6 +31,7 @@ With ``--patients N`` the server loads a synthetic cohort of N patients
 from __future__ import annotations
 
 import argparse
+import re
 import os
 import shutil
 import statistics
@@ -100,7 +101,7 @@ def _cold(browser, url: str, title: str) -> float:
 
 def _warm(page, link: str, title: str) -> float:
     nav = page.locator('[data-testid="stSidebarNav"]')
-    more = nav.get_by_text("more", exact=False)  # "View 4 more": the navigation shows 10 pages at first
+    more = nav.get_by_text(re.compile(r"^View \d+ more$"))  # the navigation shows 10 pages at first
     if not nav.locator("a", has_text=link).count() and more.count():
         more.first.click()
     target = nav.locator("a", has_text=link).first
