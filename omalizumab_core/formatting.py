@@ -25,6 +25,21 @@ def n_pct(n: int, total: int, *, decimals: int = 1) -> str:
     return f"{int(n)} ({100 * n / total:.{decimals}f} %)"
 
 
+def n_of(n: int, total: int, *, decimals: int = 1) -> str:
+    """A count out of a subset that differs from the column's N: "13/23 (56.5 %)" ("–" when none evaluated).
+
+    The same decimals as :func:`n_pct`, so "13/23 (56.5 %)" and "27 (49.1 %)" read alike.
+
+    Examples
+    --------
+    >>> n_of(13, 23), n_of(0, 4), n_of(0, 0)
+    ('13/23 (56.5 %)', '0/4 (0.0 %)', '–')
+    """
+    if total <= 0:
+        return "–"
+    return f"{int(n)}/{int(total)} ({100 * n / total:.{decimals}f} %)"
+
+
 def pct(p, *, decimals: int = 1) -> str:
     """A proportion in [0, 1] as "78.2 %"."""
     return "–" if _missing(p) else f"{100 * p:.{decimals}f} %"

@@ -12,7 +12,7 @@ import pandas as pd
 from omalizumab_core.data.codes import KIT_LABELS, KIT_STATUSES, SUBGROUP_LABELS, SUBGROUPS
 from omalizumab_core.data.contract import YES_NO_COLUMNS
 from omalizumab_core.engine.scoring import ScoredCohort, patient_positions
-from omalizumab_core.formatting import ci, median_range, months, n_pct, number
+from omalizumab_core.formatting import ci, median_range, months, n_of, n_pct, number
 from omalizumab_core.stats.exact import proportion_ci
 
 RESPONDING = ("CR", "MR", "PR")
@@ -238,7 +238,7 @@ def format_table1(table: pd.DataFrame) -> pd.DataFrame:
         if row.kind == "count":
             return n_pct(int(row.n), int(row.total))
         if row.kind == "count_of_evaluated":
-            return f"{int(row.n)}/{int(row.total)} ({100 * row.n / row.total:.0f} %)" if row.total else "not evaluated"
+            return n_of(int(row.n), int(row.total)) if row.total else "not evaluated"
         if row.kind == "median_range":
             return median_range(row.value, row.low, row.high, decimals=1) if row.n else "–"
         if row.kind in ("mean", "ratio"):
