@@ -267,3 +267,9 @@ def test_response_page_on_one_patient_explains_why_there_is_no_comparison():
     at = app_on(cohort_of([patient("ONLY")], course("ONLY", {"pruritus": {0: 1, 2: 0}})), page="views/response.py")
     assert not at.exception, [e.value for e in at.exception]
     assert "two different groups" in shown_text(at)
+
+
+def test_compare_two_groups_never_compares_a_group_with_itself():
+    at = app_on(page="views/response.py", query={"diagnosis": "ISM"})  # one subgroup left
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Only one group among the selected patients" in shown_text(at)

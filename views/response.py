@@ -45,8 +45,10 @@ level_b = middle.selectbox(
     "Second group", levels, index=min(1, len(levels) - 1), format_func=lambda level: level_label(by, level), key=f"response_b_{by}"
 )
 measure = right.selectbox("Outcome", ["best_overall", "persistent_overall"], format_func=MEASURE_LABELS.get, key="response_measure")
-comparison = statistic(compare_subgroups, scored, by=by, level_a=level_a, level_b=level_b, measure=measure)
-if comparison is not None:
+comparison = None if level_a == level_b else statistic(compare_subgroups, scored, by=by, level_a=level_a, level_b=level_b, measure=measure)
+if level_a == level_b:
+    st.info("Choose two different groups to compare." if len(levels) > 1 else "Only one group among the selected patients; two different groups are needed to compare (widen the filters).")
+elif comparison is not None:
     comparison_table, sentence = format_comparison(comparison)
     st.dataframe(comparison_table, hide_index=True, width="stretch")
     st.markdown(sentence)
