@@ -119,6 +119,9 @@ def table_html(frame: pd.DataFrame) -> str:
 def _figure_html(figure: go.Figure, number: int) -> str:
     shown = go.Figure(figure)
     shown.update_layout(width=FIGURE_WIDTH)
+    # Long category labels ("Anaphylaxis", "Flushing") get the margin they need instead of being cut at the edge.
+    shown.update_xaxes(automargin=True)
+    shown.update_yaxes(automargin=True)
     height = shown.layout.height or 420
     div = shown.to_html(
         full_html=False,
