@@ -10,6 +10,7 @@ from omalizumab_core.formatting import selection_line
 
 from . import session
 from .filters import current_description, link_changes
+from .tables import escape_markdown
 
 
 def filtered_cohort(title: str, caption: str | None = None) -> ScoredCohort:
@@ -24,7 +25,7 @@ def filtered_cohort(title: str, caption: str | None = None) -> ScoredCohort:
     synthetic = " · synthetic demo data" if filtered.cohort.synthetic else ""
     st.markdown(f"**{n:,} of {total:,} {label}**{synthetic}")
     # Named on the page itself: on a projector the sidebar is collapsed.
-    st.caption(selection_line(current_description()))
+    st.caption(escape_markdown(selection_line(current_description())))  # a centre named "St_Luc" stays as written
     for change in link_changes():
         st.warning(change, icon=":material/link_off:")
     if n == 0:
