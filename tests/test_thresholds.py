@@ -20,7 +20,7 @@ import pytest
 
 from omalizumab_core.analyses import biology
 from omalizumab_core.analyses.biology import lab_pairs
-from omalizumab_core.analyses.candidate import symptom_outcome_frequencies
+from omalizumab_core.analyses.candidate_signals import symptom_outcome_frequencies
 from omalizumab_core.analyses.overview import table1
 from omalizumab_core.analyses.patient_course import dose_timeline
 from omalizumab_core.analyses.publication import publication_comparison
