@@ -40,10 +40,9 @@ table_downloads(table.reset_index(), f"table2_response_by_{by}")
 st.subheader("Compare two groups")
 levels = group_levels(scored, by)
 left, middle, right = st.columns(3)
-level_a = left.selectbox("First group", levels, format_func=lambda level: level_label(by, level), key=f"response_a_{by}")
-level_b = middle.selectbox(
-    "Second group", levels, index=min(1, len(levels) - 1), format_func=lambda level: level_label(by, level), key=f"response_b_{by}"
-)
+label = lambda level: level_label(by, level)  # noqa: E731
+level_a = left.selectbox("First group", levels, format_func=label, key=f"response_a_{by}")
+level_b = middle.selectbox("Second group", levels, index=min(1, len(levels) - 1), format_func=label, key=f"response_b_{by}")
 measure = right.selectbox("Outcome", ["best_overall", "persistent_overall"], format_func=MEASURE_LABELS.get, key="response_measure")
 comparison = None if level_a == level_b else statistic(compare_subgroups, scored, by=by, level_a=level_a, level_b=level_b, measure=measure)
 if level_a == level_b:
