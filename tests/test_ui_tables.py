@@ -30,3 +30,4 @@ def test_metrics_per_row_shrink_until_the_longest_value_fits():
     assert fitting_per_row(["16 (29.1 %)"], 4) == 3  # cut at 4 per row at 1280 px
     assert fitting_per_row(["Persistent CR"], 4) == 2
     assert fitting_per_row(["55"], 3) == 3  # never more than asked
+    assert fitting_per_row(["6 (10.9 %)"], 4, labels=["Patients who stopped for an adverse event"]) == 2  # the label too

@@ -26,8 +26,8 @@ CLIPPED = """() => {
   const cut = [];
   const over = (el) => el.scrollWidth > el.clientWidth + 1;
   for (const el of document.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]')) {
-    const inner = el.querySelector('div') || el;
-    if (over(el) || over(inner)) cut.push(['metric', el.innerText, inner.scrollWidth, inner.clientWidth]);
+    for (const box of [el, ...el.querySelectorAll('*')])
+      if (over(box)) { cut.push(['metric', el.innerText, box.scrollWidth, box.clientWidth]); break; }
   }
   for (const frame of document.querySelectorAll('[data-testid="stDataFrame"]')) {
     const scroller = frame.querySelector('.dvn-scroller');
