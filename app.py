@@ -17,7 +17,7 @@ st.set_page_config(page_title="Omalizumab in mast cell disorders", page_icon=pag
 
 PAGES = {
     "Cohort": [
-        st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="overview", default=True),
+        st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", url_path="home", default=True),
         st.Page("views/response.py", title="Response", icon=":material/fact_check:", url_path="response"),
         st.Page("views/time_to_response.py", title="Time to response", icon=":material/timer:", url_path="time_to_response"),
         st.Page("views/symptoms.py", title="Symptoms", icon=":material/symptoms:", url_path="symptoms"),
@@ -40,6 +40,16 @@ PAGES = {
 }
 
 keep_uploads_in_memory()  # before any upload can arrive: every session runs this first
+
+
+def _overview_at_its_url() -> None:
+    # The default page is served at "/", so "/overview" (a link typed by hand or
+    # shared) would say "Page not found": send it to the Overview with its filters.
+    st.switch_page("views/overview.py", query_params={key: st.query_params.get_all(key) for key in st.query_params})
+
+
+PAGES["Cohort"].append(st.Page(_overview_at_its_url, title="Overview", url_path="overview", visibility="hidden"))
+
 require_sign_in()
 page = st.navigation(PAGES)
 sidebar.render(page.url_path or "overview")  # the default page's address is ""

@@ -31,7 +31,6 @@ interpreter and its imports).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import platform
 import random

@@ -311,6 +311,7 @@ _API: dict[str, tuple[str, str]] = {
     "score_trajectory_figure": ("outputs.figures.patient", "score_trajectory_figure"),
     "symptom_heatmap_figure": ("outputs.figures.patient", "symptom_heatmap_figure"),
     "course_timeline_figure": ("outputs.figures.patient", "course_timeline_figure"),
+    "patient_course_figure": ("outputs.figures.patient", "patient_course_figure"),
     "subgroup_response_figure": ("outputs.figures.patient", "subgroup_response_figure"),
     # outputs.figures.response
     "forest_plot": ("outputs.figures.response", "forest_plot"),

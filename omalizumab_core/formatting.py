@@ -25,6 +25,21 @@ def n_pct(n: int, total: int, *, decimals: int = 1) -> str:
     return f"{int(n)} ({100 * n / total:.{decimals}f} %)"
 
 
+def n_of(n: int, total: int, *, decimals: int = 1) -> str:
+    """A count out of a subset that differs from the column's N: "13/23 (56.5 %)" ("–" when none evaluated).
+
+    The same decimals as :func:`n_pct`, so "13/23 (56.5 %)" and "27 (49.1 %)" read alike.
+
+    Examples
+    --------
+    >>> n_of(13, 23), n_of(0, 4), n_of(0, 0)
+    ('13/23 (56.5 %)', '0/4 (0.0 %)', '–')
+    """
+    if total <= 0:
+        return "–"
+    return f"{int(n)}/{int(total)} ({100 * n / total:.{decimals}f} %)"
+
+
 def pct(p, *, decimals: int = 1) -> str:
     """A proportion in [0, 1] as "78.2 %"."""
     return "–" if _missing(p) else f"{100 * p:.{decimals}f} %"
@@ -46,6 +61,19 @@ def number(x, *, decimals: int = 1) -> str:
     if float(x).is_integer():
         return f"{int(x)}"
     return f"{x:.{decimals}f}"
+
+
+def months(x, *, decimals: int = 1) -> str:
+    """A duration: "1 month", "2 months", "2.5 months", "–" when missing.
+
+    Examples
+    --------
+    >>> months(1), months(2.0), months(float("nan"))
+    ('1 month', '2 months', '–')
+    """
+    if _missing(x):
+        return "–"
+    return f"{number(x, decimals=decimals)} month{'' if float(x) == 1 else 's'}"
 
 
 def estimate_ci(estimate, low, high, *, decimals: int = 2) -> str:
@@ -83,3 +111,26 @@ def stars(p) -> str:
     if p < 0.05:
         return "*"
     return "ns"
+
+
+NO_FILTERS = "none (all patients)"
+
+
+def selection_line(description: dict[str, str] | None) -> str:
+    """The active filters in one line, for a page, a report and a downloaded file's footer.
+
+    ``description`` is the selection in words, {filter label: chosen levels},
+    as :func:`omalizumab_core.analyses.filters.describe` returns it; empty or
+    None when no filter is set.
+
+    Examples
+    --------
+    >>> selection_line({"Diagnosis": "ISM", "KIT D816V": "positive", "Age at treatment": "40–60 years"})
+    'Filters: Diagnosis: ISM · KIT D816V: positive · Age at treatment: 40–60 years'
+    >>> selection_line({})
+    'Filters: none (all patients)'
+    """
+    chosen = {label: value for label, value in (description or {}).items() if label != "Filters"}
+    if not chosen:
+        return f"Filters: {NO_FILTERS}"
+    return "Filters: " + " · ".join(f"{label}: {value}" for label, value in chosen.items())

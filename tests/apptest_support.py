@@ -36,3 +36,27 @@ def shown_text(at: AppTest) -> str:
         parts.extend(str(e.value) for e in getattr(at, kind))
     parts.extend(f"{m.label} {m.value}" for m in at.metric)
     return "\n".join(parts)
+
+
+def _unescaped(value):
+    # ui.tables escapes Markdown for st.table; a test compares the text as the reader sees it.
+    import re
+
+    return re.sub(r"\\(.)", r"\1", value) if isinstance(value, str) else value
+
+
+def unescaped_table(frame):
+    """An st.table's frame with ui.tables' Markdown escaping undone (cells, columns, each index level)."""
+    frame = frame.map(_unescaped)
+    frame.columns = [_unescaped(str(c)) for c in frame.columns]
+    frame.index = frame.index.map(lambda i: tuple(_unescaped(part) for part in i) if isinstance(i, tuple) else _unescaped(i))
+    return frame
+
+
+def page_tables(at: AppTest) -> list:
+    """Every table on the page as a DataFrame: interactive ones (st.dataframe), then summary ones (st.table, unescaped)."""
+    frames = [element.value for element in at.dataframe]
+    for element in at.table:
+        frame = unescaped_table(element.value)
+        frames.append(frame)
+    return frames

@@ -402,6 +402,10 @@ def _huge_cell() -> Files:
     return appended("symptoms", "P3," + "x" * 1_000_000 + ",6,0\n")
 
 
+def _absent(cohort: Cohort, table: str) -> None:
+    assert getattr(cohort, table) is None
+
+
 def _check_patients(n: int = 3) -> Callable[[Cohort], None]:
     def check(cohort: Cohort) -> None:
         assert cohort.n_patients == n
@@ -592,8 +596,12 @@ CATALOGUE: tuple[BadInput, ...] = (
              where="labs.csv, line 2", column="value", text="at least 0"),
     BadInput("labs_missing_value_column", lambda: replaced("labs", ",value", ",result"), False,
              where="labs.csv", table="labs", text="Missing column(s): value"),
-    BadInput("table_with_a_header_only", lambda: csv_files(doses="patient_id,month,dose_mg,interval_days\n"), False,
-             where="doses.csv", table="doses", text="no rows"),
+    # An optional table with headers only (the template left empty) counts as absent, with a warning (issue 18);
+    # a required one is still refused.
+    BadInput("optional_table_with_a_header_only", lambda: csv_files(doses="patient_id,month,dose_mg,interval_days\n"), True,
+             text="no rows", check=lambda cohort: _absent(cohort, "doses")),
+    BadInput("required_table_with_a_header_only", lambda: csv_files(symptoms="patient_id,symptom,month,score\n"), False,
+             where="symptoms.csv", table="symptoms", text="no rows"),
     # --- values written the way spreadsheets write them: these load ---
     BadInput("na_tokens_for_missing_values", _na_tokens, True, check=_check_na_tokens),
     BadInput("dates_in_several_formats", _dates_in_several_formats, True, check=_months_of([0.0, 2.0, 0.0, 2.0, 0.0, 6.0])),

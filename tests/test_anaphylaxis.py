@@ -7,7 +7,6 @@ the same numbers; the calls are quoted beside each expectation.
 
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pandas as pd

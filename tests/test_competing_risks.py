@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from omalizumab_core.stats.competing_risks import CIF_COLUMNS, aalen_johansen, gray_test, incidence_quantiles, logrank_test

@@ -40,3 +40,19 @@ def test_text_not_starting_like_a_formula_is_unchanged(cell):
 def test_column_names_starting_with_spaces_then_a_sign_are_neutralised():
     out = neutralise_formulas(pd.DataFrame({" =cmd": ["x"]}))
     assert list(out.columns) == ["' =cmd"]
+
+
+def test_downloaded_files_end_with_the_filters_under_the_table():
+    import io
+
+    import openpyxl
+    import pandas as pd
+
+    from omalizumab_core.outputs.exports import csv_bytes, excel_bytes
+
+    frame = pd.DataFrame({"Group": ["ISM", "CM"], "n": [29, 12]})
+    footer = ["Filters: Diagnosis: ISM", "=cmd|' /C calc'!A0"]
+    lines = csv_bytes(frame, footer=footer).decode("utf-8-sig").splitlines()
+    assert lines[-4:] == ["CM,12", "", "Filters: Diagnosis: ISM", "'=cmd|' /C calc'!A0"]  # a footer cannot run as a formula either
+    sheet = openpyxl.load_workbook(io.BytesIO(excel_bytes(frame, footer=footer))).active
+    assert [c.value for c in sheet["A"]] == ["Group", "ISM", "CM", None, "Filters: Diagnosis: ISM", "'=cmd|' /C calc'!A0"]

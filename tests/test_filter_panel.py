@@ -47,3 +47,20 @@ def test_clear_filters_restores_every_patient():
     assert "11 of 55 patients" in shown_text(at)
     at.button[[b.label for b in at.button].index("Clear filters")].click().run()
     assert "55 of 55 patients" in shown_text(at)
+
+
+def test_a_link_with_an_age_range_outside_the_cohort_says_what_was_changed():
+    at = app_on(page="views/response.py", query={"age": "200-300"})
+    assert not at.exception
+    text = shown_text(at)
+    assert "The link's age range 200–300 years lies outside this cohort's" in text and "not applied" in text
+    assert "55 of 55 patients" in text  # not silently "age 93-93"
+    at.switch_page("views/safety.py").run()
+    assert "age range 200–300" in shown_text(at)  # still said on the next page
+    at.multiselect(key="filter_diagnosis").set_value(["ISM"]).run()
+    assert "age range 200–300" not in shown_text(at)  # gone once the user has chosen other filters
+
+
+def test_every_page_names_the_active_filters_under_its_title():
+    at = app_on(page="views/safety.py", query={"diagnosis": "ISM", "age": "40-60"})
+    assert "Filters: Diagnosis: ISM · Age at treatment: 40–60 years" in [c.value for c in at.caption]

@@ -113,15 +113,27 @@ def test_url_round_trips_every_kind_of_filter(scored):
     spec = FilterSpec(
         diagnosis=("ISM", "MMAS"),
         sex=("F",),
-        age_at_treatment=(25.0, 60.5),
+        age_at_treatment=(35.0, 60.5),
         baseline_categories=("gastrointestinal",),
         dose_escalation="no",
         extra=(("ward", ("north",)),),
     )
     query = spec_to_query(spec)
-    assert query["diagnosis"] == "ISM,MMAS" and query["age"] == "25-60.5"
+    assert query["diagnosis"] == "ISM,MMAS" and query["age"] == "35-60.5"
     again, problems = spec_from_query(query, options)
     assert again == spec and problems == []
+
+
+def test_a_link_range_beyond_the_cohort_is_narrowed_and_one_outside_it_dropped_each_saying_so(scored):
+    options = filter_options(filter_index(scored))  # ages 30 to 70
+    spec, problems = spec_from_query({"age": "25-60"}, options)
+    assert spec.age_at_treatment == (30.0, 60.0)
+    assert [p.message for p in problems] == ["The link's age range 25–60 years was narrowed to this cohort's values: 30–60 years."]
+    spec, problems = spec_from_query({"age": "200-300"}, options)
+    assert spec.age_at_treatment is None
+    assert [p.message for p in problems] == [
+        "The link's age range 200–300 years lies outside this cohort's (30–70 years); the age filter was not applied."
+    ]
 
 
 def test_a_link_made_on_another_cohort_drops_unknown_levels_with_a_warning(scored):

@@ -23,7 +23,7 @@ from omalizumab_core.data.instruments import example_instrument, example_instrum
 from omalizumab_core.data.loading import load_upload
 from omalizumab_core.data.problems import ERROR, WARNING, CohortError, TooFewPatients
 from omalizumab_core.engine.scoring import score_cohort
-from omalizumab_core.synthetic.instrument_example import PATIENTS, SCORES, SYMPTOMS, instrument_example_files, instrument_example_scored
+from omalizumab_core.synthetic.instrument_example import PATIENTS, SYMPTOMS, instrument_example_files, instrument_example_scored
 from tests.apptest_support import app_on, shown_text
 from tests.file_builders import zip_bytes
 from tests.handmade import cohort_of, course, patient

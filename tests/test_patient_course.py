@@ -272,3 +272,17 @@ def test_page_says_when_the_patient_of_the_url_is_not_in_the_selection():
     assert at.selectbox(key="patient_picker").value is None
     at.selectbox(key="patient_picker").select("DEMO-001").run()
     assert _metric(at, "Diagnosis") == "ISM"
+
+
+def test_one_course_figure_shares_its_month_axis_and_colours_events_by_severity():
+    from omalizumab_core.outputs.figures import patient as figures
+
+    trajectory = pd.DataFrame({"month": [3.0, 9.0], "score": [2.0, 1.0], "category": ["MR", "MR"], "decrease_pct": [50.0, 75.0],
+                               "worsened_symptoms": [0, 0], "new_symptoms": [0, 0], "is_first_response": [True, False], "is_best_response": [False, True]})
+    events = pd.DataFrame({"month": [9.0, 2.0], "event": ["urticaria", "fever"], "severity": ["severe", "mild"]})  # no led_to_discontinuation column
+    fig = figures.patient_course_figure(trajectory, 4, None, events, None, last_month=12.0)
+    axes = [fig.layout[f"xaxis{'' if r == 1 else r}"] for r in range(1, 6)]
+    assert all(a.matches == "x5" for a in axes[:4]) and {tuple(a.range) for a in axes} == {(-0.3, 12.5)}  # month 9 at one x in every panel
+    marks = next(t for t in fig.data if t.y is not None and "urticaria" in list(t.y))
+    assert list(marks.marker.color) == [figures.SEVERITY_COLORS["severe"], figures.SEVERITY_COLORS["mild"]]
+    assert {t.name for t in fig.data if t.name and t.name.startswith("Adverse event")} == {"Adverse event: mild", "Adverse event: severe"}

@@ -12,7 +12,6 @@ import io
 import os
 import re
 import tempfile
-import time
 import zipfile
 
 import numpy as np

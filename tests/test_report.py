@@ -103,7 +103,8 @@ def test_report_is_well_formed_with_tables_figures_and_paragraphs_inlining_plotl
     assert len(big_scripts) == 1  # plotly.js, inlined once for two figures
     assert "Major response" in page.text and "A paragraph." in page.text and "Said." in page.text
     assert "2026-01-02 03:04 UTC" in page.text and "omalizumab_core 9.9" in page.text
-    assert "ISM" in page.text and "hand-made" in page.text
+    assert "Diagnosis: ISM" in page.text and "hand-made" in page.text  # the header's table
+    assert "Filters: Diagnosis: ISM. Data source: hand-made." in page.text  # the footer of every printed report
     assert "@media print" in page.styles[0] and "@page" in page.styles[0]
 
 

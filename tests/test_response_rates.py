@@ -24,7 +24,7 @@ from omalizumab_core.analyses.response_rates import (
 )
 from omalizumab_core.engine.response_table import table2_counts
 from omalizumab_core.stats.exact import difference_ci
-from tests.apptest_support import app_on, shown_text
+from tests.apptest_support import app_on, page_tables, shown_text
 from tests.handmade import cohort_of, course, patient
 
 
@@ -253,17 +253,23 @@ def test_forest_plot_marks_the_overall_rate_and_shows_n():
 def test_response_page_shows_table2_with_ci_and_the_comparison():
     at = app_on(page="views/response.py")
     assert not at.exception, [e.value for e in at.exception]
-    table = at.dataframe[0].value
+    table = next(t for t in page_tables(at) if "All patients (N=55)" in t.columns)
     assert "43 (78.2 %)" in table["All patients (N=55)"].tolist()
     assert "[65.0–88.2 %]" in table["All patients (N=55)"].tolist()
     text = shown_text(at)
     assert "Newcombe" in text and "Fisher" in text
     at.selectbox(key="response_by").set_value("sex").run()
     assert not at.exception
-    assert "Female (N=38)" in at.dataframe[0].value.columns
+    assert any("Female (N=38)" in t.columns for t in page_tables(at))
 
 
 def test_response_page_on_one_patient_explains_why_there_is_no_comparison():
     at = app_on(cohort_of([patient("ONLY")], course("ONLY", {"pruritus": {0: 1, 2: 0}})), page="views/response.py")
     assert not at.exception, [e.value for e in at.exception]
     assert "two different groups" in shown_text(at)
+
+
+def test_compare_two_groups_never_compares_a_group_with_itself():
+    at = app_on(page="views/response.py", query={"diagnosis": "ISM"})  # one subgroup left
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Only one group among the selected patients" in shown_text(at)

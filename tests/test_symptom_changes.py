@@ -282,22 +282,22 @@ def test_demo_cohort_every_symptom_improves_significantly_at_best_response():
 
 
 def test_symptoms_page_shows_the_table_and_its_options():
-    from tests.apptest_support import app_on, shown_text
+    from tests.apptest_support import app_on, page_tables, shown_text
 
     at = app_on(page="views/symptoms.py")
     assert not at.exception, [e.value for e in at.exception]
     assert "55 of 55 patients" in shown_text(at)
-    table = at.dataframe[0].value
-    assert "Malaise" in set(table["Symptom"])
-    assert table["Adjusted p (Holm)"].str.endswith("*").all()
+    counts, tests = page_tables(at)  # two tables, each fitting the page
+    assert "Malaise" in set(counts["Symptom"]) and "Improved" in counts.columns
+    assert tests["Adjusted p (Holm)"].str.endswith("*").all()
     at.radio(key="symptoms_level").set_value("category").run()
     assert not at.exception
-    assert "Neuropsychiatric" in set(at.dataframe[0].value["Category"])
+    assert "Neuropsychiatric" in set(page_tables(at)[0]["Category"])
     at.radio(key="symptoms_at").set_value("month").run()
     at.number_input(key="symptoms_month").set_value(6).run()
     at.selectbox(key="symptoms_adjust").set_value("bh").run()
     assert not at.exception
-    assert "Adjusted p (Benjamini–Hochberg)" in at.dataframe[0].value.columns
+    assert "Adjusted p (Benjamini–Hochberg)" in page_tables(at)[1].columns
 
 
 def test_exact_signed_rank_with_ties_equals_scipys_permutation_test():

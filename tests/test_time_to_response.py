@@ -21,7 +21,7 @@ from omalizumab_core.analyses.time_to_response import (
     time_to_response_curves,
     time_to_response_summary,
 )
-from tests.apptest_support import app_on, shown_text
+from tests.apptest_support import app_on, page_tables, shown_text
 from tests.handmade import cohort_of, course, patient
 
 
@@ -285,10 +285,10 @@ def test_page_splits_curves_by_diagnosis_subgroup():
     split = next(s for s in at.selectbox if s.label == "Split curves by")
     split.set_value("subgroup").run()
     assert not at.exception, [e.value for e in at.exception]
-    summary = next(d.value for d in at.dataframe if "Responders" in d.value.columns)
+    summary = next(t for t in page_tables(at) if "Responders" in t.columns)
     assert {"ISM", "CM", "MMAS", "Idiopathic MCAS"} <= set(summary["Diagnosis subgroup"])
     # Gray's test between the subgroups (values checked against R in test_demo_tests_between_groups_match_r).
-    tests = next(d.value for d in at.dataframe if "Test" in d.value.columns)
+    tests = next(t for t in page_tables(at) if "Test" in t.columns)
     assert tests["Test"].tolist() == ["Gray test", "Gray test"]
 
 
@@ -297,9 +297,9 @@ def test_page_shows_aalen_johansen_by_default_and_kaplan_meier_as_sensitivity():
     text = shown_text(at)
     # R survfit on the demo (see test_demo_aalen_johansen_figures_match_r): 0.7818 [0.6799, 0.8990] at 18 months.
     assert "Best response by month 18 78.2 %" in text and "95 % CI 68.0–89.9 %" in text
-    landmarks = next(d.value for d in at.dataframe if "Month" in d.value.columns).set_index(["Milestone", "Month"])
+    landmarks = next(t for t in page_tables(at) if "Month" in t.columns).set_index(["Milestone", "Month"])
     assert landmarks.loc[("Best response", 12), "Patients responding (95 % CI)"] == "70.9 % (59.9–84.0)"
-    summary = next(d.value for d in at.dataframe if "Responders" in d.value.columns).set_index("Milestone")
+    summary = next(t for t in page_tables(at) if "Responders" in t.columns).set_index("Milestone")
     assert summary.loc["Best response", "Aalen–Johansen: months to 75 %"] == "16 (95 % CI 8–not reached)"
     next(t for t in at.toggle if t.label.startswith("Sensitivity analysis")).set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from omalizumab_core.data.cohort import TABLES, Cohort
@@ -30,7 +31,11 @@ def preview_tables(cohort: Cohort) -> None:
             st.caption(f"{TABLE_LABELS[name]}: {shown} rows")
             if name == "instrument_scores":
                 _instrument_definitions(cohort)
-            st.dataframe(frame.head(PREVIEW_ROWS), width="stretch", hide_index=True)
+            shown = frame.head(PREVIEW_ROWS)
+            # Dates as dates (not "2015-01-10 00:00:00"); an empty cell stays empty (not "None").
+            dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c in shown.columns if pd.api.types.is_datetime64_any_dtype(shown[c])}
+            texts = [c for c in shown.columns if shown[c].dtype == object]
+            st.dataframe(shown.astype({c: "string" for c in texts}), width="stretch", hide_index=True, column_config=dates)
 
 
 def _instrument_definitions(cohort: Cohort) -> None:

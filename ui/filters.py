@@ -32,6 +32,7 @@ from .text import plain
 PREFIX = "filter_"
 _INDEX = "filter_index_cache"
 _URL_READ = "filters_read_from_url"
+_LINK_CHANGES = "filters_link_changes"
 _ANY = "any"
 
 
@@ -107,6 +108,9 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
                         st.multiselect(plain(column), allowed, key=key, placeholder="All")
         st.button("Clear filters", on_click=_clear, icon=":material/filter_alt_off:")
     spec = _spec_from_widgets(options)
+    changes = st.session_state.get(_LINK_CHANGES)
+    if changes is not None and changes[1] is None:
+        st.session_state[_LINK_CHANGES] = (changes[0], spec)  # the selection the link became
     _write_url(spec)
     return spec
 
@@ -155,8 +159,15 @@ def _read_url(options: dict) -> None:
         st.session_state[PREFIX + "dose_escalation"] = spec.dose_escalation
     for column, selection in spec.extra:
         st.session_state[PREFIX + EXTRA_PREFIX + column] = selection if isinstance(options["extra"][column], tuple) else list(selection)
-    for problem in problems:
-        st.toast(plain(problem.message, limit=400), icon=":material/link_off:")
+    # Shown on every page (ui.page) until the user changes the filters: a changed
+    # link must not pass unnoticed, and a toast is gone after a few seconds.
+    st.session_state[_LINK_CHANGES] = ([problem.message for problem in problems], None)
+
+
+def link_changes() -> list[str]:
+    """What was changed in the link the session opened with, while its selection is still the current one."""
+    messages, spec = st.session_state.get(_LINK_CHANGES) or ([], None)
+    return messages if spec is not None and spec == st.session_state.get("filter_spec") else []
 
 
 def _drop_stale_values(options: dict) -> None:

@@ -33,8 +33,16 @@ RULE = "worsening_rule"
 def _demo() -> Cohort:
     # The demo is synthetic and identical for everyone, so one copy is shared
     # between sessions; user uploads never go through a shared cache.
+    import os
+
     from omalizumab_core.synthetic.demo import demo_cohort
 
+    # Browser benchmark only (benchmarks/browser.py --patients N): a larger synthetic cohort in place of the demo.
+    size = os.environ.get("OMALIZUMAB_BENCH_PATIENTS", "")
+    if size.isdigit() and int(size) > 0:
+        from omalizumab_core.synthetic.synth import synthetic_cohort
+
+        return synthetic_cohort(int(size), 20190101)
     return demo_cohort()
 
 

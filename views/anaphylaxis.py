@@ -7,6 +7,7 @@ from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, no_data, statistic
+from ui.tables import summary_table
 
 scored = filtered_cohort(
     "Anaphylaxis",
@@ -18,12 +19,12 @@ if scored.cohort.anaphylaxis is None:
 outcomes = statistic(oc.anaphylaxis_outcomes, scored)
 if outcomes is not None:
     st.subheader("Patients with anaphylaxis before omalizumab")
-    st.dataframe(oc.format_anaphylaxis_outcomes(outcomes), hide_index=True, width="stretch")
+    summary_table(oc.format_anaphylaxis_outcomes(outcomes))
     show_code("anaphylaxis_outcomes")
 rates = statistic(oc.anaphylaxis_rates, scored)
 if rates is not None:
     st.subheader("Episodes per patient-year")
-    st.dataframe(oc.format_anaphylaxis_rates(rates), hide_index=True, width="stretch")
+    summary_table(oc.format_anaphylaxis_rates(rates))
     st.caption(
         "Rate ratio on/before with its 95 % CI. Exact conditional Poisson (R poisson.test) treats every episode as "
         "independent; when episodes cluster in a few patients (small overdispersion p), read the negative binomial "

@@ -11,6 +11,7 @@ from ui.upload import cohort_uploader
 
 st.title("Data")
 st.caption("Load your centre's cohort. Files stay in this browser session's memory only: nothing is saved on the server.")
+st.caption("Filters: not applied on this page (the tables below list every loaded patient).")
 
 
 cohort_uploader(

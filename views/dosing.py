@@ -12,7 +12,7 @@ from ui.page import filtered_cohort, metric_row, no_data
 
 scored = filtered_cohort(
     "Dose modifications",
-    "Omalizumab regimens, dose escalations (up to 300 mg every 2 weeks) and weekly dosing, "
+    "Omalizumab regimens, dose escalations (in the paper up to 300 mg every 2 weeks; the table lists this cohort's) and weekly dosing, "
     "with the response before and after each change (Lemal et al. 2019: 15 escalations, 3 moved to weekly dosing).",
 )
 if scored.cohort.doses is None:
@@ -46,7 +46,7 @@ else:
         show_code("dose_changes")
 
 st.subheader("Regimens over time")
-st.caption("Dose as milligrams per 4 weeks (150 mg every 2 weeks = 300 mg). Click a line to open that patient.")
+st.caption("One row per patient (best response in brackets), one colour per regimen, darker for more omalizumab. Click a bar to open that patient.")
 event = show_figure(regimen_timeline(dosing.regimens(scored), scored.outcomes), "dosing_regimens", on_select="rerun", selection_mode="points")
 show_code("dosing_regimens")
 clicked = selected_point_ids(event)

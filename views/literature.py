@@ -7,6 +7,7 @@ from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort
+from ui.tables import summary_table
 
 scored = filtered_cohort(
     "Published series",
@@ -27,9 +28,9 @@ st.caption(
     "pooled estimate of the published series with its 95 % CI, and the dotted line its 95 % prediction interval "
     "for a new series. Whiskers: exact (Clopper–Pearson) 95 % CIs."
 )
-st.dataframe(oc.format_literature(table), hide_index=True, width="stretch")
+summary_table(oc.format_literature(table))
 show_code("literature", cohort_name=name)
 with st.expander("Where each number comes from"):
-    st.dataframe(table[["study", "source"]].rename(columns={"study": "Study", "source": "Source"}), hide_index=True, width="stretch")
+    summary_table(table[["study", "source"]].rename(columns={"study": "Study", "source": "Source"}))
     show_code("literature_sources", cohort_name=name)
 table_downloads(table, "literature")

@@ -9,6 +9,7 @@ from ui.downloads import table_downloads
 from ui.filters import current_description
 from ui.page import filtered_cohort, metric_row
 from ui.report import report_download, word_report_download
+from ui.tables import summary_table
 
 scored = filtered_cohort(
     "Omalizumab in mast cell disorders",
@@ -24,7 +25,7 @@ st.caption(
 
 st.subheader("Patients' characteristics (Table 1)")
 characteristics = format_table1(table1(scored))
-st.dataframe(characteristics, width="stretch", height="content")
+summary_table(characteristics, hide_index=False)
 table_downloads(characteristics.reset_index(), "table1_characteristics")
 show_code("table1")
 

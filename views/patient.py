@@ -10,7 +10,7 @@ from omalizumab_core.outputs.report import patient_report
 from ui.downloads import table_downloads
 from ui.filters import current_description
 from ui.links import PATIENT_PARAM
-from ui.page import filtered_cohort, statistic
+from ui.page import filtered_cohort, fitting_per_row, statistic
 from ui.report import report_download
 from ui.text import plain
 
@@ -30,27 +30,25 @@ if course is None:
     st.stop()
 
 header = pc.format_header(course.header)
-for start in range(0, len(header), 4):
-    for column, row in zip(st.columns(4), header.iloc[start:start + 4].itertuples()):
+per_row = fitting_per_row(header["Value"], 4)
+for start in range(0, len(header), per_row):
+    for column, row in zip(st.columns(per_row), header.iloc[start:start + per_row].itertuples()):
         column.metric(row.Item, plain(row.Value), help=plain(row.Detail, limit=600))
 st.caption(" · ".join(plain(detail, limit=600) for detail in header["Detail"].iloc[:6]))
 
-st.subheader("Symptom score")
+st.subheader("Course under omalizumab")
 end = None if course.header["still_treated"] else course.header["treatment_end_month"]
 last = course.header["months_on_treatment"]
-show_figure(figures.score_trajectory_figure(course.trajectory, course.header["baseline_symptoms"], end_month=end, last_month=last), "patient_score")
-show_code("patient_score_figure", patient_id=course.header["patient_id"])
+# One figure, one month axis: score, doses, adverse events (by severity) and labs line up.
+show_figure(figures.patient_course_figure(course.trajectory, course.header["baseline_symptoms"], course.doses, course.adverse_events,
+                                          course.labs, end_month=end, last_month=last), "patient_course")
+show_code("patient_course_figure", patient_id=course.header["patient_id"])
 st.markdown(f"**Data gaps**: more than {pc.GAP_MONTHS} months between consecutive assessments (baseline, each assessment, end of treatment or last follow-up).")
 st.markdown("\n".join(f"- {sentence}" for sentence in pc.describe_gaps(course.gaps)))
 
 st.subheader("Symptoms")
 show_figure(figures.symptom_heatmap_figure(course.grid), "patient_symptoms")
 show_code("patient_symptoms_figure", patient_id=course.header["patient_id"])
-
-st.subheader("Doses, adverse events and laboratory values")
-show_figure(figures.course_timeline_figure(course.doses, course.adverse_events, course.labs, end_month=end, last_month=last),
-            "patient_timeline")
-show_code("patient_timeline_figure", patient_id=course.header["patient_id"])
 
 st.subheader("Compared with the subgroup")
 show_figure(figures.subgroup_response_figure(course.comparison.counts, course.comparison.subgroup), "patient_subgroup")

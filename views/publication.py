@@ -6,6 +6,7 @@ from omalizumab_core.analyses.publication import agreement_summary, publication_
 from ui.code import show_code
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort
+from ui.tables import summary_table
 
 scored = filtered_cohort(
     "Published study vs this cohort",
@@ -21,11 +22,7 @@ only_differences = st.toggle("Show only the figures that differ", key="publicati
 shown = comparison[~comparison["agrees"]] if only_differences else comparison
 for section, rows in shown.groupby("section", sort=False):
     st.subheader(section)
-    st.dataframe(
-        rows.drop(columns="section").rename(columns=str.capitalize),
-        hide_index=True,
-        width="stretch",
-        column_config={"Agrees": st.column_config.CheckboxColumn("Agrees")},
-    )
+    # A tick in words, readable on a projector; the whole section, not a 10-row scroll box.
+    summary_table(rows.drop(columns="section").rename(columns=str.capitalize).assign(Agrees=rows["agrees"].map({True: "✓ agrees", False: "✗ differs"})))
 table_downloads(comparison, "publication_comparison")
 show_code("publication_comparison", only_differences=only_differences)

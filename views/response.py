@@ -20,6 +20,7 @@ from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
 from ui.page import filtered_cohort, statistic
+from ui.tables import summary_table
 
 scored = filtered_cohort(
     "Response to omalizumab",
@@ -29,7 +30,7 @@ variables = response_variables(scored)
 by = st.selectbox("Compare response by", list(variables), format_func=variables.get, key="response_by")
 
 table = table2_with_ci(scored, by=None if by == "subgroup" else by)
-st.dataframe(table, width="stretch", height="content", column_config={"_index": st.column_config.TextColumn(width=230)})
+summary_table(table, hide_index=False)
 st.caption(
     "Patients (%), with the exact 95 % confidence interval of the rate on the line below. CR: complete response (all symptoms resolved); "
     "MR: major response (decrease > 50 %); PR: partial response (decrease 10–50 %); "
@@ -41,13 +42,14 @@ show_code("table2", by=by)
 st.subheader("Compare two groups")
 levels = group_levels(scored, by)
 left, middle, right = st.columns(3)
-level_a = left.selectbox("First group", levels, format_func=lambda level: level_label(by, level), key=f"response_a_{by}")
-level_b = middle.selectbox(
-    "Second group", levels, index=min(1, len(levels) - 1), format_func=lambda level: level_label(by, level), key=f"response_b_{by}"
-)
+label = lambda level: level_label(by, level)  # noqa: E731
+level_a = left.selectbox("First group", levels, format_func=label, key=f"response_a_{by}")
+level_b = middle.selectbox("Second group", levels, index=min(1, len(levels) - 1), format_func=label, key=f"response_b_{by}")
 measure = right.selectbox("Outcome", ["best_overall", "persistent_overall"], format_func=MEASURE_LABELS.get, key="response_measure")
-comparison = statistic(compare_subgroups, scored, by=by, level_a=level_a, level_b=level_b, measure=measure)
-if comparison is not None:
+comparison = None if level_a == level_b else statistic(compare_subgroups, scored, by=by, level_a=level_a, level_b=level_b, measure=measure)
+if level_a == level_b:
+    st.info("Choose two different groups to compare." if len(levels) > 1 else "Only one group among the selected patients; two different groups are needed to compare (widen the filters).")
+elif comparison is not None:
     comparison_table, sentence = format_comparison(comparison)
     st.dataframe(comparison_table, hide_index=True, width="stretch")
     st.markdown(sentence)

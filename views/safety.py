@@ -8,6 +8,7 @@ from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, metric_row, no_data
+from ui.tables import summary_table
 
 scored = filtered_cohort(
     "Safety",
@@ -25,7 +26,7 @@ st.subheader("Adverse events")
 by_severity = st.toggle("Split by worst severity", key="safety_by_severity")
 table = safety.adverse_event_table(scored, by_severity=True)
 shown = safety.format_adverse_event_table(table, by_severity=by_severity)
-st.dataframe(shown, width="stretch", height="content", hide_index=True, column_config={"Adverse event": st.column_config.TextColumn(width="medium")})
+summary_table(shown)
 st.caption(
     "Patients with at least one report of each event, as a percentage of the selected patients: a patient with several "
     "reports counts once. By severity, each patient counts at their worst severity of that event."
@@ -38,7 +39,7 @@ show_code("adverse_events_figure")
 st.subheader("When adverse events happened")
 timing = safety.adverse_event_timing(scored)
 timing_table = safety.format_adverse_event_timing(timing)
-st.dataframe(timing_table, width="stretch", hide_index=True)
+summary_table(timing_table)
 st.caption("Month 0 is the first injection, always given at the hospital. A patient with events at both times counts in both.")
 table_downloads(timing_table, "adverse_event_timing")
 show_code("adverse_event_timing")
@@ -46,7 +47,7 @@ show_figure(adverse_event_timing_bars(timing), "adverse_event_timing")
 show_code("adverse_event_timing_figure")
 
 with st.expander("Summary"):
-    summary_table = safety.format_safety_summary(summary)
-    st.dataframe(summary_table, width="stretch", hide_index=True)
-    table_downloads(summary_table, "safety_summary")
+    summary_frame = safety.format_safety_summary(summary)
+    summary_table(summary_frame)
+    table_downloads(summary_frame, "safety_summary")
     show_code("safety_summary")

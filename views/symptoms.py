@@ -10,6 +10,7 @@ from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
 from ui.page import filtered_cohort, statistic
+from ui.tables import summary_table
 
 scored = filtered_cohort(
     "Symptoms improvement",
@@ -30,7 +31,11 @@ adjust = right.selectbox("Adjustment for multiple testing", list(ADJUSTMENT_LABE
 changes = statistic(symptom_changes, scored, at=at, level=level, adjust=adjust)
 if changes is not None:
     table = format_symptom_table(changes)
-    st.dataframe(table, width="stretch", hide_index=True)
+    # Two tables, so that each fits the page at 1280 px and on a projector.
+    keys = [c for c in ("Symptom", "Category") if c in table.columns]
+    counts = [c for c in ("Patients with it at baseline", "Patients assessed", "Improved", "Unchanged", "Worse", "Disappeared") if c in table.columns]
+    summary_table(table[keys + counts])
+    summary_table(table[keys[:1] + [c for c in table.columns if c not in keys + counts]])
     st.caption(
         "Two-sided Wilcoxon signed-rank test of the score at baseline vs under omalizumab, one test per row; patients "
         "whose score did not change are left out (Wilcoxon's rule); the p-value is exact, ties included, up to 500 changed "

@@ -8,6 +8,7 @@ from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, metric_row, statistic
+from ui.tables import summary_table
 
 scored = filtered_cohort(
     "Time to response",
@@ -41,19 +42,19 @@ if curves is not None:
     if by is not None:
         tests = statistic(ttr.time_to_response_tests, scored, by=by, method=method)
         if tests is not None:
-            st.dataframe(ttr.format_time_to_response_tests(tests), width="stretch", hide_index=True)
+            summary_table(ttr.format_time_to_response_tests(tests))
             show_code("time_to_response_tests", by=by, method=method)
             st.caption("Gray's test compares Aalen–Johansen curves; the log-rank test compares Kaplan–Meier curves.")
     st.subheader("Patients responding at landmark months")
     landmarks = ttr.format_incidence_at(ttr.incidence_at(curves), by=by)
-    st.dataframe(landmarks, width="stretch", hide_index=True)
+    summary_table(landmarks)
     table_downloads(landmarks, "time_to_response_landmarks")
     show_code("time_to_response_landmarks", by=by, method=method)
 
 if summary is not None:
     st.subheader("Summary")
     table = ttr.format_time_to_response_summary(summary, by=by)
-    st.dataframe(table, width="stretch", hide_index=True)
+    summary_table(table)
     st.caption(
         "Medians among responders are the paper's measure. Months to 25, 50 and 75 % are read off the curve, so they count every "
         "patient; their 95 % CIs invert the curve's band (Brookmeyer–Crowley). \"Not reached\": the curve never gets there."
@@ -67,7 +68,7 @@ st.subheader("First improvement by symptom category")
 improvement = statistic(ttr.first_improvement_by_category, scored)
 if improvement is not None:
     improvement_table = ttr.format_first_improvement(improvement)
-    st.dataframe(improvement_table, width="stretch", hide_index=True)
+    summary_table(improvement_table)
     st.caption("First improvement: the first assessment at which a baseline symptom of the category scored below 1 (slight improvement or better).")
     table_downloads(improvement_table, "first_improvement_by_category")
     show_code("first_improvement")

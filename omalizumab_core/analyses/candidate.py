@@ -167,7 +167,7 @@ def headline(n_comparable: int, result: CandidateOutcomes | None) -> list[tuple[
     >>> headline(0, None)
     [('Comparable patients', '0', '')]
     """
-    from omalizumab_core.formatting import ci, number, pct
+    from omalizumab_core.formatting import ci, months, number, pct
 
     items = [("Comparable patients", str(n_comparable), "")]
     if result is None:
@@ -179,7 +179,7 @@ def headline(n_comparable: int, result: CandidateOutcomes | None) -> list[tuple[
         items.append((label, pct(row["proportion"]), detail))
     first = result.times.set_index("measure").loc["months_to_first_response"]
     if first["patients"]:
-        items.append(("Median time to response", f"{number(first['median'])} months",
+        items.append(("Median time to response", months(first['median']),
                       f"to first response, {int(first['patients'])} responders, range {number(first['minimum'])}–{number(first['maximum'])}"))
     else:
         items.append(("Median time to response", "–", "no responder"))

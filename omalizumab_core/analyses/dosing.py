@@ -25,7 +25,7 @@ import pandas as pd
 
 from omalizumab_core.data.codes import RESPONSE_LABELS
 from omalizumab_core.engine.scoring import ScoredCohort, patient_positions
-from omalizumab_core.formatting import n_pct, number
+from omalizumab_core.formatting import n_of, n_pct, number
 
 DAYS_PER_4_WEEKS = 28
 WEEKLY_DAYS = 7
@@ -427,6 +427,6 @@ def headline(summary: pd.DataFrame) -> dict[str, str]:
     escalated, improved, weekly = cell("escalation", "patients"), cell("escalation", "improved"), cell("weekly", "patients")
     return {
         "Patients with a dose escalation": n_pct(*escalated),
-        "Improved after the escalation": f"{improved[0]}/{improved[1]}",
+        "Escalated patients who improved": n_of(*improved),
         "Patients moved to weekly dosing": n_pct(*weekly),
     }

@@ -289,7 +289,19 @@ def spec_from_query(query: dict[str, str], options: dict) -> tuple[FilterSpec, l
     """Read a selection from URL parameters, keeping only what this cohort offers.
 
     A level the loaded cohort does not have (a link made on another cohort) is
-    dropped with a warning rather than failing the page.
+    dropped with a warning rather than failing the page. A range partly
+    outside the cohort's values is narrowed to them, and one wholly outside is
+    dropped, each with a warning that says what was changed.
+
+    Examples
+    --------
+    >>> options = {name: [] for name, _, _, _ in CHOICE_FILTERS}
+    >>> options.update(age_at_treatment=(18.0, 93.0), baseline_categories=[], dose_escalation=[], extra={})
+    >>> spec, problems = spec_from_query({"age": "200-300"}, options)
+    >>> spec.age_at_treatment is None
+    True
+    >>> print(problems[0].message)
+    The link's age range 200–300 years lies outside this cohort's (18–93 years); the age filter was not applied.
     """
     problems: list[Problem] = []
     values: dict = {}
@@ -308,7 +320,7 @@ def spec_from_query(query: dict[str, str], options: dict) -> tuple[FilterSpec, l
         if age is None:
             problems.append(Problem(WARNING, None, f"The link's age range '{query['age']}' is not of the form 18-60; ignored."))
         else:
-            values["age_at_treatment"] = age
+            values["age_at_treatment"] = _within(age, options["age_at_treatment"], "age range", " years", "age filter", problems)
     values["baseline_categories"] = levels("has", options["baseline_categories"], "baseline symptom category")
     if query.get("escalated") in ("yes", "no") and options["dose_escalation"]:
         values["dose_escalation"] = query["escalated"]
@@ -321,6 +333,8 @@ def spec_from_query(query: dict[str, str], options: dict) -> tuple[FilterSpec, l
         if isinstance(allowed, tuple):
             bounds = _range(text)
             if bounds is not None:
+                bounds = _within(bounds, allowed, f"'{column}' range", "", f"'{column}' filter", problems)
+            if bounds is not None:
                 extra.append((column, bounds))
         elif isinstance(allowed, list):
             chosen = levels(key, allowed, column)
@@ -330,6 +344,19 @@ def spec_from_query(query: dict[str, str], options: dict) -> tuple[FilterSpec, l
             problems.append(Problem(WARNING, None, f"The link filters on a column '{column}' this cohort does not have; ignored."))
     values["extra"] = tuple(extra)
     return FilterSpec(**values), problems
+
+
+def _within(asked, bounds, what: str, unit: str, name: str, problems: list) -> tuple[float, float] | None:
+    """``asked`` narrowed to ``bounds``; None (filter off) when they do not overlap. Each change is a warning."""
+    low, high = float(bounds[0]), float(bounds[1])
+    shown = f"{asked[0]:g}–{asked[1]:g}{unit}"
+    if asked[1] < low or asked[0] > high:
+        problems.append(Problem(WARNING, None, f"The link's {what} {shown} lies outside this cohort's ({low:g}–{high:g}{unit}); the {name} was not applied."))
+        return None
+    narrowed = (max(asked[0], low), min(asked[1], high))
+    if narrowed != tuple(asked):
+        problems.append(Problem(WARNING, None, f"The link's {what} {shown} was narrowed to this cohort's values: {narrowed[0]:g}–{narrowed[1]:g}{unit}."))
+    return narrowed
 
 
 def _range(text: str) -> tuple[float, float] | None:

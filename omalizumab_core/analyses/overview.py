@@ -12,7 +12,7 @@ import pandas as pd
 from omalizumab_core.data.codes import KIT_LABELS, KIT_STATUSES, SUBGROUP_LABELS, SUBGROUPS
 from omalizumab_core.data.contract import YES_NO_COLUMNS
 from omalizumab_core.engine.scoring import ScoredCohort, patient_positions
-from omalizumab_core.formatting import ci, median_range, n_pct, number
+from omalizumab_core.formatting import ci, median_range, months, n_of, n_pct, number
 from omalizumab_core.stats.exact import proportion_ci
 
 RESPONDING = ("CR", "MR", "PR")
@@ -60,9 +60,9 @@ def headline_figures(scored: ScoredCohort) -> pd.DataFrame:
         low, high = proportion_ci(k, total)
         rows.append(dict(measure=measure, label=label, value=k / total if total else np.nan, n=k, total=total, ci_low=low, ci_high=high, unit="proportion"))
     for measure, label, column in (
-        ("months_to_first_response", "Months to first response (responders)", "months_to_first_response"),
-        ("months_to_best_response", "Months to best response (responders)", "months_to_best_response"),
-        ("months_on_treatment", "Months on omalizumab (all patients)", "months_on_treatment"),
+        ("months_to_first_response", "Median months to first response (responders)", "months_to_first_response"),
+        ("months_to_best_response", "Median months to best response (responders)", "months_to_best_response"),
+        ("months_on_treatment", "Median months on omalizumab (all patients)", "months_on_treatment"),
     ):
         values = o[column].dropna()
         rows.append(
@@ -84,7 +84,7 @@ def format_headline(headline: pd.DataFrame) -> pd.DataFrame:
             value = n_pct(int(row.n), int(row.total)) if row.total else "–"
             detail = f"95 % CI {ci(row.ci_low, row.ci_high)}" if row.total else "no patient"
         else:
-            value = "–" if np.isnan(row.value) else f"{number(row.value)} months"
+            value = months(row.value)
             detail = f"range {number(row.low)}–{number(row.high)}, n = {int(row.n)}" if row.n else "no patient with this time"
         out.append({"Measure": row.label, "Value": value, "Detail": detail})
     return pd.DataFrame(out)
@@ -238,7 +238,7 @@ def format_table1(table: pd.DataFrame) -> pd.DataFrame:
         if row.kind == "count":
             return n_pct(int(row.n), int(row.total))
         if row.kind == "count_of_evaluated":
-            return f"{int(row.n)}/{int(row.total)} ({100 * row.n / row.total:.0f} %)" if row.total else "not evaluated"
+            return n_of(int(row.n), int(row.total)) if row.total else "not evaluated"
         if row.kind == "median_range":
             return median_range(row.value, row.low, row.high, decimals=1) if row.n else "–"
         if row.kind in ("mean", "ratio"):

@@ -36,7 +36,7 @@ from omalizumab_core.data.codes import (
     SUBGROUP_LABELS,
 )
 from omalizumab_core.engine.scoring import ScoredCohort
-from omalizumab_core.formatting import median_range, number
+from omalizumab_core.formatting import median_range, months, number
 from omalizumab_core.data.problems import TooFewPatients
 
 GAP_MONTHS = 3
@@ -223,7 +223,7 @@ def format_header(header: dict) -> pd.DataFrame:
         ("Sex", text(header["sex"], SEX_LABELS), text(header["sex"], SEX_LABELS)),
         ("Age at treatment", age_text, age_text),
         ("Centre", text(header["center"]), text(header["center"])),
-        ("Months on treatment", number(header["months_on_treatment"]), f"{number(header['months_on_treatment'])} months"),
+        ("Months on treatment", number(header["months_on_treatment"]), months(header['months_on_treatment'])),
         regimen,
         status,
         ("Best response", best_value, best_detail),
@@ -620,7 +620,7 @@ def format_subgroup_timing(comparison: SubgroupComparison) -> pd.DataFrame:
     label = SUBGROUP_LABELS.get(comparison.subgroup, comparison.subgroup)
     rows = []
     for t in comparison.timing.itertuples():
-        patient = "No response" if _missing(t.patient_months) else f"{number(t.patient_months)} months"
+        patient = "No response" if _missing(t.patient_months) else months(t.patient_months)
         rows.append(
             (
                 "Time to first response" if t.measure == "first_response" else "Time to best response",

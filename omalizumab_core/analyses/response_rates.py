@@ -52,7 +52,7 @@ MEASURES = {
     "no_persistent": (LAST, "No persistent response"),
     "last_no_response": (LAST, "No response"),
     "last_loss_of_response": (LAST, "Loss of response"),
-    "last_intolerance": (LAST, "Intolerance"),
+    "last_intolerance": (LAST, "Intolerance (responders who stopped)"),  # the paper's definition
     "last_lost_or_other": (LAST, "Lost from follow-up or other stop"),
 }
 MEASURE_LABELS = {

@@ -324,7 +324,7 @@ def headline(summary: pd.DataFrame) -> dict[str, str]:
     values = summary.set_index("measure")
     shown = {
         "patients_with_event": "Patients with an adverse event",
-        "patients_discontinued": "Stopped for an adverse event",
+        "patients_discontinued": "Patients who stopped for an adverse event",
         "patients_flare": "Patients with a flare",
         "patients_severe_first_injection": "Severe at the first injection",
     }

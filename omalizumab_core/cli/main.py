@@ -11,10 +11,8 @@ import argparse
 import json
 import math
 import sys
-from pathlib import Path
 
 from omalizumab_core.data.cohort import OPTIONAL_TABLES, Cohort
-from omalizumab_core.sources import load_path
 from omalizumab_core.data.problems import CohortError
 from omalizumab_core.cli.export import add_mapping_option
 

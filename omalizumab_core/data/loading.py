@@ -21,7 +21,8 @@ from omalizumab_core.data.instruments import MAX_DEFINITION_BYTES, parse_instrum
 from omalizumab_core.data.identifiers import identifier_columns, identifier_warning
 from omalizumab_core.data.importers import read_foreign_path, read_foreign_upload
 from omalizumab_core.data.importers.mapping import apply_mapping
-from omalizumab_core.data.problems import ERROR, CohortError, Problem
+from omalizumab_core.data.contract import REQUIRED_TABLES
+from omalizumab_core.data.problems import ERROR, WARNING, CohortError, Problem
 from omalizumab_core.data.raw import RawCohort
 from omalizumab_core.data.reading import read_path, read_upload
 from omalizumab_core.data.validation import validate
@@ -136,7 +137,8 @@ def _foreign(importer, source) -> RawCohort | None:
 
 def _validated(raw: RawCohort, *, synthetic: bool, instruments: dict | None = None) -> Cohort:
     """Validate, adding the identifier warnings; only ever raises CohortError."""
-    identifiers = list(raw.warnings) + _identifier_warnings(raw)
+    raw, empty = _without_empty_optional_tables(raw)
+    identifiers = empty + list(raw.warnings) + _identifier_warnings(raw)
     try:
         cohort = validate(raw, synthetic=synthetic, instruments=instruments)
     except CohortError as error:
@@ -149,6 +151,24 @@ def _validated(raw: RawCohort, *, synthetic: bool, instruments: dict | None = No
         raise CohortError([Problem(ERROR, None, UNEXPECTED, where=raw.source)]) from None
     warnings = cohort.warnings + identifiers
     return dataclasses.replace(cohort, warnings=warnings)
+
+
+def _without_empty_optional_tables(raw: RawCohort) -> tuple[RawCohort, list[Problem]]:
+    """An optional table with headers but no rows (the template's labs sheet left empty) counts as absent.
+
+    Returns the cohort without those tables and one warning per table dropped,
+    so the user knows the page of that table will say "no data". Empty
+    required tables stay, for the validator to refuse with its message.
+    """
+    empty = [name for name, table in raw.tables.items() if name not in REQUIRED_TABLES and len(table.frame) == 0]
+    if not empty:
+        return raw, []
+    warnings = [
+        Problem(WARNING, name, f"The {name} table has column headers but no rows; the cohort is loaded without it.", where=raw.tables[name].origin)
+        for name in empty
+    ]
+    tables = {name: table for name, table in raw.tables.items() if name not in empty}
+    return dataclasses.replace(raw, tables=tables), warnings
 
 
 def _identifier_warnings(raw: RawCohort) -> list[Problem]:

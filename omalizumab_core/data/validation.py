@@ -496,7 +496,7 @@ def _patients(raw: RawTable, frame: pd.DataFrame, report: _Report) -> pd.DataFra
     ongoing_but_ended = stopped & (reason == "ongoing").to_numpy()
     report.rows(ERROR, raw, np.flatnonzero(ongoing_but_ended), "end_reason", "end_reason says 'ongoing' but treatment_end_month is filled in: leave the end month blank, or give the reason for stopping.", reason.to_numpy()[ongoing_but_ended])
     reason_without_end = ~stopped & reason.notna().to_numpy() & (reason != "ongoing").to_numpy()
-    report.rows(ERROR, raw, np.flatnonzero(reason_without_end), "treatment_end_month", f"A reason for stopping is given but treatment_end_month is blank: give the month of the last injection.")
+    report.rows(ERROR, raw, np.flatnonzero(reason_without_end), "treatment_end_month", "A reason for stopping is given but treatment_end_month is blank: give the month of the last injection.")
     ended_without_reason = stopped & reason.isna().to_numpy()
     report.rows(WARNING, raw, np.flatnonzero(ended_without_reason), "end_reason", "Treatment stopped without a reason: counted as 'other' stop.")
     frame["end_reason"] = np.where(stopped, reason.fillna("other"), "ongoing")

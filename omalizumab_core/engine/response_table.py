@@ -94,7 +94,7 @@ _LAST_ROWS = (
     ("no_persistent", "No persistent response"),
     ("no_response", "No response"),
     ("loss_of_response", "Loss of response"),
-    ("intolerance", "Intolerance"),
+    ("intolerance", "Intolerance (responders who stopped)"),  # the paper's definition
     ("lost_or_other", "Lost from follow-up or other stop"),
 )
 

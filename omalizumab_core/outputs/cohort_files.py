@@ -17,8 +17,8 @@ import pandas as pd
 
 from omalizumab_core.data.cohort import TABLES, Cohort
 from omalizumab_core.data.contract import DATE, TABLE_COLUMNS, YESNO
-from omalizumab_core.data.importers.redcap_dictionary import BY_NAME, FIELDS, FORM_TABLE, OTHER_SLOTS, PRIOR_THERAPIES, RECORD_ID, symptom_field
-from omalizumab_core.data.vocabulary import VOCABULARY, canonical_name, category_of
+from omalizumab_core.data.importers.redcap_dictionary import FIELDS, FORM_TABLE, OTHER_SLOTS, PRIOR_THERAPIES, RECORD_ID, symptom_field
+from omalizumab_core.data.vocabulary import VOCABULARY, category_of
 from omalizumab_core.outputs.exports import excel_bytes, neutralise_formulas
 
 FORMS_OUT = ("xlsx", "csv", "parquet", "redcap", "adam")

@@ -45,17 +45,38 @@ def _after_blanks(value: str) -> str:
     return value[start:]
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV with a BOM, so Excel shows accents correctly."""
-    return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+def _footer_frame(footer) -> pd.DataFrame:
+    return neutralise_formulas(pd.DataFrame({"footer": [str(line) for line in footer]}))
 
 
-def excel_bytes(tables: dict[str, pd.DataFrame] | pd.DataFrame, *, sheet: str = "table") -> bytes:
-    """An .xlsx workbook with one sheet per table."""
+def csv_bytes(frame: pd.DataFrame, *, footer: tuple[str, ...] | list[str] = ()) -> bytes:
+    """UTF-8 CSV with a BOM, so Excel shows accents correctly.
+
+    ``footer`` lines (the filters, the data source) follow the table after one
+    empty line, one per line in the first column, so a printed or forwarded
+    file still says which patients it counts.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> text = csv_bytes(pd.DataFrame({"n": [3]}), footer=["Filters: Diagnosis: ISM"]).decode("utf-8-sig")
+    >>> text.splitlines()
+    ['n', '3', '', 'Filters: Diagnosis: ISM']
+    """
+    text = neutralise_formulas(frame).to_csv(index=False)
+    if footer:
+        text += "\n" + _footer_frame(footer).to_csv(index=False, header=False)
+    return text.encode("utf-8-sig")
+
+
+def excel_bytes(tables: dict[str, pd.DataFrame] | pd.DataFrame, *, sheet: str = "table", footer: tuple[str, ...] | list[str] = ()) -> bytes:
+    """An .xlsx workbook with one sheet per table; ``footer`` lines under each table, after one empty row."""
     if isinstance(tables, pd.DataFrame):
         tables = {sheet: tables}
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in tables.items():
             neutralise_formulas(frame).to_excel(writer, sheet_name=name[:31], index=False)
+            if footer:
+                _footer_frame(footer).to_excel(writer, sheet_name=name[:31], index=False, header=False, startrow=len(frame) + 2)
     return buffer.getvalue()

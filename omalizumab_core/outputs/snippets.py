@@ -195,14 +195,12 @@ OUTPUTS: dict[str, Output] = {
     "anaphylaxis_per_patient": Output("Episodes per patient", "figure", (),
                                       lambda s: "figure = oc.anaphylaxis_dot_plot(oc.anaphylaxis_periods(scored))\n"),
     # Patient
-    "patient_score_figure": Output(
-        "The patient's symptom score", "figure", ("patient_id",),
-        lambda s: _course_ends(s) + 'figure = oc.score_trajectory_figure(course.trajectory, course.header["baseline_symptoms"], end_month=end, last_month=last)\n'),
+    "patient_course_figure": Output(
+        "The patient's course: score, doses, adverse events and labs on one month axis", "figure", ("patient_id",),
+        lambda s: _course_ends(s) + 'figure = oc.patient_course_figure(course.trajectory, course.header["baseline_symptoms"], course.doses, '
+                                    "course.adverse_events, course.labs, end_month=end, last_month=last)\n"),
     "patient_symptoms_figure": Output("The patient's symptoms", "figure", ("patient_id",),
                                       lambda s: _course(s) + "figure = oc.symptom_heatmap_figure(course.grid)\n"),
-    "patient_timeline_figure": Output(
-        "Doses, adverse events and laboratory values", "figure", ("patient_id",),
-        lambda s: _course_ends(s) + "figure = oc.course_timeline_figure(course.doses, course.adverse_events, course.labs, end_month=end, last_month=last)\n"),
     "patient_subgroup_figure": Output("Compared with the subgroup", "figure", ("patient_id",),
                                       lambda s: _course(s) + "figure = oc.subgroup_response_figure(course.comparison.counts, course.comparison.subgroup)\n"),
     "patient_subgroup_timing": Output("Compared with the subgroup", "table", ("patient_id",),
@@ -238,7 +236,8 @@ OUTPUTS: dict[str, Output] = {
         "Published study vs this cohort", "tables", ("only_differences",),
         lambda s: "comparison = oc.publication_comparison(scored)\n"
         + ('comparison = comparison[~comparison["agrees"]]\n' if s["only_differences"] else "")
-        + 'tables = [rows.drop(columns="section").rename(columns=str.capitalize) for _, rows in comparison.groupby("section", sort=False)]\n'),
+        + 'tables = [rows.drop(columns="section").rename(columns=str.capitalize).assign(Agrees=rows["agrees"].map({True: "✓ agrees", False: "✗ differs"}))\n'
+        + '          for _, rows in comparison.groupby("section", sort=False)]\n'),
     "literature_forest": Output("Overall response in published series", "figure", ("cohort_name",),
                                 lambda s: f"series = oc.literature_comparison({{{_r(s['cohort_name'])}: scored}})\nfigure = oc.literature_forest_plot(series)\n"),
     "literature": Output("Overall response in published series", "table", ("cohort_name",),

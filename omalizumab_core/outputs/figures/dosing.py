@@ -13,19 +13,19 @@ from omalizumab_core.outputs.figures import NO_DATA_COLOR, RESPONSE_COLORS
 
 # Above this many patients one line per patient is unreadable and heavy for
 # the browser: the timeline becomes patients per regimen and month.
-MAX_PATIENT_LINES = 2000
-DOSE_AXIS = "Omalizumab dose (mg per 4 weeks)"
+MAX_PATIENT_ROWS = 150  # one row per patient up to this many; above, patients per regimen and month
 
 
-def regimen_timeline(regimens: pd.DataFrame, outcomes: pd.DataFrame, *, max_patients: int = MAX_PATIENT_LINES) -> go.Figure:
-    """Each patient's dose over the months of treatment, coloured by best response.
+def regimen_timeline(regimens: pd.DataFrame, outcomes: pd.DataFrame, *, max_patients: int = MAX_PATIENT_ROWS) -> go.Figure:
+    """Each patient's regimens over the months of treatment: one row per patient, coloured by regimen.
 
     Parameters
     ----------
     regimens : DataFrame
         Output of :func:`omalizumab_core.analyses.dosing.regimens`.
     outcomes : DataFrame
-        Per-patient outcomes (patient_id, best_response) for the colours.
+        Per-patient outcomes (patient_id, best_response): rows are grouped by
+        best response (CR first), as the row labels say.
     max_patients : int
         Above this many patients, show the number of patients on each
         regimen at each month instead (stacked areas), and say so in the title.
@@ -33,48 +33,52 @@ def regimen_timeline(regimens: pd.DataFrame, outcomes: pd.DataFrame, *, max_pati
     Returns
     -------
     plotly Figure
-        Step lines at the monthly-equivalent dose (mg per 4 weeks; 150 mg
-        every 2 weeks is 300), one per patient, patient id in customdata[0].
+        One bar segment per regimen, from its start to its end month, on the
+        patient's row; colours and legend name the regimen as clinicians say
+        it ("300 mg every 2 weeks"), patient id in customdata[0] for
+        click-through. (Lines at the dose in mg per 4 weeks overlaid 55
+        patients into three lines.)
     """
     n = regimens["patient_id"].nunique()
     if n > max_patients:
         return _regimens_by_month(regimens, n)
     best = pd.Series(outcomes["best_response"].to_numpy(), index=outcomes["patient_id"].to_numpy())
-    r = regimens.assign(best=regimens["patient_id"].map(best).fillna("NR").to_numpy())
-    labels = _labels(r)
+    r = regimens.assign(best=regimens["patient_id"].map(best).fillna("NR").to_numpy(), label=_labels(regimens))
+    order = {code: i for i, code in enumerate(RESPONSES)}
+    patients = (r.drop_duplicates("patient_id").assign(rank=lambda f: f["best"].map(order))
+                .sort_values(["rank", "patient_id"], kind="stable"))
+    rows = [f"{pid} ({best_code})" for pid, best_code in zip(patients["patient_id"], patients["best"])]
+    row_of = dict(zip(patients["patient_id"], rows))
+    # Regimens from the least to the most omalizumab, coloured light to dark.
+    regimen_order = r.groupby("label", sort=False)["mg_per_4_weeks"].max().sort_values(kind="stable").index.tolist()
+    palette = _regimen_palette(len(regimen_order))
     figure = go.Figure()
-    for category in RESPONSES:
-        rows = r[(r["best"] == category).to_numpy()]
-        if rows.empty:
-            continue
-        # Each regimen is a segment from its start to its end; consecutive regimens of a patient
-        # join into steps, and a gap (NaN) after each patient's last regimen separates patients.
-        ids = rows["patient_id"].to_numpy(dtype=object)
-        start = rows["start_month"].to_numpy(dtype="float64")
-        end = rows["end_month"].to_numpy(dtype="float64")
-        stop = np.where(np.isnan(end), start, end)
-        mg = rows["mg_per_4_weeks"].to_numpy(dtype="float64")
-        last = np.r_[ids[1:] != ids[:-1], True]
-        text = [
-            f"{i}<br>{label} ({m:.0f} mg per 4 weeks)<br>months {a:g}–{b:g}"
-            for i, label, m, a, b in zip(ids, labels[(r["best"] == category).to_numpy()], mg, start, stop)
-        ]
-        x = np.column_stack([start, stop, np.full(len(rows), np.nan)]).ravel()
-        y = np.column_stack([mg, mg, np.full(len(rows), np.nan)]).ravel()
-        keep = np.column_stack([np.ones((len(rows), 2), dtype=bool), last]).ravel()
-        custom = np.column_stack([ids, ids, np.full(len(rows), None, dtype=object)]).ravel()
-        hover = np.column_stack([text, text, np.full(len(rows), "", dtype=object)]).ravel()
-        figure.add_trace(go.Scatter(
-            x=x[keep], y=y[keep], mode="lines+markers", name=RESPONSE_LABELS[category],
-            line={"color": RESPONSE_COLORS[category], "width": 1.5}, marker={"size": 4},
-            customdata=custom[keep].reshape(-1, 1), hovertext=hover[keep], hoverinfo="text", opacity=0.8,
+    for color, label in zip(palette, regimen_order):
+        part = r[(r["label"] == label).to_numpy()]
+        begin = part["start_month"].to_numpy(dtype="float64")
+        stop = part["end_month"].to_numpy(dtype="float64")
+        stop = np.where(np.isnan(stop) | (stop <= begin), begin + 0.5, stop)
+        ids = part["patient_id"].to_numpy(dtype=object)
+        y = [row_of[i] for i in ids]
+        text = [f"{i}: {label}<br>months {a:g}–{b:g}" for i, a, b in zip(ids, begin, stop)]
+        figure.add_trace(go.Bar(
+            x=stop - begin, base=begin, y=y, orientation="h", name=label, marker={"color": color},
+            customdata=ids.reshape(-1, 1), hovertext=text, hoverinfo="text",
         ))
     figure.update_layout(
-        title=f"Omalizumab dose over time, one line per patient (n = {n}), by best response",
-        xaxis_title="Months since the first injection", yaxis={"title": DOSE_AXIS, "rangemode": "tozero"},
-        legend_title="Best response", hovermode="closest",
+        title=f"Regimen of each patient over time (n = {n}), patients grouped by best response",
+        xaxis_title="Months since the first injection", barmode="overlay", bargap=0.25, hovermode="closest",
+        yaxis={"categoryorder": "array", "categoryarray": rows[::-1], "title": None, "tickfont": {"size": 10}},
+        legend_title="Regimen", height=max(360, 16 * n + 160),
     )
     return figure
+
+
+def _regimen_palette(k: int) -> list[str]:
+    """``k`` blues from light to dark (more omalizumab is darker)."""
+    light, dark = np.array([198, 219, 239]), np.array([8, 48, 107])
+    steps = [light + (dark - light) * (i / max(k - 1, 1)) for i in range(k)]
+    return [f"rgb({int(a)},{int(b)},{int(c)})" for a, b, c in steps]
 
 
 def _labels(regimens: pd.DataFrame) -> np.ndarray:
@@ -104,7 +108,7 @@ def _regimens_by_month(regimens: pd.DataFrame, n: int) -> go.Figure:
     for k in order:
         figure.add_trace(go.Scatter(x=months, y=counts[k], name=names[k], mode="lines", stackgroup="regimens"))
     figure.update_layout(
-        title=f"Patients on each regimen by month ({n} patients: aggregated, one line per patient above {MAX_PATIENT_LINES})",
+        title=f"Patients on each regimen by month ({n} patients: aggregated, one row per patient up to {MAX_PATIENT_ROWS})",
         xaxis_title="Months since the first injection", yaxis_title="Patients on the regimen", legend_title="Regimen",
     )
     return figure

@@ -61,7 +61,8 @@ def sankey(flows: pd.DataFrame) -> go.Figure:
     figure = go.Figure(
         go.Sankey(
             arrangement="fixed",
-            textfont={"size": 13},
+            # Dark, unshadowed labels: the default white halo made them pale on the coloured bands (issue 18).
+            textfont={"size": 14, "color": "#111", "shadow": "none"},
             node={"label": labels, "color": colors, "x": x, "y": y, "pad": 18, "thickness": 18, "line": {"width": 0},
                   "hovertemplate": "%{label}<extra></extra>"},
             link={

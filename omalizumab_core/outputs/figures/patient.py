@@ -197,7 +197,9 @@ def course_timeline_figure(doses, adverse_events, labs, *, end_month: float | No
         note(2, "No adverse event recorded")
     else:
         severity = adverse_events["severity"].astype(object) if "severity" in adverse_events else pd.Series(None, index=adverse_events.index)
-        stopped = adverse_events["led_to_discontinuation"].fillna(False).astype(bool) if "led_to_discontinuation" in adverse_events else False
+        # An optional column: absent, no event is marked (a scalar False would make a 0-d symbol array).
+        stopped = (adverse_events["led_to_discontinuation"].fillna(False).astype(bool) if "led_to_discontinuation" in adverse_events
+                   else pd.Series(False, index=adverse_events.index))
         add(2, go.Scatter(x=adverse_events["month"], y=adverse_events["event"], mode="markers", showlegend=False,
                           marker={"size": 12, "color": [SEVERITY_COLORS.get(s, "#777") for s in severity],
                                   "symbol": np.where(stopped, "x", "circle")},
@@ -227,6 +229,106 @@ def course_timeline_figure(doses, adverse_events, labs, *, end_month: float | No
     layout["xaxis4"]["title"] = {"text": "Months since first injection"}
     fig.update_layout(title="Doses, adverse events and laboratory values", height=720, margin={"r": 40}, shapes=shapes, **layout)
     return fig
+
+
+def patient_course_figure(
+    trajectory: pd.DataFrame,
+    baseline: int,
+    doses,
+    adverse_events,
+    labs,
+    *,
+    end_month: float | None = None,
+    last_month: float | None = None,
+) -> go.Figure:
+    """The whole course in one figure: symptom score, doses, adverse events and labs on one month axis.
+
+    The panels of :func:`score_trajectory_figure` (top) and
+    :func:`course_timeline_figure` (below) share a single x axis, so a month
+    sits at the same place in every panel. Adverse events are coloured by
+    severity (mild, moderate, severe; grey when not recorded) with a legend,
+    and marked × when the event led to discontinuation; optional columns the
+    cohort lacks (severity, led_to_discontinuation) are simply not shown.
+
+    Parameters
+    ----------
+    trajectory, baseline
+        As for :func:`score_trajectory_figure`.
+    doses, adverse_events, labs
+        As for :func:`course_timeline_figure` (None: no such table).
+    end_month, last_month : float, optional
+        Month of the last injection of a patient who stopped; last month of the course.
+
+    Examples
+    --------
+    >>> from omalizumab_core.synthetic.demo import demo_scored
+    >>> from omalizumab_core.analyses.patient_course import patient_course
+    >>> c = patient_course(demo_scored(), "DEMO-003")
+    >>> fig = patient_course_figure(c.trajectory, c.header["baseline_symptoms"], c.doses, c.adverse_events, c.labs)
+    >>> len({trace.xaxis for trace in fig.data}), fig.layout.xaxis.matches  # five panels, one month axis
+    (5, 'x5')
+    """
+    score = score_trajectory_figure(trajectory, baseline, end_month=end_month, last_month=last_month)
+    timeline = course_timeline_figure(doses, adverse_events, labs, end_month=end_month, last_month=last_month)
+    titles = (f"Symptom score (baseline {baseline} symptoms)", "Omalizumab dose (mg per injection)", "Adverse events (colour: severity)",
+              ANALYTE_LABELS["tryptase"], ANALYTE_LABELS["total_ige"])
+    fig = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.045, subplot_titles=titles, row_heights=[0.34, 0.17, 0.19, 0.15, 0.15])
+    traces, rows = list(score.data), [1] * len(score.data)
+    for trace in timeline.data:
+        traces.append(trace)
+        rows.append(int((trace.xaxis or "x").removeprefix("x") or 1) + 1)
+    if adverse_events is not None and len(adverse_events) and "severity" in adverse_events:
+        recorded = set(adverse_events["severity"].dropna().astype(str))
+        for severity, color in SEVERITY_COLORS.items():
+            if severity in recorded:
+                traces.append(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": color}, name=f"Adverse event: {severity}"))
+                rows.append(3)
+    if adverse_events is not None and len(adverse_events) and "led_to_discontinuation" in adverse_events:
+        if adverse_events["led_to_discontinuation"].fillna(False).astype(bool).any():
+            traces.append(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": "#777", "symbol": "x"}, name="Led to stopping omalizumab"))
+            rows.append(3)
+    for trace in traces:
+        trace.update(xaxis=None, yaxis=None)
+    fig.add_traces(traces, rows=rows, cols=[1] * len(rows))
+
+    def moved(ref: str) -> str:
+        # "x2" / "y3 domain" of the timeline's row k become row k + 1 of this figure.
+        axis, _, rest = ref.partition(" ")
+        if axis in ("paper", "") or not axis[1:].isdigit() and len(axis) > 1:
+            return ref
+        row = int(axis[1:] or 1) + 1
+        return f"{axis[0]}{row}" + (f" {rest}" if rest else "")
+
+    shapes = [shape.to_plotly_json() for shape in score.layout.shapes]
+    for shape in timeline.layout.shapes:
+        shape = shape.to_plotly_json()
+        shape.update(xref=moved(shape["xref"]), yref=moved(shape["yref"]))
+        shapes.append(shape)
+    annotations = list(fig.layout.annotations) + [a for a in score.layout.annotations]
+    layout = {}
+    for key in ("yaxis",):
+        settings = score.layout[key].to_plotly_json()
+        settings.pop("title", None)
+        layout[key] = settings
+    for row in range(1, 5):
+        source = "yaxis" if row == 1 else f"yaxis{row}"
+        settings = {k: v for k, v in timeline.layout[source].to_plotly_json().items() if k not in ("domain", "anchor", "matches")}
+        layout[f"yaxis{row + 1}"] = settings
+    last = max(float(score.layout.xaxis.range[1]), float(timeline.layout.xaxis.range[1])) if score.layout.xaxis.range else float(timeline.layout.xaxis.range[1])
+    for row in range(1, 6):
+        layout["xaxis" if row == 1 else f"xaxis{row}"] = {"range": [-0.3, last], "showticklabels": True, "dtick": _month_step(last)}
+    layout["xaxis5"]["title"] = {"text": "Months since first injection"}
+    fig.update_layout(title="Course under omalizumab", height=1150, margin={"r": 170}, shapes=shapes, annotations=annotations,
+                      legend={"orientation": "h", "y": -0.06}, **layout)
+    return fig
+
+
+def _month_step(last: float) -> float:
+    """Tick spacing in months: every month up to a year, then 3, 6 or 12."""
+    for step in (1, 3, 6, 12):
+        if last / step <= 14:
+            return step
+    return 24
 
 
 def subgroup_response_figure(counts: pd.DataFrame, subgroup: str) -> go.Figure:
