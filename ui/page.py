@@ -28,7 +28,7 @@ def filtered_cohort(title: str, caption: str | None = None) -> ScoredCohort:
     # Named on the page itself: on a projector the sidebar is collapsed.
     st.caption(escape_markdown(selection_line(current_description())))  # a centre named "St_Luc" stays as written
     for change in link_changes():
-        st.warning(change, icon=":material/link_off:")
+        st.warning(plain(change, limit=400), icon=":material/link_off:")
     if n == 0:
         st.info("No patient matches the current filters. Widen them in the sidebar.")
         st.stop()

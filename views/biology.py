@@ -2,9 +2,9 @@
 
 import streamlit as st
 
+import omalizumab_core as oc
 from omalizumab_core.analyses import biology
 from omalizumab_core.data.codes import ANALYTE_LABELS, ANALYTES
-from omalizumab_core.outputs.figures.biology import paired_plot
 from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
@@ -29,12 +29,12 @@ st.caption(biology.stable_rule(stable_within))
 
 for tab, analyte in zip(st.tabs([ANALYTE_LABELS[a] for a in ANALYTES]), ANALYTES):
     with tab:
-        pairs = biology.lab_pairs(scored, analyte, stable_within_pct=stable_within)
-        tests = statistic(biology.lab_tests, pairs)
+        pairs = oc.lab_pairs(scored, analyte, stable_within_pct=stable_within)
+        tests = statistic(oc.lab_tests, pairs)
         if tests is None:
             continue
         metric_row(biology.headline(tests).items())
-        table = biology.format_lab_tests(tests, stable_within_pct=stable_within)
+        table = oc.format_lab_tests(tests, stable_within_pct=stable_within)
         st.dataframe(table, width="stretch")
         st.caption(
             "Before: the latest value at month 0, else the baseline value of the patients table. On: the first value after at "
@@ -46,18 +46,18 @@ for tab, analyte in zip(st.tabs([ANALYTE_LABELS[a] for a in ANALYTES]), ANALYTES
         table_downloads(table.reset_index(), f"{analyte}_before_on")
         show_code("lab_tests", analyte=analyte, stable_within_pct=stable_within)
         st.caption("Click a line to open that patient.")
-        event = show_figure(paired_plot(pairs), f"{analyte}_paired", on_select="rerun", selection_mode="points")
+        event = show_figure(oc.paired_plot(pairs), f"{analyte}_paired", on_select="rerun", selection_mode="points")
         show_code("lab_paired_plot", analyte=analyte, stable_within_pct=stable_within)
         clicked = selected_point_ids(event)
         if clicked:
             open_patient(clicked[0])
         st.markdown("**By best response**")
-        by_response = biology.format_lab_tests(biology.lab_by_response(scored, analyte, stable_within_pct=stable_within), stable_within_pct=stable_within)
+        by_response = oc.format_lab_tests(oc.lab_by_response(scored, analyte, stable_within_pct=stable_within), stable_within_pct=stable_within)
         st.dataframe(by_response, width="stretch")
         table_downloads(by_response.reset_index(), f"{analyte}_by_response")
         show_code("lab_by_response", analyte=analyte, stable_within_pct=stable_within)
         with st.expander(f"Each patient ({len(pairs)})"):
-            patient_table = biology.format_lab_pairs(pairs, stable_within_pct=stable_within)
+            patient_table = oc.format_lab_pairs(pairs, stable_within_pct=stable_within)
             st.dataframe(patient_table, width="stretch", hide_index=True)
             table_downloads(patient_table, f"{analyte}_patients")
             show_code("lab_patients", analyte=analyte, stable_within_pct=stable_within)

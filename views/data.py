@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from omalizumab_core.data.problems import problem_summary, problems_frame
+import omalizumab_core as oc
+
 from ui import session
 from ui.data_tables import preview_tables, template_download
 from ui.mapping_step import mapping_step
@@ -21,15 +22,15 @@ cohort_uploader(
 )
 problems = st.session_state.get(session.LOAD_PROBLEMS)
 if problems:
-    st.error(problem_summary(problems), icon=":material/error:")
-    st.dataframe(problems_frame(problems), width="stretch", hide_index=True)
+    st.error(oc.problem_summary(problems), icon=":material/error:")
+    st.dataframe(oc.problems_frame(problems), width="stretch", hide_index=True)
     mapping_step()
 
 cohort = session.cohort()
 st.subheader(f"Loaded: {plain(cohort.source)}")
 if cohort.warnings:
     st.warning(f"{len(cohort.warnings)} warning(s): the data loaded, but please check these.")
-    st.dataframe(problems_frame(cohort.warnings), width="stretch", hide_index=True)
+    st.dataframe(oc.problems_frame(cohort.warnings), width="stretch", hide_index=True)
 if not cohort.synthetic:
     st.button("Go back to the demo cohort", on_click=session.use_demo)
 preview_tables(cohort)

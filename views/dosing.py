@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+import omalizumab_core as oc
 from omalizumab_core.analyses import dosing
-from omalizumab_core.outputs.figures.dosing import regimen_timeline, response_around_changes
 from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
@@ -19,11 +19,11 @@ if scored.cohort.doses is None:
     no_data("doses")
     st.stop()
 
-summary = dosing.dosing_summary(scored)
+summary = oc.dosing_summary(scored)
 metric_row(dosing.headline(summary).items())
 
 st.subheader("Changes of regimen and response")
-summary_table = dosing.format_dosing_summary(summary)
+summary_table = oc.format_dosing_summary(summary)
 st.dataframe(summary_table, width="stretch", height="content", hide_index=True)
 st.caption(
     "Escalation: more omalizumab per day (e.g. 150 to 300 mg every 2 weeks). Weekly: the interval shortened to 7 days or less. "
@@ -33,21 +33,21 @@ st.caption(
 table_downloads(summary_table, "dosing_summary")
 show_code("dosing_summary")
 
-changes = dosing.dose_changes(scored)
+changes = oc.dose_changes(scored)
 if changes.empty:
     st.info("No patient of the selection changed regimen.")
 else:
-    show_figure(response_around_changes(changes), "dosing_response_around_changes")
+    show_figure(oc.response_around_changes(changes), "dosing_response_around_changes")
     show_code("dosing_response_around_changes")
     with st.expander(f"Each change of regimen ({len(changes)})"):
-        change_table = dosing.format_dose_changes(changes)
+        change_table = oc.format_dose_changes(changes)
         st.dataframe(change_table, width="stretch", hide_index=True)
         table_downloads(change_table, "dose_changes")
         show_code("dose_changes")
 
 st.subheader("Regimens over time")
 st.caption("One row per patient (best response in brackets), one colour per regimen, darker for more omalizumab. Click a bar to open that patient.")
-event = show_figure(regimen_timeline(dosing.regimens(scored), scored.outcomes), "dosing_regimens", on_select="rerun", selection_mode="points")
+event = show_figure(oc.regimen_timeline(oc.regimens(scored), scored.outcomes), "dosing_regimens", on_select="rerun", selection_mode="points")
 show_code("dosing_regimens")
 clicked = selected_point_ids(event)
 if clicked:

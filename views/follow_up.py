@@ -2,17 +2,8 @@
 
 import streamlit as st
 
-from omalizumab_core.outputs.figures.follow_up import duration_box, sankey, swimmer_plot
-from omalizumab_core.analyses.follow_up import (
-    duration_by_best_response,
-    format_durations,
-    format_flows,
-    format_sustained,
-    format_swimmer,
-    response_flows,
-    sustained_response,
-    swimmer_data,
-)
+import omalizumab_core as oc
+
 from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
@@ -24,28 +15,28 @@ scored = filtered_cohort(
     "From best response to response at last follow-up, duration of therapy and each patient's course (Figure 2 of Lemal et al. 2019).",
 )
 
-flows = response_flows(scored)
-show_figure(sankey(flows), "follow_up_sankey")
+flows = oc.response_flows(scored)
+show_figure(oc.sankey(flows), "follow_up_sankey")
 show_code("follow_up_sankey")
-sustained = statistic(sustained_response, scored)
+sustained = statistic(oc.sustained_response, scored)
 if sustained is not None:
-    st.markdown(f"**Sustained response:** {format_sustained(sustained)}")
+    st.markdown(f"**Sustained response:** {oc.format_sustained(sustained)}")
 with st.expander("Flows as a table"):
-    flow_table = format_flows(flows)
+    flow_table = oc.format_flows(flows)
     st.dataframe(flow_table, width="stretch", hide_index=True)
     table_downloads(flow_table, "follow_up_flows")
     show_code("follow_up_flows")
 
 st.subheader("Duration of omalizumab therapy")
-bars, events = swimmer_data(scored)
-durations = statistic(duration_by_best_response, scored)
+bars, events = oc.swimmer_data(scored)
+durations = statistic(oc.duration_by_best_response, scored)
 if durations is not None:
-    duration_table = format_durations(durations)
+    duration_table = oc.format_durations(durations)
     st.dataframe(duration_table, width="stretch", hide_index=True)
     st.caption("Months from the first injection to the stop, or to the last follow-up for patients still treated.")
     table_downloads(duration_table, "duration_of_therapy")
     show_code("duration_of_therapy")
-    show_figure(duration_box(bars), "duration_of_therapy")
+    show_figure(oc.duration_box(bars), "duration_of_therapy")
     show_code("duration_of_therapy_figure")
 
 st.subheader("Course of each patient")
@@ -53,11 +44,11 @@ st.caption("Click a bar or a marker to open that patient.")
 missing = [name for name, table in (("doses", scored.cohort.doses), ("adverse events", scored.cohort.adverse_events)) if table is None]
 if missing:
     st.caption(f"No {' or '.join(missing)} table in the loaded cohort: those events are not shown.")
-event = show_figure(swimmer_plot(bars, events), "follow_up_swimmer", on_select="rerun", selection_mode="points")
+event = show_figure(oc.swimmer_plot(bars, events), "follow_up_swimmer", on_select="rerun", selection_mode="points")
 show_code("follow_up_swimmer")
 clicked = selected_point_ids(event)
 if clicked:
     open_patient(clicked[0])
 # Building the per-patient table costs seconds at registry scale: on request for large cohorts.
 if st.toggle("Per-patient course table for download", value=len(bars) <= 2000):
-    table_downloads(format_swimmer(bars, events), "patient_courses")
+    table_downloads(oc.format_swimmer(bars, events), "patient_courses")

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from omalizumab_core.analyses.overview import format_headline, format_table1, headline_figures, table1
-from omalizumab_core.outputs.report import overview_report, overview_report_docx
+import omalizumab_core as oc
+
 from ui.code import report_code, show_code
 from ui.downloads import table_downloads
 from ui.filters import current_description
@@ -16,7 +16,7 @@ scored = filtered_cohort(
     "Outcomes of anti-IgE therapy by the symptom-score method of Lemal et al. (J Allergy Clin Immunol Pract 2019).",
 )
 
-headline = format_headline(headline_figures(scored))
+headline = oc.format_headline(oc.headline_figures(scored))
 metric_row(headline[["Measure", "Value", "Detail"]].itertuples(index=False), per_row=3)
 st.caption(
     "Response at best response: complete (all baseline symptoms resolved), major (symptom score decreased by more than 50 %) "
@@ -24,12 +24,12 @@ st.caption(
 )
 
 st.subheader("Patients' characteristics (Table 1)")
-characteristics = format_table1(table1(scored))
+characteristics = oc.format_table1(oc.table1(scored))
 summary_table(characteristics, hide_index=False)
 table_downloads(characteristics.reset_index(), "table1_characteristics")
 show_code("table1")
 
 filters = current_description()
 code = report_code()
-report_download(lambda: overview_report(scored, filters=filters, source=scored.cohort.source, code=code), "overview_report")
-word_report_download(lambda: overview_report_docx(scored, filters=filters, source=scored.cohort.source, code=code), "overview_report")
+report_download(lambda: oc.overview_report(scored, filters=filters, source=scored.cohort.source, code=code), "overview_report")
+word_report_download(lambda: oc.overview_report_docx(scored, filters=filters, source=scored.cohort.source, code=code), "overview_report")

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
+import omalizumab_core as oc
 from omalizumab_core.analyses import patient_course as pc
-from omalizumab_core.outputs.figures import patient as figures
+
 from ui.code import show_code
 from ui.charts import show_figure
-from omalizumab_core.outputs.report import patient_report
 from ui.downloads import table_downloads
 from ui.filters import current_description
 from ui.links import PATIENT_PARAM
@@ -25,11 +25,11 @@ def _remember():
 
 chosen = st.selectbox("Patient", ids, index=ids.index(asked) if asked in ids else (None if asked else 0),
                       key="patient_picker", on_change=_remember, placeholder="Type a patient id", help="Type to search by id.")
-course = statistic(pc.patient_course, scored, chosen or asked) if (chosen or asked) else None
+course = statistic(oc.patient_course, scored, chosen or asked) if (chosen or asked) else None
 if course is None:
     st.stop()
 
-header = pc.format_header(course.header)
+header = oc.format_header(course.header)
 per_row = fitting_per_row(header["Value"], 4)
 for start in range(0, len(header), per_row):
     for column, row in zip(st.columns(per_row), header.iloc[start:start + per_row].itertuples()):
@@ -40,28 +40,28 @@ st.subheader("Course under omalizumab")
 end = None if course.header["still_treated"] else course.header["treatment_end_month"]
 last = course.header["months_on_treatment"]
 # One figure, one month axis: score, doses, adverse events (by severity) and labs line up.
-show_figure(figures.patient_course_figure(course.trajectory, course.header["baseline_symptoms"], course.doses, course.adverse_events,
+show_figure(oc.patient_course_figure(course.trajectory, course.header["baseline_symptoms"], course.doses, course.adverse_events,
                                           course.labs, end_month=end, last_month=last), "patient_course")
 show_code("patient_course_figure", patient_id=course.header["patient_id"])
 st.markdown(f"**Data gaps**: more than {pc.GAP_MONTHS} months between consecutive assessments (baseline, each assessment, end of treatment or last follow-up).")
-st.markdown("\n".join(f"- {sentence}" for sentence in pc.describe_gaps(course.gaps)))
+st.markdown("\n".join(f"- {sentence}" for sentence in oc.describe_gaps(course.gaps)))
 
 st.subheader("Symptoms")
-show_figure(figures.symptom_heatmap_figure(course.grid), "patient_symptoms")
+show_figure(oc.symptom_heatmap_figure(course.grid), "patient_symptoms")
 show_code("patient_symptoms_figure", patient_id=course.header["patient_id"])
 
 st.subheader("Compared with the subgroup")
-show_figure(figures.subgroup_response_figure(course.comparison.counts, course.comparison.subgroup), "patient_subgroup")
+show_figure(oc.subgroup_response_figure(course.comparison.counts, course.comparison.subgroup), "patient_subgroup")
 show_code("patient_subgroup_figure", patient_id=course.header["patient_id"])
-timing = pc.format_subgroup_timing(course.comparison)
+timing = oc.format_subgroup_timing(course.comparison)
 st.dataframe(timing, width="stretch", hide_index=True)
 show_code("patient_subgroup_timing", patient_id=course.header["patient_id"])
 
 st.subheader("Tables")
 tables = [
-    ("Score", "score", pc.format_trajectory(course.trajectory)),
-    ("Symptoms", "symptoms", pc.format_symptom_grid(course.grid)),
-    ("Doses, events, labs", "events", pc.format_events(course.doses, course.adverse_events, course.labs)),
+    ("Score", "score", oc.format_trajectory(course.trajectory)),
+    ("Symptoms", "symptoms", oc.format_symptom_grid(course.grid)),
+    ("Doses, events, labs", "events", oc.format_events(course.doses, course.adverse_events, course.labs)),
     ("Subgroup timing", "subgroup_timing", timing),
 ]
 for tab, (_, stem, table) in zip(st.tabs([label for label, _, _ in tables]), tables):
@@ -71,5 +71,5 @@ for tab, (_, stem, table) in zip(st.tabs([label for label, _, _ in tables]), tab
         show_code(f"patient_{stem}", patient_id=course.header["patient_id"])
 
 filters = current_description()
-report_download(lambda: patient_report(scored, course.header["patient_id"], filters=filters, source=scored.cohort.source, course=course),
+report_download(lambda: oc.patient_report(scored, course.header["patient_id"], filters=filters, source=scored.cohort.source, course=course),
                 f"patient_{course.header['patient_id']}_report")

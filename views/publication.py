@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from omalizumab_core.analyses.publication import agreement_summary, publication_comparison
+import omalizumab_core as oc
+
 from ui.code import show_code
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort
@@ -12,8 +13,8 @@ scored = filtered_cohort(
     "Published study vs this cohort",
     "Lemal et al., J Allergy Clin Immunol Pract 2019;7:2387-95: each published figure, the same figure in the loaded cohort, and whether they agree.",
 )
-comparison = publication_comparison(scored)
-agree, compared = agreement_summary(comparison)
+comparison = oc.publication_comparison(scored)
+agree, compared = oc.agreement_summary(comparison)
 if scored.cohort.synthetic:
     st.info(f"{agree} of {compared} published figures are re-derived from the synthetic demo cohort by the engine.")
 else:

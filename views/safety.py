@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+import omalizumab_core as oc
 from omalizumab_core.analyses import safety
-from omalizumab_core.outputs.figures.safety import adverse_event_bars, adverse_event_timing_bars
 from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
@@ -19,13 +19,13 @@ if scored.cohort.adverse_events is None:
     no_data("adverse events")
     st.stop()
 
-summary = safety.safety_summary(scored)
+summary = oc.safety_summary(scored)
 metric_row(safety.headline(summary).items())
 
 st.subheader("Adverse events")
 by_severity = st.toggle("Split by worst severity", key="safety_by_severity")
-table = safety.adverse_event_table(scored, by_severity=True)
-shown = safety.format_adverse_event_table(table, by_severity=by_severity)
+table = oc.adverse_event_table(scored, by_severity=True)
+shown = oc.format_adverse_event_table(table, by_severity=by_severity)
 summary_table(shown)
 st.caption(
     "Patients with at least one report of each event, as a percentage of the selected patients: a patient with several "
@@ -33,21 +33,21 @@ st.caption(
 )
 table_downloads(shown, "adverse_events")
 show_code("adverse_events", by_severity=by_severity)
-show_figure(adverse_event_bars(table), "adverse_events")
+show_figure(oc.adverse_event_bars(table), "adverse_events")
 show_code("adverse_events_figure")
 
 st.subheader("When adverse events happened")
-timing = safety.adverse_event_timing(scored)
-timing_table = safety.format_adverse_event_timing(timing)
+timing = oc.adverse_event_timing(scored)
+timing_table = oc.format_adverse_event_timing(timing)
 summary_table(timing_table)
 st.caption("Month 0 is the first injection, always given at the hospital. A patient with events at both times counts in both.")
 table_downloads(timing_table, "adverse_event_timing")
 show_code("adverse_event_timing")
-show_figure(adverse_event_timing_bars(timing), "adverse_event_timing")
+show_figure(oc.adverse_event_timing_bars(timing), "adverse_event_timing")
 show_code("adverse_event_timing_figure")
 
 with st.expander("Summary"):
-    summary_frame = safety.format_safety_summary(summary)
+    summary_frame = oc.format_safety_summary(summary)
     summary_table(summary_frame)
     table_downloads(summary_frame, "safety_summary")
     show_code("safety_summary")

@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from omalizumab_core.outputs.figures.symptoms import improvement_share_bars, symptom_heatmap, symptom_score_bars
+import omalizumab_core as oc
 from omalizumab_core.stats.multiple_testing import ADJUSTMENT_LABELS
-from omalizumab_core.analyses.symptom_changes import format_symptom_table, improvement_shares, symptom_changes, symptom_heatmap_data
 from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
@@ -28,9 +27,9 @@ levels = {"symptom": "Symptom", "category": "Symptom category"}
 level = middle.radio("Group by", list(levels), format_func=levels.get, key="symptoms_level")
 adjust = right.selectbox("Adjustment for multiple testing", list(ADJUSTMENT_LABELS), format_func=ADJUSTMENT_LABELS.get, key="symptoms_adjust")
 
-changes = statistic(symptom_changes, scored, at=at, level=level, adjust=adjust)
+changes = statistic(oc.symptom_changes, scored, at=at, level=level, adjust=adjust)
 if changes is not None:
-    table = format_symptom_table(changes)
+    table = oc.format_symptom_table(changes)
     # Two tables, so that each fits the page at 1280 px and on a projector.
     keys = [c for c in ("Symptom", "Category") if c in table.columns]
     counts = [c for c in ("Patients with it at baseline", "Patients assessed", "Improved", "Unchanged", "Worse", "Disappeared") if c in table.columns]
@@ -47,12 +46,12 @@ if changes is not None:
     table_downloads(table, f"symptoms_by_{level}")
     show_code("symptom_table", at=at, level=level, adjust=adjust)
 
-    show_figure(symptom_score_bars(changes), f"symptom_scores_by_{level}")
+    show_figure(oc.symptom_score_bars(changes), f"symptom_scores_by_{level}")
     show_code("symptom_scores", at=at, level=level, adjust=adjust)
-    show_figure(improvement_share_bars(improvement_shares(changes)), f"symptom_improvement_by_{level}")
+    show_figure(oc.improvement_share_bars(oc.improvement_shares(changes)), f"symptom_improvement_by_{level}")
     show_code("symptom_improvement", at=at, level=level, adjust=adjust)
-    matrix = symptom_heatmap_data(scored, at=at, level=level)
-    event = show_figure(symptom_heatmap(matrix), f"symptom_heatmap_by_{level}", on_select="rerun", selection_mode="points")
+    matrix = oc.symptom_heatmap_data(scored, at=at, level=level)
+    event = show_figure(oc.symptom_heatmap(matrix), f"symptom_heatmap_by_{level}", on_select="rerun", selection_mode="points")
     show_code("symptom_heatmap", at=at, level=level)
     clicked = selected_point_ids(event)
     if clicked:

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+import omalizumab_core as oc
 from omalizumab_core.analyses import time_to_response as ttr
-from omalizumab_core.outputs.figures.time_to_response import cumulative_incidence_plot, first_improvement_plot, response_time_histogram
 from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
@@ -23,8 +23,8 @@ sensitivity = st.toggle(
     "will not respond later. 1 − Kaplan–Meier treats them as if they could still respond, and overstates response.",
 )
 method = "kaplan_meier" if sensitivity else "aalen_johansen"
-summary = statistic(ttr.time_to_response_summary, scored, by=by, method=method)
-curves = statistic(ttr.time_to_response_curves, scored, by=by, method=method)
+summary = statistic(oc.time_to_response_summary, scored, by=by, method=method)
+curves = statistic(oc.time_to_response_curves, scored, by=by, method=method)
 if summary is not None:
     metric_row((f"Median time to {ttr.MILESTONE_LABELS[m].lower()}", value, detail) for m, (value, detail) in ttr.headline(summary).items())
 if curves is not None and by is None:
@@ -32,7 +32,7 @@ if curves is not None and by is None:
 
 if curves is not None:
     show_ci = st.toggle("Show 95 % confidence bands", value=by is None, key=f"time_to_response_ci_{by}")
-    show_figure(cumulative_incidence_plot(curves, by=by, show_ci=show_ci), "time_to_response_curves")
+    show_figure(oc.cumulative_incidence_plot(curves, by=by, show_ci=show_ci), "time_to_response_curves")
     show_code("time_to_response_curves", by=by, method=method, show_ci=show_ci)
     st.caption(
         "Share of all treated patients who have responded by each month (" + ttr.METHOD_LABELS[method] + "). "
@@ -40,20 +40,20 @@ if curves is not None:
         "95 % pointwise confidence intervals as R survival computes them."
     )
     if by is not None:
-        tests = statistic(ttr.time_to_response_tests, scored, by=by, method=method)
+        tests = statistic(oc.time_to_response_tests, scored, by=by, method=method)
         if tests is not None:
-            summary_table(ttr.format_time_to_response_tests(tests))
+            summary_table(oc.format_time_to_response_tests(tests))
             show_code("time_to_response_tests", by=by, method=method)
             st.caption("Gray's test compares Aalen–Johansen curves; the log-rank test compares Kaplan–Meier curves.")
     st.subheader("Patients responding at landmark months")
-    landmarks = ttr.format_incidence_at(ttr.incidence_at(curves), by=by)
+    landmarks = oc.format_incidence_at(oc.incidence_at(curves), by=by)
     summary_table(landmarks)
     table_downloads(landmarks, "time_to_response_landmarks")
     show_code("time_to_response_landmarks", by=by, method=method)
 
 if summary is not None:
     st.subheader("Summary")
-    table = ttr.format_time_to_response_summary(summary, by=by)
+    table = oc.format_time_to_response_summary(summary, by=by)
     summary_table(table)
     st.caption(
         "Medians among responders are the paper's measure. Months to 25, 50 and 75 % are read off the curve, so they count every "
@@ -61,16 +61,16 @@ if summary is not None:
     )
     table_downloads(table, "time_to_response_summary")
     show_code("time_to_response_summary", by=by, method=method)
-    show_figure(response_time_histogram(ttr.response_times(scored)), "time_to_response_histogram")
+    show_figure(oc.response_time_histogram(oc.response_times(scored)), "time_to_response_histogram")
     show_code("time_to_response_histogram")
 
 st.subheader("First improvement by symptom category")
-improvement = statistic(ttr.first_improvement_by_category, scored)
+improvement = statistic(oc.first_improvement_by_category, scored)
 if improvement is not None:
-    improvement_table = ttr.format_first_improvement(improvement)
+    improvement_table = oc.format_first_improvement(improvement)
     summary_table(improvement_table)
     st.caption("First improvement: the first assessment at which a baseline symptom of the category scored below 1 (slight improvement or better).")
     table_downloads(improvement_table, "first_improvement_by_category")
     show_code("first_improvement")
-    show_figure(first_improvement_plot(improvement), "first_improvement_by_category")
+    show_figure(oc.first_improvement_plot(improvement), "first_improvement_by_category")
     show_code("first_improvement_figure")
