@@ -11,7 +11,7 @@ import streamlit as st
 from ui import sidebar
 from ui.auth import require_sign_in
 from ui.icon import page_icon
-from ui.server import keep_uploads_in_memory
+from ui.server import keep_uploads_in_memory, no_external_ip_lookup
 
 st.set_page_config(page_title="Omalizumab in mast cell disorders", page_icon=page_icon(), layout="wide")
 
@@ -40,6 +40,7 @@ PAGES = {
 }
 
 keep_uploads_in_memory()  # before any upload can arrive: every session runs this first
+no_external_ip_lookup()  # no request to a third party, ever
 
 
 def _overview_at_its_url() -> None:

@@ -53,6 +53,26 @@ def test_xsrf_and_cors_protection_stay_on():
     assert server["enableCORS"] is True
 
 
+def test_a_headless_start_asks_no_outside_server_for_this_machines_address():
+    # Streamlit 1.67 calls net_util.get_external_ip (checkip.amazonaws.com) at a headless start unless
+    # browser.serverAddress is set; the app also turns the look-up off for origin checks.
+    assert _config()["browser"]["serverAddress"] == "localhost"
+    from streamlit import net_util
+
+    from ui.server import no_external_ip_lookup
+
+    original = net_util.get_external_ip
+    try:
+        no_external_ip_lookup()
+        assert net_util.get_external_ip() is None
+    finally:
+        net_util.get_external_ip = original
+
+
+def test_the_dashboard_listens_on_this_computer_only_by_default():
+    assert _config()["server"]["address"] == "127.0.0.1"
+
+
 def test_browser_never_shows_tracebacks():
     assert _config()["client"]["showErrorDetails"] == "none"
 

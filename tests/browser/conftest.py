@@ -60,13 +60,19 @@ def server_url():
 
 
 @pytest.fixture(scope="session")
-def browser(server_url):
+def playwright_session(server_url):
+    """One Playwright for the whole run: a second sync_playwright() in the same thread is refused."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session):
+    browser = playwright_session.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture()

@@ -56,7 +56,7 @@ def test_payloads_in_a_file_and_in_links_make_no_outside_request_and_no_image_or
     page.on("request", lambda request: None if request.url.startswith(server_url) else outside.append(request.url))
     page.goto(f"{server_url}/data")
     wait_for_app(page)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+    page.locator('[data-testid="stMain"] [data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         files=[{"name": "payloads.zip", "mimeType": "application/zip", "buffer": _payload_zip()}]
     )
     page.get_by_text("20 patients loaded").first.wait_for(timeout=90_000)
@@ -88,7 +88,7 @@ def test_a_slow_upload_shows_its_progress_and_the_cancel_button_stops_it(page, s
     name, content = hostile_file("blank")  # 0.2 MB that takes the worker up to its limits to read
     page.goto(f"{server_url}/data")
     wait_for_app(page)
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+    page.locator('[data-testid="stMain"] [data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         files=[{"name": name, "mimeType": "application/zip", "buffer": content}]
     )
     page.get_by_text("Reading and checking").first.wait_for(timeout=30_000)

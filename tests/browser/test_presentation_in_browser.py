@@ -118,7 +118,7 @@ def test_html_reports_open_without_any_request_leaving_the_machine(browser, serv
     page.goto(f"{server_url}/{page_path}")
     wait_for_app(page)
     with page.expect_download(timeout=120_000) as info:
-        page.get_by_role("button", name="Download report").click()
+        page.get_by_role("button", name="Download report", exact=True).click()
     report = tmp_path / "report.html"
     info.value.save_as(report)
     viewer = context.new_page()

@@ -34,17 +34,14 @@ def test_the_documented_policy_has_the_required_directives():
 
 
 @pytest.fixture(scope="module")
-def proxied_browser(server_url):
-    from playwright.sync_api import sync_playwright
-
+def proxied_browser(playwright_session):
     # Answers fulfilled by the test (to add the header) count as coming from
     # outside for Chromium's local-network checks, which would then refuse
     # the websocket to 127.0.0.1; a real proxy has no such problem.
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=[*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"])
-        yield browser
-        browser.close()
+    browser = playwright_session.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                 args=[*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"])
+    yield browser
+    browser.close()
 
 
 @pytest.mark.parametrize("path", ["", "response", "patient", "data"])
