@@ -12,7 +12,8 @@ from ui.tables import escape_markdown
     "value, escaped",
     [
         ("***", r"\*\*\*"),  # Figure 1's stars, not a horizontal rule
-        ("p < 0.001 **", r"p < 0.001 \*\*"),
+        ("p < 0.001 **", r"p \< 0.001 \*\*"),  # "<" escaped too (it could open HTML); Markdown shows it as "<"
+        ("http://127.0.0.1:8999/image", r"http\://127.0.0.1:8999/image"),  # a bare address is not turned into a link
         ("ISM_2", r"ISM\_2"),
         ("- 0.5", r"\- 0.5"),  # not a bullet
         ("1. dose", r"1\. dose"),  # not a numbered list

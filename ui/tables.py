@@ -12,26 +12,22 @@ Long listings (the data preview, patient lists) stay in ``st.dataframe``.
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
-# Characters that start Markdown formatting anywhere in a cell, and at its start.
-# ("<" and ">" inside a cell are shown as text: raw HTML is not rendered.)
-_INLINE = re.compile(r"([\\`*_\[\]|~$])")
-_LINE_START = re.compile(r"^(\s*)([#+>-])(?=\s|$)")
-_NUMBERED = re.compile(r"^(\s*\d+)([.)])(?=\s)")
+from .text import plain
+
+_LONGEST_CELL = 10_000  # characters; the readers refuse longer text cells (data/reading/budgets.py)
 
 
 def escape_markdown(value):
-    """``value`` with Markdown syntax escaped, so that ``st.table`` shows it as written; non-text unchanged."""
+    """``value`` made inert and shown as written in ``st.table`` (ui.text.plain, the one escaping); non-text unchanged.
+
+    plain() also breaks bare web addresses, which Markdown would otherwise turn into links.
+    """
     if not isinstance(value, str):
         return value
-    text = _INLINE.sub(r"\\\1", value)
-    text = _LINE_START.sub(r"\1\\\2", text)
-    text = _NUMBERED.sub(r"\1\\\2", text)
-    return text.replace("\n", " ")
+    return plain(value, limit=_LONGEST_CELL)
 
 
 def summary_table(frame: pd.DataFrame, *, hide_index: bool = True) -> None:
