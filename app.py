@@ -52,6 +52,6 @@ def _overview_at_its_url() -> None:
 PAGES["Cohort"].append(st.Page(_overview_at_its_url, title="Overview", url_path="overview", visibility="hidden"))
 
 require_sign_in()
-page = st.navigation(PAGES)
+page = st.navigation(PAGES, expanded=True)  # every page named: "View 5 more" hid the Data page from new users
 sidebar.render(page.url_path or "overview")  # the default page's address is ""
 page.run()
