@@ -272,7 +272,7 @@ def patient_course_figure(
     timeline = course_timeline_figure(doses, adverse_events, labs, end_month=end_month, last_month=last_month)
     titles = (f"Symptom score (baseline {baseline} symptoms)", "Omalizumab dose (mg per injection)", "Adverse events (colour: severity)",
               ANALYTE_LABELS["tryptase"], ANALYTE_LABELS["total_ige"])
-    fig = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.045, subplot_titles=titles, row_heights=[0.34, 0.17, 0.19, 0.15, 0.15])
+    fig = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.07, subplot_titles=titles, row_heights=[0.34, 0.17, 0.19, 0.15, 0.15])
     traces, rows = list(score.data), [1] * len(score.data)
     for trace in timeline.data:
         traces.append(trace)
@@ -318,7 +318,7 @@ def patient_course_figure(
     for row in range(1, 6):
         layout["xaxis" if row == 1 else f"xaxis{row}"] = {"range": [-0.3, last], "showticklabels": True, "dtick": _month_step(last)}
     layout["xaxis5"]["title"] = {"text": "Months since first injection"}
-    fig.update_layout(title="Course under omalizumab", height=1150, margin={"r": 170}, shapes=shapes, annotations=annotations,
+    fig.update_layout(title="Course under omalizumab", height=1250, margin={"r": 170}, shapes=shapes, annotations=annotations,
                       legend={"orientation": "h", "y": -0.06}, **layout)
     return fig
 
