@@ -132,3 +132,16 @@ def test_regenerating_gives_byte_identical_files(tmp_path):
     assert names == sorted(p.name for p in tmp_path.glob("*.csv"))
     match, mismatch, errors = filecmp.cmpfiles(DEMO_DIR, tmp_path, names, shallow=False)
     assert mismatch == [] and errors == []
+
+
+def test_demo_who_codon_816_criterion_is_the_kit_d816v_result():
+    # Lemal et al.: "KIT D816V mutation was found in 27/49 patients" (the positives of Table 1); drawn
+    # independently, idiopathic MCAS patients had a codon-816 mutation (seen by a first-time tester).
+    from omalizumab_core.synthetic.demo import demo_cohort
+
+    patients = demo_cohort().patients
+    expected = patients["kit_d816v"].astype(str).map({"positive": True, "negative": False})
+    got = patients["who_kit_816"]
+    assert (got.isna() == expected.isna()).all()
+    assert (got.dropna().astype(bool) == expected.dropna().astype(bool)).all()
+    assert int(got.sum()) == 27 and int(got.notna().sum()) == 49

@@ -563,6 +563,13 @@ def _patients(courses: list[Course], targets: dict, rng, age_rng, lab_baseline: 
     for column in ("bone_marrow_involvement", "who_dense_infiltrates", "who_atypical_morphology", "who_kit_816", "who_cd2_cd25"):
         yes, evaluated = t[column]
         frame[column] = _yes_no(rng, n, yes, evaluated)
+    # The WHO criterion "KIT codon 816 mutation" is the KIT D816V result itself (the paper: found in 27/49
+    # tested, the 27 positives of Table 1): drawn independently it gave idiopathic MCAS patients a KIT
+    # mutation. The draw above stays, so that every later random value is unchanged.
+    kit_816 = {"positive": "yes", "negative": "no", "not_evaluated": ""}
+    frame["who_kit_816"] = [kit_816[k] for k in frame["kit_d816v"]]
+    if (frame["who_kit_816"] == "yes").sum() != t["who_kit_816"][0] or (frame["who_kit_816"] != "").sum() != t["who_kit_816"][1]:
+        raise ValueError("KIT D816V results do not give the published WHO codon-816 counts")
     return frame
 
 
