@@ -95,7 +95,7 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
             )
             st.caption(_counts_line(options["baseline_categories"], counts["baseline_categories"], CATEGORY_LABELS.get))
         if options["dose_escalation"]:
-            st.selectbox("Dose escalation", (_ANY, "yes", "no"), key=PREFIX + "dose_escalation", format_func=lambda v: {_ANY: "Any", **ESCALATION_LABELS}[v])
+            st.selectbox("Dose increased during treatment", (_ANY, "yes", "no"), key=PREFIX + "dose_escalation", format_func=lambda v: {_ANY: "Any", **ESCALATION_LABELS}[v])
             st.caption(_counts_line(("yes", "no"), counts["dose_escalation"], ESCALATION_LABELS.get))
         if options["extra"]:
             with st.expander("More characteristics"):

@@ -36,7 +36,7 @@ LEVEL_LABELS = {
     "kit_d816v": KIT_LABELS,
     "sex": SEX_LABELS,
 }
-ESCALATION_LABELS = {"yes": "Dose escalated", "no": "Dose never escalated"}
+ESCALATION_LABELS = {"yes": "More omalizumab per 4 weeks than at the start (escalation or weekly dosing)", "no": "Never more than the starting dose per 4 weeks"}
 # Extra columns with more levels than this are free text (comments, ids), not subgroups.
 MAX_EXTRA_LEVELS = 30
 EXTRA_PREFIX = "x."
@@ -255,7 +255,7 @@ def describe(spec: FilterSpec) -> dict[str, str]:
     if spec.baseline_categories:
         out["Baseline symptoms include"] = ", ".join(CATEGORY_LABELS[c] for c in spec.baseline_categories)
     if spec.dose_escalation is not None:
-        out["Dose escalation"] = ESCALATION_LABELS[spec.dose_escalation]
+        out["Dose increased"] = ESCALATION_LABELS[spec.dose_escalation]
     for column, selection in spec.extra:
         if isinstance(selection, tuple) and len(selection) == 2 and all(isinstance(v, (int, float)) for v in selection):
             out[column] = f"{selection[0]:g}–{selection[1]:g}"
