@@ -221,7 +221,7 @@ def _read_back(path, fmt):
         return {p.stem: pd.read_parquet(p) for p in path.glob("*.parquet")}
     if fmt == "csv":
         return {p.stem: pd.read_csv(p) for p in path.glob("*.csv")}
-    return pd.read_excel(path / "cohort.xlsx", sheet_name=None)
+    return pd.read_excel(path / "cohort.xlsx", sheet_name=None, engine="calamine")  # the reader the dashboard uses
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "xlsx"])
