@@ -67,15 +67,5 @@ def blank(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def column_letter(index: int) -> str:
-    """Excel's column letter of a 0-based column index (0 -> A, 26 -> AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def fail(message: str, where: str | None, table: str | None = None, column: str | None = None, value: str | None = None) -> CohortError:
     return CohortError([Problem(ERROR, table, message, where=where, column=column, value=value)])

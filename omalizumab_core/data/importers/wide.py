@@ -24,7 +24,8 @@ import io
 import pandas as pd
 
 from omalizumab_core.data.contract import TABLE_COLUMNS
-from omalizumab_core.data.importers.located import blank, column_letter, fail, located_table, normalise
+from omalizumab_core.data.importers.located import blank, fail, located_table, normalise
+from omalizumab_core.data.reading.xlsx_parts import column_letter
 from omalizumab_core.data.importers.visits import split_visit_column, visit_month
 from omalizumab_core.data.raw import RawCohort
 from omalizumab_core.data.vocabulary import canonical_name
