@@ -268,6 +268,7 @@ _API: dict[str, tuple[str, str]] = {
     "published_values": ("analyses.publication", "published_values"),
     "publication_comparison": ("analyses.publication", "publication_comparison"),
     "agreement_summary": ("analyses.publication", "agreement_summary"),
+    "format_publication_sections": ("analyses.publication", "format_publication_sections"),
     # outputs.report
     "overview_report": ("outputs.report", "overview_report"),
     "patient_report": ("outputs.report", "patient_report"),

@@ -20,10 +20,8 @@ if scored.cohort.synthetic:
 else:
     st.info(f"Your cohort vs the published cohort: {agree} of {compared} figures are identical. Differences are expected for another centre.")
 only_differences = st.toggle("Show only the figures that differ", key="publication_only_differences")
-shown = comparison[~comparison["agrees"]] if only_differences else comparison
-for section, rows in shown.groupby("section", sort=False):
+for section, table in oc.format_publication_sections(comparison, only_differences=only_differences):
     st.subheader(section)
-    # A tick in words, readable on a projector; the whole section, not a 10-row scroll box.
-    summary_table(rows.drop(columns="section").rename(columns=str.capitalize).assign(Agrees=rows["agrees"].map({True: "✓ agrees", False: "✗ differs"})))
+    summary_table(table)  # the whole section, not a 10-row scroll box
 table_downloads(comparison, "publication_comparison")
 show_code("publication_comparison", only_differences=only_differences)

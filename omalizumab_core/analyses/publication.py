@@ -414,3 +414,36 @@ def agreement_summary(comparison: pd.DataFrame) -> tuple[int, int]:
     """(figures that agree, figures compared), inconsistencies of the paper excluded."""
     compared = comparison[comparison["section"] != INCONSISTENCIES]
     return int(compared["agrees"].sum()), int(len(compared))
+
+
+AGREES_LABELS = {True: "✓ agrees", False: "✗ differs"}
+
+
+def format_publication_sections(comparison: pd.DataFrame, *, only_differences: bool = False) -> list[tuple[str, pd.DataFrame]]:
+    """The comparison as printed: one table per section, its columns capitalised and each agreement in words.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        From :func:`publication_comparison`.
+    only_differences : bool, default False
+        Keep only the figures that differ from the paper.
+
+    Returns
+    -------
+    list of (str, DataFrame)
+        (section, table) in the comparison's order; "Agrees" reads "✓ agrees"
+        or "✗ differs" (a tick in words, readable on a projector).
+
+    Examples
+    --------
+    >>> import omalizumab_core as oc
+    >>> sections = format_publication_sections(oc.publication_comparison(oc.score_cohort(oc.load_cohort("demo"))))
+    >>> sections[0][1]["Agrees"].iloc[0]
+    '✓ agrees'
+    """
+    shown = comparison[~comparison["agrees"]] if only_differences else comparison
+    return [
+        (section, rows.drop(columns="section").rename(columns=str.capitalize).assign(Agrees=rows["agrees"].map(AGREES_LABELS)))
+        for section, rows in shown.groupby("section", sort=False)
+    ]

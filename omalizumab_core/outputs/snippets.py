@@ -235,9 +235,7 @@ OUTPUTS: dict[str, Output] = {
     "publication_comparison": Output(
         "Published study vs this cohort", "tables", ("only_differences",),
         lambda s: "comparison = oc.publication_comparison(scored)\n"
-        + ('comparison = comparison[~comparison["agrees"]]\n' if s["only_differences"] else "")
-        + 'tables = [rows.drop(columns="section").rename(columns=str.capitalize).assign(Agrees=rows["agrees"].map({True: "✓ agrees", False: "✗ differs"}))\n'
-        + '          for _, rows in comparison.groupby("section", sort=False)]\n'),
+        + f"tables = [table for _, table in oc.format_publication_sections(comparison, only_differences={s['only_differences']!r})]\n"),
     "literature_forest": Output("Overall response in published series", "figure", ("cohort_name",),
                                 lambda s: f"series = oc.literature_comparison({{{_r(s['cohort_name'])}: scored}})\nfigure = oc.literature_forest_plot(series)\n"),
     "literature": Output("Overall response in published series", "table", ("cohort_name",),
