@@ -203,6 +203,7 @@ def _serve() -> None:
     if hasattr(os, "nice"):
         os.nice(10)  # reading is background work: the server's page runs go first when the CPU is short
     limit = _limit_self(memory_bytes, seconds)
+    _test_pause(files, seconds)
     try:
         answer = ("cohort", load_upload(files, mapping=mapping))
     except CohortError as error:
@@ -222,6 +223,19 @@ def _serve() -> None:
         data = pickle.dumps(("memory", None))
     answer_out.write(data)
     answer_out.close()
+
+
+def _test_pause(files, seconds: float) -> None:
+    """Test hook: sleep through the time limit when a file has the name in ``OMALIZUMAB_TEST_SLOW_UPLOAD``.
+
+    The browser tests set this variable on their own server only, so that the
+    cancel button can be pressed during a reading that lasts long enough on
+    any machine (a real slow file reads faster or slower from one machine to
+    the next). Unset, as everywhere else, it does nothing.
+    """
+    name = os.environ.get("OMALIZUMAB_TEST_SLOW_UPLOAD")
+    if name and any(file_name == name for file_name, _ in files):
+        time.sleep(seconds + 5)
 
 
 def _limit_self(memory_bytes: int, seconds: float) -> int | None:

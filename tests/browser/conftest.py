@@ -32,6 +32,10 @@ CHROMIUM_ARGS = [
 ]
 
 
+SLOW_UPLOAD = "slow-upload.zip"
+"""An upload of this name reads until the time limit on the test server, whatever the machine's speed."""
+
+
 @pytest.fixture(scope="session")
 def server_url():
     if not Path(CHROMIUM).exists():
@@ -48,6 +52,7 @@ def server_url():
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1"],
         cwd=ROOT,
+        env={**os.environ, "OMALIZUMAB_TEST_SLOW_UPLOAD": SLOW_UPLOAD},  # see omalizumab_core.data.isolated._test_pause
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -85,7 +85,11 @@ def test_payloads_in_a_file_and_in_links_make_no_outside_request_and_no_image_or
 def test_a_slow_upload_shows_its_progress_and_the_cancel_button_stops_it(page, server_url):
     from benchmarks.hostile_upload import hostile_file
 
-    name, content = hostile_file("blank")  # 0.2 MB that takes the worker up to its limits to read
+    from tests.browser.conftest import SLOW_UPLOAD
+
+    # A hostile file is refused within 2-3 s, too soon to press Cancel on a fast
+    # machine: under this name the test server's worker reads until its time limit.
+    name, content = SLOW_UPLOAD, hostile_file("blank")[1]
     page.goto(f"{server_url}/data")
     wait_for_app(page)
     page.locator('[data-testid="stMain"] [data-testid="stFileUploaderDropzoneInput"]').set_input_files(
