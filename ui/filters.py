@@ -30,6 +30,7 @@ from .links import PATIENT_PARAM
 from .text import plain
 
 PREFIX = "filter_"
+COHORT_FILTER = "cohort"  # the pooled cohorts' column (omalizumab_core.data.cohort_set.COHORT_COLUMN)
 _INDEX = "filter_index_cache"
 _URL_READ = "filters_read_from_url"
 _LINK_CHANGES = "filters_link_changes"
@@ -74,6 +75,8 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
     with st.sidebar:
         st.markdown("**Filters**")
         st.caption(COUNTS_NOTE)
+        if COHORT_FILTER in options["extra"]:  # several cohorts pooled or compared: the cohort first
+            st.multiselect("Cohort", options["extra"][COHORT_FILTER], key=PREFIX + EXTRA_PREFIX + COHORT_FILTER, format_func=plain, placeholder="All")
         for name, _, _, label in CHOICE_FILTERS:
             labels = LEVEL_LABELS.get(name, {})
             if options[name]:
@@ -97,9 +100,11 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
         if options["dose_escalation"]:
             st.selectbox("Dose increased during treatment", (_ANY, "yes", "no"), key=PREFIX + "dose_escalation", format_func=lambda v: {_ANY: "Any", **ESCALATION_LABELS}[v])
             st.caption(_counts_line(("yes", "no"), counts["dose_escalation"], ESCALATION_LABELS.get))
-        if options["extra"]:
+        if set(options["extra"]) - {COHORT_FILTER}:
             with st.expander("More characteristics"):
                 for column, allowed in options["extra"].items():
+                    if column == COHORT_FILTER:
+                        continue
                     key = PREFIX + EXTRA_PREFIX + column
                     if isinstance(allowed, tuple):
                         st.session_state.setdefault(key, allowed)

@@ -29,6 +29,9 @@ def filtered_cohort(title: str, caption: str | None = None) -> ScoredCohort:
     st.caption(escape_markdown(selection_line(current_description())))  # a centre named "St_Luc" stays as written
     for change in link_changes():
         st.warning(plain(change, limit=400), icon=":material/link_off:")
+    from .cohorts import mode_note  # (ui.cohorts uses this module's helpers)
+
+    mode_note()
     if n == 0:
         st.info("No patient matches the current filters. Widen them in the sidebar.")
         st.stop()

@@ -10,12 +10,14 @@ from omalizumab_core.analyses.filters import apply_filters
 
 from . import session
 from .analysis import analysis_panel
+from .cohorts import cohort_panel
 from .filters import current_index, sidebar_filters
 from .text import plain
 
 
 def render(page: str | None = None) -> None:
     """Draw the sidebar and store the filtered cohort for the page to read (``page``: its address, for a saved analysis)."""
+    cohort_panel()  # with several cohorts loaded: which one, or all compared or pooled (sets session.cohort())
     cohort = session.cohort()
     with st.sidebar:
         st.markdown("**Data source**")

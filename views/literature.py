@@ -4,6 +4,7 @@ import streamlit as st
 
 import omalizumab_core as oc
 from ui.code import show_code
+from ui.cohorts import literature_rows
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort
@@ -14,7 +15,7 @@ scored = filtered_cohort(
     "Overall response to omalizumab in published series of mast cell disorders, and in the loaded cohort under the current filters.",
 )
 name = "Demo cohort (synthetic)" if scored.cohort.synthetic else "This cohort"
-table = oc.literature_comparison({name: scored})
+table = oc.literature_comparison(literature_rows(scored, name))  # one row per cohort when several are analysed
 st.warning(
     "A comparison of different response definitions and populations, not a test: each study counted responders "
     "its own way (see *Response definition*). The pooled estimate combines the published series only; "

@@ -5,6 +5,7 @@ import streamlit as st
 import omalizumab_core as oc
 
 from ui.code import report_code, show_code
+from ui.cohorts import compare_cohorts
 from ui.downloads import table_downloads
 from ui.filters import current_description
 from ui.page import filtered_cohort, metric_row
@@ -15,6 +16,7 @@ scored = filtered_cohort(
     "Omalizumab in mast cell disorders",
     "Outcomes of anti-IgE therapy by the symptom-score method of Lemal et al. (J Allergy Clin Immunol Pract 2019).",
 )
+compare_cohorts("table1", scored)  # only when comparing cohorts: Table 1 side by side
 
 headline = oc.format_headline(oc.headline_figures(scored))
 metric_row(headline[["Measure", "Value", "Detail"]].itertuples(index=False), per_row=3)

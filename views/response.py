@@ -6,6 +6,7 @@ import omalizumab_core as oc
 from omalizumab_core.analyses import predictors
 from omalizumab_core.analyses.response_rates import MEASURE_LABELS, level_label
 from ui.code import show_code
+from ui.cohorts import compare_cohorts
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
@@ -16,6 +17,7 @@ scored = filtered_cohort(
     "Response to omalizumab",
     "Best response and response at last follow-up (Table 2 of Lemal et al. 2019), with exact 95 % confidence intervals.",
 )
+compare_cohorts("table2", scored)  # only when comparing cohorts: Table 2 side by side
 variables = oc.response_variables(scored)
 by = st.selectbox("Compare response by", list(variables), format_func=variables.get, key="response_by")
 

@@ -5,6 +5,7 @@ import streamlit as st
 import omalizumab_core as oc
 from omalizumab_core.stats.multiple_testing import ADJUSTMENT_LABELS
 from ui.code import show_code
+from ui.cohorts import compare_cohorts
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
@@ -26,6 +27,7 @@ if when == "month":
 levels = {"symptom": "Symptom", "category": "Symptom category"}
 level = middle.radio("Group by", list(levels), format_func=levels.get, key="symptoms_level")
 adjust = right.selectbox("Adjustment for multiple testing", list(ADJUSTMENT_LABELS), format_func=ADJUSTMENT_LABELS.get, key="symptoms_adjust")
+compare_cohorts("symptoms", scored, at=at, level=level)  # only when comparing cohorts: a column pair per cohort
 
 changes = statistic(oc.symptom_changes, scored, at=at, level=level, adjust=adjust)
 if changes is not None:

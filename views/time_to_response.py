@@ -5,6 +5,7 @@ import streamlit as st
 import omalizumab_core as oc
 from omalizumab_core.analyses import time_to_response as ttr
 from ui.code import show_code
+from ui.cohorts import compare_cohorts
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, metric_row, statistic
@@ -23,6 +24,7 @@ sensitivity = st.toggle(
     "will not respond later. 1 − Kaplan–Meier treats them as if they could still respond, and overstates response.",
 )
 method = "kaplan_meier" if sensitivity else "aalen_johansen"
+compare_cohorts("curves", scored, method=method)  # only when comparing cohorts: a curve per cohort and Gray's test
 summary = statistic(oc.time_to_response_summary, scored, by=by, method=method)
 curves = statistic(oc.time_to_response_curves, scored, by=by, method=method)
 if summary is not None:

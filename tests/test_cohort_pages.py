@@ -1,0 +1,107 @@
+"""Several cohorts in the dashboard: compare and pooled modes (issue 20, part 1), headless with AppTest."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from omalizumab_core.data.cohort_set import CohortSet
+from omalizumab_core.synthetic.demo import demo_cohort
+from omalizumab_core.synthetic.two_cohorts import SMALL_NAME, small_cohort
+from tests.apptest_support import APP, page_tables, shown_text
+
+
+def _app(mode: str, page: str | None = None) -> AppTest:
+    demo = demo_cohort()
+    cohorts = CohortSet()
+    cohorts.add("Demo", demo)
+    cohorts.add(SMALL_NAME, small_cohort())
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["cohort_set"] = cohorts
+    at.session_state["cohort"] = demo
+    at.session_state["cohort_active"] = demo
+    at.session_state["cohort_choice"] = "Demo"
+    at.session_state["cohort_mode"] = mode
+    at.run()
+    if page is not None:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_one_cohort_mode_analyses_the_chosen_cohort_only():
+    at = _app("one")
+    assert "55 of 55 patients" in shown_text(at)
+    at.sidebar.selectbox(key="cohort_choice").select(SMALL_NAME).run()
+    assert "6 of 6 patients" in shown_text(at)
+
+
+def test_pooled_mode_has_every_patient_and_a_cohort_filter():
+    at = _app("pooled")
+    assert "61 of 61 patients" in shown_text(at)
+    cohort_filter = next(m for m in at.sidebar.multiselect if m.label == "Cohort")
+    assert cohort_filter.options == ["Demo", SMALL_NAME]
+    cohort_filter.select(SMALL_NAME).run()
+    assert "6 of 61 patients" in shown_text(at)
+    assert at.query_params["x.cohort"] == SMALL_NAME  # the shared link names the cohort kept
+    assert any("identifiers are used in more than one cohort" in str(w.value) for w in at.sidebar.warning)
+
+
+@pytest.mark.parametrize(
+    ("page", "heading", "column"),
+    [
+        ("views/overview.py", "Patients' characteristics by cohort (Table 1)", "Test between cohorts"),
+        ("views/response.py", "Response by cohort (Table 2)", "Difference Demo − Fewer responders (95 % CI)"),
+        ("views/symptoms.py", "Symptoms by cohort", f"{SMALL_NAME}: mean score under omalizumab"),
+    ],
+)
+def test_compare_mode_shows_each_cohort_side_by_side(page, heading, column):
+    at = _app("compare", page)
+    text = shown_text(at)
+    assert heading in text and "all cohorts pooled, not split by cohort" in text
+    assert any(column in [str(c) for c in frame.columns] for frame in page_tables(at))
+
+
+def test_compare_mode_response_table_has_the_hand_checked_counts_and_test():
+    at = _app("compare", "views/response.py")
+    table = next(f for f in page_tables(at) if "Demo (N=55)" in f.columns)
+    row = table.loc["Overall response (CR + MR + PR)"]
+    assert row["Demo (N=55)"] == "43 (78.2 %)" and row[f"{SMALL_NAME} (N=6)"] == "1 (16.7 %)"
+    assert row["p (Fisher exact)"] == "p = 0.005"
+
+
+def test_compare_mode_time_to_response_gives_grays_test():
+    at = _app("compare", "views/time_to_response.py")
+    assert "Time to response by cohort" in shown_text(at)
+    tests = next(f for f in page_tables(at) if "Chi-square (df)" in f.columns)
+    assert tests["Test"].tolist()[0] == "Gray test" and tests["Chi-square (df)"].tolist() == ["5.82 (1)", "4.52 (1)"]
+
+
+def test_other_pages_work_on_the_pooled_cohorts_and_say_so():
+    at = _app("compare", "views/follow_up.py")
+    assert "everything else on this page is all cohorts pooled" in shown_text(at)
+
+
+def test_a_single_cohort_shows_no_cohort_choice():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not [r for r in at.sidebar.radio if r.key == "cohort_mode"]
+
+
+def test_literature_page_has_one_row_per_cohort_when_comparing():
+    at = _app("compare", "views/literature.py")
+    table = next(f for f in page_tables(at) if "Study" in f.columns or "Study" in [str(i) for i in f.index.names])
+    studies = table["Study"].tolist() if "Study" in table.columns else list(table.index)
+    assert "Demo" in studies and SMALL_NAME in studies
+
+
+def test_renaming_and_removing_a_cohort():
+    at = _app("one")
+    cohorts = at.session_state["cohort_set"]
+    small = cohorts[SMALL_NAME]
+    at.sidebar.text_input(key=f"cohort_name_{id(small)}").input("Centre B").run()
+    assert at.session_state["cohort_set"].names == ["Demo", "Centre B"]
+    at.sidebar.button(key=f"cohort_remove_{id(small)}").click().run()
+    assert at.session_state["cohort_set"].names == ["Demo"]
+    assert not [r for r in at.sidebar.radio if r.key == "cohort_mode"] and "55 of 55 patients" in shown_text(at)
