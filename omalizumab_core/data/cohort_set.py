@@ -230,6 +230,10 @@ class CohortSet:
         self._cohorts = {(new if name == old else name): cohort for name, cohort in self._cohorts.items()}
         return new
 
+    def release_pooled(self) -> None:
+        """Forget the pooled cohort (built again on the next :meth:`pooled`): one cohort analysed needs no union."""
+        self._pooled = None
+
     def pooled(self) -> Cohort:
         """The union of the cohorts (:func:`pool_cohorts`), built once per set of names and cohorts."""
         key = list(self._cohorts.items())

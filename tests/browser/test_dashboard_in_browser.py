@@ -124,6 +124,7 @@ def test_upload_valid_then_broken_file_keeps_the_valid_cohort(page, server_url):
     assert "could not be loaded" in body
     assert re.search(r"symptoms\.csv, line \d+", body), body[body.find("could not be loaded") :][:500]
     assert "20 patients loaded" in body  # the previous cohort is still in use
+    assert "Loaded cohorts (2)" in body and "Compare cohorts" in body  # the demo and my_centre.zip, both kept (issue 20)
     _no_exception(page)
     screenshot(page, "data_after_broken_upload")
 
