@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from omalizumab_core.data.cohort_set import CohortSet
 from omalizumab_core.synthetic.demo import demo_cohort
 from omalizumab_core.synthetic.two_cohorts import SMALL_NAME, small_cohort
-from tests.apptest_support import APP, page_tables, shown_text
+from tests.apptest_support import APP, page_files, page_tables, shown_text
 
 
 def _app(mode: str, page: str | None = None) -> AppTest:
@@ -105,3 +105,10 @@ def test_renaming_and_removing_a_cohort():
     at.sidebar.button(key=f"cohort_remove_{id(small)}").click().run()
     assert at.session_state["cohort_set"].names == ["Demo"]
     assert not [r for r in at.sidebar.radio if r.key == "cohort_mode"] and "55 of 55 patients" in shown_text(at)
+
+
+@pytest.mark.parametrize("page", page_files())
+def test_every_page_runs_when_comparing_cohorts(page):
+    at = _app("compare", page)  # asserts no exception
+    if not page.endswith(("data.py", "publication.py")):  # the pages without filters
+        assert "61 of 61 patients" in shown_text(at)
