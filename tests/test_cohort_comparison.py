@@ -194,3 +194,15 @@ def test_three_cohorts_use_chi_square_and_no_difference():
     best = rates[rates["measure"] == "best_overall"]
     assert best["test"].iloc[0] == "Chi-square" and np.isnan(best["difference"]).all()
     assert oc.cohort_time_to_response_tests(scored)["df"].tolist() == [2, 2]
+
+
+def test_the_comparisons_do_not_modify_the_pooled_cohort():
+    scored = oc.two_demo_cohorts()
+    before = (scored.outcomes.copy(deep=True), scored.cohort.patients.copy(deep=True), scored.cohort.symptoms.copy(deep=True))
+    oc.cohort_table1(scored)
+    oc.cohort_response_rates(scored)
+    oc.cohort_time_to_response(scored)
+    oc.cohort_time_to_response_tests(scored)
+    oc.cohort_symptom_table(scored)
+    for kept, frame in zip(before, (scored.outcomes, scored.cohort.patients, scored.cohort.symptoms)):
+        pd.testing.assert_frame_equal(frame, kept)
