@@ -136,10 +136,12 @@ def cohort_table1(scored: ScoredCohort) -> pd.DataFrame:
     Notes
     -----
     - Medians (ages, time from diagnosis) and the mean number of baseline
-      symptoms: Mann–Whitney U for two cohorts (``scipy.stats.mannwhitneyu``,
-      exact without ties in small samples, else the normal approximation
-      with continuity correction, as R ``wilcox.test``), Kruskal–Wallis for
-      three or more.
+      symptoms: Mann–Whitney U for two cohorts (``scipy.stats.mannwhitneyu``
+      with its default method: exact when a cohort has fewer than 8 patients
+      and no value is tied, else the normal approximation with continuity
+      correction and tie correction, which is R ``wilcox.test(exact =
+      FALSE)``; R's default is exact up to 49 patients per group without
+      ties), Kruskal–Wallis for three or more.
     - Counts: patients with the characteristic against the others of the
       cohort (or of those evaluated): Fisher's exact test for two cohorts
       (as R ``fisher.test``), Pearson's chi-square for three or more. A
