@@ -112,3 +112,14 @@ def test_every_page_runs_when_comparing_cohorts(page):
     at = _app("compare", page)  # asserts no exception
     if not page.endswith(("data.py", "publication.py")):  # the pages without filters
         assert "61 of 61 patients" in shown_text(at)
+
+
+def test_the_union_of_the_demo_and_real_data_says_only_part_is_synthetic():
+    at = _app("one")
+    cohorts = at.session_state["cohort_set"]
+    real = small_cohort()
+    object.__setattr__(real, "synthetic", False)
+    cohorts.add("My centre", real)
+    at.session_state["cohort_mode"] = "pooled"
+    at.run()
+    assert any("Includes synthetic patients (Demo, Fewer responders), not real data." in str(w.value) for w in at.sidebar.warning)

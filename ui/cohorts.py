@@ -59,6 +59,15 @@ def cohort_set() -> CohortSet:
     return cohorts
 
 
+def synthetic_note(cohort) -> str:
+    """What the sidebar says of a synthetic cohort; the union of the demo and real data is only partly synthetic."""
+    cohorts = st.session_state.get(SET)
+    if COHORT_COLUMN in cohort.patients and cohorts is not None and not all(c.synthetic for _, c in cohorts.items()):
+        synthetic = [name for name, c in cohorts.items() if c.synthetic]
+        return f"Includes synthetic patients ({plain(', '.join(synthetic))}), not real data."
+    return "Synthetic patients, not real data."
+
+
 def mode() -> str:
     """"one", "compare" or "pooled" ("one" whenever a single cohort is loaded)."""
     cohorts = st.session_state.get(SET)

@@ -10,7 +10,7 @@ from omalizumab_core.analyses.filters import apply_filters
 
 from . import session
 from .analysis import analysis_panel
-from .cohorts import cohort_panel
+from .cohorts import cohort_panel, synthetic_note
 from .filters import current_index, sidebar_filters
 from .text import plain
 
@@ -22,7 +22,7 @@ def render(page: str | None = None) -> None:
     with st.sidebar:
         st.markdown("**Data source**")
         if cohort.synthetic:
-            st.warning(f"{plain(cohort.source)}. Synthetic patients, not real data.", icon=":material/science:")
+            st.warning(f"{plain(cohort.source)}. {synthetic_note(cohort)}", icon=":material/science:")
         else:
             st.info(plain(cohort.source), icon=":material/upload_file:")
         st.caption(f"{cohort.n_patients:,} patients loaded")
