@@ -116,6 +116,7 @@ def _rename(old: str, key: str) -> None:
 def _remove(name: str) -> None:
     cohorts = st.session_state[SET]
     if len(cohorts) > 1:
+        st.session_state.pop(f"cohort_name_{id(cohorts[name])}", None)  # a later cohort may get the same id
         cohorts.remove(name)
     if st.session_state.get(CHOICE) not in cohorts:
         st.session_state[CHOICE] = cohorts.names[0]
