@@ -246,7 +246,7 @@ _API: dict[str, tuple[str, str]] = {
     "packaged_instruments": ("data.instruments", "packaged_instruments"),
     "instrument_example_cohort": ("synthetic.instrument_example", "instrument_example_cohort"),
     "instrument_example_scored": ("synthetic.instrument_example", "instrument_example_scored"),
-    "negative_binomial_rate_ratio": ("stats.rates", "negative_binomial_rate_ratio"),
+    "paired_rate_ratio": ("stats.rates", "paired_rate_ratio"),
     "candidate_summary": ("analyses.candidate", "candidate_summary"),
     "sensitivity_table": ("analyses.candidate", "sensitivity_table"),
     "format_sensitivity": ("analyses.candidate", "format_sensitivity"),
