@@ -247,6 +247,12 @@ _API: dict[str, tuple[str, str]] = {
     "instrument_example_cohort": ("synthetic.instrument_example", "instrument_example_cohort"),
     "instrument_example_scored": ("synthetic.instrument_example", "instrument_example_scored"),
     "paired_rate_ratio": ("stats.rates", "paired_rate_ratio"),
+    # analyses.beyond_score (issue 23: lines on the Overview, Patient and MDT pages and in the reports)
+    "anaphylaxis_summary": ("analyses.beyond_score", "anaphylaxis_summary"),
+    "instrument_summary": ("analyses.beyond_score", "instrument_summary"),
+    "beyond_score_lines": ("analyses.beyond_score", "beyond_score_lines"),
+    "patient_beyond_score_lines": ("analyses.beyond_score", "patient_beyond_score_lines"),
+    "comparable_beyond_score_lines": ("analyses.beyond_score", "comparable_beyond_score_lines"),
     "candidate_summary": ("analyses.candidate", "candidate_summary"),
     "sensitivity_table": ("analyses.candidate", "sensitivity_table"),
     "format_sensitivity": ("analyses.candidate", "format_sensitivity"),
