@@ -244,6 +244,7 @@ _API: dict[str, tuple[str, str]] = {
     "example_instrument": ("data.instruments", "example_instrument"),
     "example_instrument_text": ("data.instruments", "example_instrument_text"),
     "packaged_instruments": ("data.instruments", "packaged_instruments"),
+    "add_instrument_definitions": ("data.instrument_recheck", "add_instrument_definitions"),
     "instrument_example_cohort": ("synthetic.instrument_example", "instrument_example_cohort"),
     "instrument_example_scored": ("synthetic.instrument_example", "instrument_example_scored"),
     "paired_rate_ratio": ("stats.rates", "paired_rate_ratio"),

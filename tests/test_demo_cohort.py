@@ -128,8 +128,8 @@ def test_no_response_category_is_stored_in_the_demo_files():
 
 def test_regenerating_gives_byte_identical_files(tmp_path):
     write(tmp_path)
-    names = sorted(p.name for p in DEMO_DIR.glob("*.csv"))
-    assert names == sorted(p.name for p in tmp_path.glob("*.csv"))
+    names = sorted(str(p.relative_to(DEMO_DIR)) for p in [*DEMO_DIR.glob("*.csv"), *DEMO_DIR.glob("instruments/*.toml")])
+    assert names == sorted(str(p.relative_to(tmp_path)) for p in [*tmp_path.glob("*.csv"), *tmp_path.glob("instruments/*.toml")])
     match, mismatch, errors = filecmp.cmpfiles(DEMO_DIR, tmp_path, names, shallow=False)
     assert mismatch == [] and errors == []
 
