@@ -273,7 +273,10 @@ OVERVIEW_TITLE = "Omalizumab in mast cell disorders: cohort overview"
 
 
 def beyond_score_section(scored) -> list[tuple[str, list]]:
-    """The section on anaphylaxis and questionnaires (lines, rate and responder tables); none without those tables.
+    """The section on anaphylaxis and questionnaires, in sentences; none without those tables.
+
+    Sentences only: the report's code appendix re-creates each of its
+    tables, and the full tables are on the Anaphylaxis and Instruments pages.
 
     Examples
     --------
@@ -281,26 +284,10 @@ def beyond_score_section(scored) -> list[tuple[str, list]]:
     >>> [title for title, _ in beyond_score_section(demo_scored())]
     ['Anaphylaxis and questionnaires']
     """
-    from omalizumab_core.analyses.anaphylaxis import anaphylaxis_rates, format_anaphylaxis_rates
     from omalizumab_core.analyses.beyond_score import beyond_score_lines
-    from omalizumab_core.analyses.instruments import format_instrument_responders, instrument_responders
-    from omalizumab_core.data.problems import TooFewPatients
 
     lines = beyond_score_lines(scored)
-    if not lines:
-        return []
-    items: list = list(lines)
-    if scored.cohort.anaphylaxis is not None:
-        try:
-            items += ["Anaphylaxis episodes per patient-year before and on omalizumab. The paired row compares each patient with "
-                      "himself (conditional Poisson, interval widened for overdispersion); the exact row pools the cohort's totals.",
-                      format_anaphylaxis_rates(anaphylaxis_rates(scored))]
-        except TooFewPatients as reason:
-            items.append(str(reason))
-    for ident, definition in sorted(scored.cohort.instruments.items()):
-        items += [f"{definition.name}: responders at any assessment on treatment (exact 95 % CIs).",
-                  format_instrument_responders(instrument_responders(scored, instrument=ident))]
-    return [("Anaphylaxis and questionnaires", items)]
+    return [("Anaphylaxis and questionnaires", lines)] if lines else []
 
 
 def overview_sections(scored) -> list[tuple[str, list]]:
