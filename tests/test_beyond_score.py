@@ -186,3 +186,18 @@ def test_the_data_page_upload_of_definitions_alone_rechecks_the_session_cohort_a
     at.run()
     assert at.session_state["problems"] == [] and at.session_state["cohort"] is not cohort
     assert at.session_state["cohort"].instruments[DIARY].responders[2].at_most == 10
+
+
+def test_the_mdt_report_says_what_happened_to_comparable_patients_anaphylaxis_and_questionnaires():
+    from omalizumab_core.analyses.candidate import Candidate
+
+    scored = oc.score_cohort(oc.load_cohort("demo"))
+    candidate = Candidate("ISM", "positive", symptoms=("flushing", "anaphylaxis"))
+    a = oc.assess_candidate(scored, candidate)
+    lines = comparable_beyond_score_lines(scored, a.comparable["patient_id"])
+    assert len(lines) == 2 and all(line.startswith(f"Among the {len(a.comparable)} comparable patient") for line in lines)
+    page = oc.candidate_report(scored, candidate, filters={}, source="demo", assessment=a)
+    assert "Anaphylaxis and questionnaires of the comparable patients" in page and "DEMO-0" not in page
+    plain = cohort_of([patient("A"), patient("B")], course("A", {"flushing": {0: 1, 3: 0.5}}) + course("B", {"flushing": {0: 1, 3: 1}}))
+    assert "Anaphylaxis and questionnaires" not in oc.candidate_report(oc.score_cohort(plain), Candidate("ISM", "positive", symptoms=("flushing",)),
+                                                                       filters={}, source="test")
