@@ -61,7 +61,7 @@ def test_anaphylaxis_summary_gives_rates_the_paired_ratio_and_the_patients_free_
 def test_the_overview_line_says_it_in_words():
     (line,) = beyond_score_lines(oc.score_cohort(_anaphylaxis_cohort()))
     assert line == ("Anaphylaxis: 1.33 episodes per patient-year before omalizumab, 0.67 on it (rate ratio 0.50, 95 % CI 0.05–5.11, "
-                    "each patient compared with himself); free of anaphylaxis on treatment: 1/2 patients with episodes before "
+                    "paired by patient); free of anaphylaxis on treatment: 1/2 patients with episodes before "
                     "(50.0 %, 95 % CI 1.3–98.7).")
 
 

@@ -26,7 +26,7 @@ if rates is not None:
     st.subheader("Episodes per patient-year")
     summary_table(oc.format_anaphylaxis_rates(rates))
     st.caption(
-        "Rate ratio on/before with its 95 % CI. The paired row compares each patient with himself (conditional "
+        "Rate ratio on/before with its 95 % CI. The paired row compares each patient with their own months before (conditional "
         "Poisson by patient) and widens its interval when patients changed unevenly (small overdispersion p): read it "
         "first. The exact row pools the cohort's episodes and patient-years (R poisson.test)."
     )

@@ -115,7 +115,7 @@ def anaphylaxis_rates(scored: ScoredCohort) -> pd.DataFrame:
         One row per kind of episode (:data:`EPISODE_KINDS`) and method:
         kind, label, method ("exact conditional Poisson": cohort totals;
         "conditional Poisson, paired by patient (quasi-likelihood)": each
-        patient compared with himself), episodes_before, years_before,
+        patient compared with their own period before), episodes_before, years_before,
         rate_before, episodes_on, years_on, rate_on (per patient-year),
         rate_ratio, lower, upper (95 %), p_value, overdispersion_p (paired
         rows: Pearson χ² test; a small p means patients changed more

@@ -118,7 +118,7 @@ def _ratio(r) -> str:
     if pd.isna(r["rate_ratio"]):
         return "rate ratio not estimable"
     upper = "∞" if math.isinf(r["upper"]) else f"{r['upper']:.2f}"
-    return f"rate ratio {r['rate_ratio']:.2f}, 95 % CI {r['lower']:.2f}–{upper}, each patient compared with himself"
+    return f"rate ratio {r['rate_ratio']:.2f}, 95 % CI {r['lower']:.2f}–{upper}, paired by patient"
 
 
 def beyond_score_lines(scored: ScoredCohort) -> list[str]:
@@ -136,7 +136,7 @@ def beyond_score_lines(scored: ScoredCohort) -> list[str]:
     >>> import omalizumab_core as oc
     >>> lines = beyond_score_lines(oc.score_cohort(oc.load_cohort("demo")))
     >>> print(lines[0])
-    Anaphylaxis: 0.82 episodes per patient-year before omalizumab, 0.14 on it (rate ratio 0.23, 95 % CI 0.01–3.78, each patient compared with himself); free of anaphylaxis on treatment: 10/14 patients with episodes before (71.4 %, 95 % CI 41.9–91.6).
+    Anaphylaxis: 0.82 episodes per patient-year before omalizumab, 0.14 on it (rate ratio 0.23, 95 % CI 0.01–3.78, paired by patient); free of anaphylaxis on treatment: 10/14 patients with episodes before (71.4 %, 95 % CI 41.9–91.6).
     >>> lines[1].startswith("Example symptom diary (EXAMPLE, not a validated instrument), responders at any assessment on treatment:")
     True
     """

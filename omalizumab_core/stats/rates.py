@@ -77,7 +77,7 @@ def poisson_rate_ratio(events_1: int, time_1: float, events_0: int, time_0: floa
 def paired_rate_ratio(events_on, time_on, events_before, time_before, *, confidence: float = 0.95) -> dict:
     """Rate ratio on / before within the same patients: conditional Poisson stratified by patient.
 
-    Each patient is compared with himself. Given a patient's total number of
+    Each patient is compared with their own period before. Given a patient's total number of
     episodes n_i, the episodes on treatment follow Binomial(n_i, p_i) with
     p_i = RR·r_i / (1 + RR·r_i) and r_i = time_on_i / time_before_i: a
     binomial model of the episodes on treatment with offset

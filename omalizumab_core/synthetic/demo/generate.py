@@ -694,7 +694,7 @@ def _instrument_scores(patients: pd.DataFrame, symptoms: pd.DataFrame, rng) -> p
 
     Every patient fills in the four example items (0-10 each) at baseline
     and at months 3, 6 and 12 when he still has a symptom assessment then
-    (else at his first assessment after baseline), up to the end of
+    (else at the first assessment after baseline), up to the end of
     treatment. Each item follows the patient's paper score: baseline items
     drawn from 3 to 9, then the baseline value times the paper score's
     ratio to baseline at that month, times a random factor from 0.8 to 1.2,
