@@ -1,8 +1,10 @@
 """Anaphylaxis episodes before and on omalizumab (optional ``anaphylaxis`` table).
 
 Reference values: R 4.2 ``poisson.test`` (exact conditional Poisson) and
-``MASS::glm.nb`` (negative binomial, Wald CI from ``confint.default``), run on
-the same numbers; the calls are quoted beside each expectation.
+``glm(cbind(on, before) ~ 1 + offset(log(t_on / t_before)), family =
+binomial / quasibinomial)`` (conditional Poisson paired by patient, Wald CI
+from ``confint.default``), run on the same numbers; the calls are quoted
+beside each expectation.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pytest
 import omalizumab_core as oc
 from omalizumab_core.analyses.anaphylaxis import anaphylaxis_outcomes, anaphylaxis_periods, anaphylaxis_rates
 from omalizumab_core.data.problems import CohortError, TooFewPatients
-from omalizumab_core.stats.rates import negative_binomial_rate_ratio, poisson_rate_ratio
+from omalizumab_core.stats.rates import paired_rate_ratio, poisson_rate_ratio
 from tests.handmade import cohort_of, course, patient
 
 
@@ -33,15 +35,49 @@ def test_no_episode_in_the_reference_period_gives_an_infinite_upper_bound():
     assert np.isnan(poisson_rate_ratio(0, 10.0, 0, 10.0)["rate_ratio"])
 
 
-def test_negative_binomial_rate_ratio_is_r_glm_nb():
-    # R: library(MASS); y = c(5,0,3,0,8,1,0,0,2,0); t = c(1,2,1,1.5,1,2,1,1,1,3); x = c(0,1,0,1,0,1,0,1,0,1)
-    #    m = glm.nb(y ~ x + offset(log(t))); coef x = -3.527674, SE 1.106773, theta 2.429214,
-    #    exp(confint.default(m))["x", ] = 0.003356324 0.2570619, Pr(>|z|) = 0.0014358263
-    r = negative_binomial_rate_ratio([5, 0, 3, 0, 8, 1, 0, 0, 2, 0], [1, 2, 1, 1.5, 1, 2, 1, 1, 1, 3], [0, 1, 0, 1, 0, 1, 0, 1, 0, 1])
-    assert np.log(r["rate_ratio"]) == pytest.approx(-3.527674, abs=1e-5)
-    assert r["theta"] == pytest.approx(2.429214, rel=1e-5)
-    assert (r["lower"], r["upper"]) == pytest.approx((0.003356324, 0.2570619), rel=1e-4)
-    assert r["p_value"] == pytest.approx(0.0014358263, rel=1e-4)
+def test_paired_rate_ratio_without_overdispersion_is_the_ratio_of_totals_and_r_glm_binomial():
+    # Equal periods in every patient: the conditional estimate is the ratio of totals, 2 / 5 = 0.4 (by hand).
+    # R: on = c(1,1,0); b = c(2,1,2); m = glm(cbind(on, b) ~ 1 + offset(log(c(1,1,1)/c(1,1,1))), family = binomial)
+    #    exp(coef(m)) = 0.4; exp(confint.default(m)) = 0.07760571529 2.061703824; Pr(>|z|) = 0.2734391311;
+    #    Pearson X^2 = 1.283333 on 2 df < 2: no overdispersion, the interval is not widened.
+    r = paired_rate_ratio([1, 1, 0], [1.0, 1.0, 1.0], [2, 1, 2], [1.0, 1.0, 1.0])
+    assert r["rate_ratio"] == pytest.approx(0.4, rel=1e-9)
+    assert (r["lower"], r["upper"]) == pytest.approx((0.07760571529, 2.061703824), rel=1e-6)
+    assert r["p_value"] == pytest.approx(0.2734391311, rel=1e-6)
+    assert r["dispersion"] == 1.0
+    assert r["overdispersion_p"] == pytest.approx(0.5264, abs=1e-4)  # R: pchisq(1.283333, 2, lower.tail = FALSE) = 0.5264
+
+
+def test_paired_rate_ratio_widens_its_interval_when_patients_change_unevenly():
+    # R: on = c(0,1,0,4,2); ton = c(1,0.5,2,0.25,1); b = c(3,1,2,0,5); tb = rep(1, 5)
+    #    m = glm(cbind(on, b) ~ 1 + offset(log(ton/tb)), family = binomial): coef -0.2009944695,
+    #    exp(confint.default(m)) = 0.3040020517 2.200604047
+    #    q = update(m, family = quasibinomial): summary(q)$dispersion = 6.619272039,
+    #    exp(confint.default(q)) = 0.06409703968 10.43711455
+    r = paired_rate_ratio([0, 1, 0, 4, 2], [1, 0.5, 2, 0.25, 1], [3, 1, 2, 0, 5], [1, 1, 1, 1, 1])
+    assert np.log(r["rate_ratio"]) == pytest.approx(-0.2009944695, abs=1e-8)
+    assert r["dispersion"] == pytest.approx(6.619272039, rel=1e-4)  # R's IRLS stops within 1e-8 of the deviance
+    assert (r["lower"], r["upper"]) == pytest.approx((0.06409703968, 10.43711455), rel=1e-4)
+    assert r["overdispersion_p"] < 0.001
+
+
+def test_paired_rate_ratio_leaves_out_patients_without_episodes_and_is_not_estimable_without_episodes_on():
+    with_silent = paired_rate_ratio([1, 1, 0, 0], [1.0, 1.0, 1.0, 5.0], [2, 1, 2, 0], [1.0, 1.0, 1.0, 1.0])
+    assert with_silent["patients"] == 3 and with_silent["rate_ratio"] == pytest.approx(0.4)
+    assert np.isnan(paired_rate_ratio([0, 0], [1.0, 1.0], [2, 1], [1.0, 1.0])["rate_ratio"])
+    with pytest.raises(ValueError, match="positive person-time"):
+        paired_rate_ratio([1], [0.0], [1], [1.0])
+
+
+def test_demo_severe_episodes_paired_ratio_agrees_in_direction_with_the_exact_one():
+    # The former negative binomial of patient-periods gave 1.68 against the exact 0.27 on the demo.
+    # R (demo's 10 patients with a severe episode): glm(cbind(on, before) ~ 1 + offset(log(t_on/12)),
+    #    family = binomial) -> exp(coef) = 0.404452402
+    rates = anaphylaxis_rates(oc.score_cohort(oc.load_cohort("demo"))).set_index(["kind", "method"])
+    exact = rates.loc[("severe", "exact conditional Poisson"), "rate_ratio"]
+    paired = rates.loc[("severe", "conditional Poisson, paired by patient (quasi-likelihood)"), "rate_ratio"]
+    assert paired == pytest.approx(0.404452402, rel=1e-6)
+    assert exact < 1 and paired < 1
 
 
 def _cohort(episodes: list[tuple], **patient_fields) -> oc.Cohort:

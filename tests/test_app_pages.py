@@ -52,7 +52,7 @@ DEMO_SHOWS = {
     "views/candidate.py": "Enter the candidate's diagnosis and symptoms",
     "views/data.py": "Patients: 55 rows",
     "views/dosing.py": "Patients with a dose escalation 15 (27.3 %)",  # 15 escalations of 55
-    "views/instruments.py": "No data: the loaded cohort has no instrument_scores table",  # the demo records no instrument
+    "views/instruments.py": "Controlled: total of 8 or less | 24/55 (43.6 %",  # plainly synthetic (example diary, docs/demo-cohort.md)
     "views/follow_up.py": "33 of 43 responders",  # "sustained response of at least 3 months" in 33 of 43
     "views/overview.py": "Overall response at best response 43 (78.2 %)",  # Table 2: 43 (78.2 %)
     "views/patient.py": "Best response",
@@ -74,7 +74,7 @@ REQUIRED_ONLY_SHOWS = {
     "views/candidate.py": "Enter the candidate's diagnosis and symptoms",
     "views/data.py": "Symptoms (one row per patient, symptom and month): 9 rows",
     "views/dosing.py": "No data: the loaded cohort has no doses table",
-    "views/instruments.py": "No data: the loaded cohort has no instrument_scores table",
+    "views/instruments.py": "No data: the loaded cohort has no questionnaire scores table",
     "views/follow_up.py": "1 of 1 responders (100.0 %",
     "views/overview.py": "Overall response at best response 1 (50.0 %)",
     "views/patient.py": "Best response MR (62 %)",
@@ -93,7 +93,7 @@ ONE_PATIENT_SHOWS = {
     "views/candidate.py": "Enter the candidate's diagnosis and symptoms",
     "views/data.py": "Symptoms (one row per patient, symptom and month): 2 rows",
     "views/dosing.py": "No data: the loaded cohort has no doses table",
-    "views/instruments.py": "No data: the loaded cohort has no instrument_scores table",
+    "views/instruments.py": "No data: the loaded cohort has no questionnaire scores table",
     "views/follow_up.py": "0 of 1 responders (0.0 %",
     "views/overview.py": "Overall response at best response 1 (100.0 %)",
     "views/patient.py": "Best response CR (100 %)",

@@ -29,7 +29,7 @@ def test_every_table_of_the_dashboard_is_registered():
     assert REQUIRED <= set(TABLES)
 
 
-# The demo has no instrument_scores table: the instruments table is checked on the example cohort (tests/test_instruments.py).
+# The instruments table is checked on the six-patient example cohort (tests/test_instruments.py), small enough to check by hand.
 @pytest.mark.parametrize("name", [n for n in TABLES if n not in ("time_to_response_tests", "instruments")])
 def test_json_is_a_list_of_rows_keyed_by_the_tables_columns_with_numbers_as_numbers(name, capsys):
     rows = _json(capsys, name, "demo")

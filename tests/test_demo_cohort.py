@@ -128,8 +128,8 @@ def test_no_response_category_is_stored_in_the_demo_files():
 
 def test_regenerating_gives_byte_identical_files(tmp_path):
     write(tmp_path)
-    names = sorted(p.name for p in DEMO_DIR.glob("*.csv"))
-    assert names == sorted(p.name for p in tmp_path.glob("*.csv"))
+    names = sorted(str(p.relative_to(DEMO_DIR)) for p in [*DEMO_DIR.glob("*.csv"), *DEMO_DIR.glob("instruments/*.toml")])
+    assert names == sorted(str(p.relative_to(tmp_path)) for p in [*tmp_path.glob("*.csv"), *tmp_path.glob("instruments/*.toml")])
     match, mismatch, errors = filecmp.cmpfiles(DEMO_DIR, tmp_path, names, shallow=False)
     assert mismatch == [] and errors == []
 
@@ -145,3 +145,16 @@ def test_demo_who_codon_816_criterion_is_the_kit_d816v_result():
     assert (got.isna() == expected.isna()).all()
     assert (got.dropna().astype(bool) == expected.dropna().astype(bool)).all()
     assert int(got.sum()) == 27 and int(got.notna().sum()) == 49
+
+
+def test_the_demo_questionnaire_is_the_shipped_example_definition_and_says_so():
+    # The paper used no questionnaire: the demo's table is plainly synthetic, scored with the shipped example
+    # definition (docs/demo-cohort.md, step 6), whose file is copied byte for byte beside the demo's tables.
+    from omalizumab_core.data.instruments import example_instrument_text
+    cohort = demo_cohort()
+    assert sorted(cohort.instruments) == ["example_symptom_diary"] and cohort.instruments["example_symptom_diary"].example
+    assert (DEMO_DIR / "instruments" / "example_symptom_diary.toml").read_text(encoding="utf-8") == example_instrument_text()
+    table = cohort.instrument_scores
+    assert set(table["item"]) == {"itch", "flushing", "abdominal_pain", "fatigue"}  # items only: the total is computed
+    assert table["value"].between(0, 10).all()
+    assert table.groupby("patient_id")["month"].min().eq(0).all() and table["patient_id"].nunique() == 55

@@ -155,8 +155,13 @@ def test_a_definition_inside_the_zip_is_read():
     assert cohort.instrument_scores[["instrument", "item"]].values.tolist() == [[DIARY, "total"]]
 
 
+def _without_scores():
+    """The example cohort's files without the questionnaire table."""
+    return [(name, content) for name, content in instrument_example_files() if name in ("patients.csv", "symptoms.csv")]
+
+
 def test_a_cohort_without_the_table_has_no_instruments():
-    cohort = oc.load_cohort("demo")
+    cohort = load_upload(_without_scores())
     assert cohort.instrument_scores is None and cohort.instruments == {}
     with pytest.raises(TooFewPatients, match="No data"):
         ins.instrument_responders(score_cohort(cohort))
@@ -269,8 +274,10 @@ def test_cli_table_instruments_reads_the_definition_in_the_cohort_folder(tmp_pat
     assert list(rows[0]) == ins.RESPONDER_COLUMNS and rows[0]["month"] is None
 
 
-def test_cli_table_instruments_without_the_table_says_so(capsys):
-    assert main(["table", "instruments", "demo", "--format", "json"]) == 1
+def test_cli_table_instruments_without_the_table_says_so(tmp_path, capsys):
+    for name, content in _without_scores():
+        (tmp_path / name).write_bytes(content)
+    assert main(["table", "instruments", str(tmp_path), "--format", "json"]) == 1
     assert "no instrument_scores table" in capsys.readouterr().err
 
 

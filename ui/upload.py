@@ -22,6 +22,7 @@ import streamlit as st
 from omalizumab_core.data.isolated import UPLOAD_MEMORY_GB, UPLOAD_SECONDS
 
 from . import session
+from .definitions import only_definitions, recheck_with_definitions
 from .text import plain
 
 _LOADED = "uploads_loaded"
@@ -55,7 +56,10 @@ def cohort_uploader(label: str, types: list[str]) -> None:
         # Each update is also where Streamlit stops the run when Cancel was pressed.
         status.update(label=f"Reading and checking {names}… {seconds:.0f} s")
 
-    problems = session.load_files([(f.name, f.getvalue()) for f in files], on_wait=progress)
+    if only_definitions(f.name for f in files):  # definitions alone: re-check the loaded cohort's questionnaire scores
+        problems = recheck_with_definitions([(f.name, f.getvalue()) for f in files])
+    else:
+        problems = session.load_files([(f.name, f.getvalue()) for f in files], on_wait=progress)
     st.session_state[_HANDLED] = (ids, _DONE)
     controls.empty()
     status.update(label="Loaded" if not problems else f"Not loaded: {names}", state="complete" if not problems else "error")

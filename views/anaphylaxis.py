@@ -26,9 +26,9 @@ if rates is not None:
     st.subheader("Episodes per patient-year")
     summary_table(oc.format_anaphylaxis_rates(rates))
     st.caption(
-        "Rate ratio on/before with its 95 % CI. Exact conditional Poisson (R poisson.test) treats every episode as "
-        "independent; when episodes cluster in a few patients (small overdispersion p), read the negative binomial "
-        "row, whose wider interval accounts for it."
+        "Rate ratio on/before with its 95 % CI. The paired row compares each patient with their own months before (conditional "
+        "Poisson by patient) and widens its interval when patients changed unevenly (small overdispersion p): read it "
+        "first. The exact row pools the cohort's episodes and patient-years (R poisson.test)."
     )
     table_downloads(rates, "anaphylaxis_rates")
     show_code("anaphylaxis_rates")

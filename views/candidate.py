@@ -4,6 +4,7 @@ import streamlit as st
 
 import omalizumab_core as oc
 from omalizumab_core.analyses import candidate as mdt
+from ui.beyond_score import beyond_score
 from ui.code import show_code
 from ui.candidate_form import candidate_form
 from ui.charts import show_figure
@@ -49,6 +50,8 @@ if a.outcomes is not None:
     show_code("candidate_outcomes", candidate=candidate, k=k)
     show_figure(oc.comparable_response_rates(a.outcomes.rates, a.outcomes.n), "candidate_response")
     show_code("candidate_response", candidate=candidate, k=k)
+
+beyond_score("Anaphylaxis and questionnaires of the comparable patients", oc.comparable_beyond_score_lines(scored, a.comparable["patient_id"]))
 
 st.subheader("Evolution of the candidate's symptoms in the cohort")
 st.caption("Among all selected patients with the symptom at baseline, from its recorded scores on treatment: improved = lowest score "

@@ -9,11 +9,11 @@ from ui.page import filtered_cohort, no_data, statistic
 
 scored = filtered_cohort(
     "Instruments",
-    "Patient-reported instruments recorded with the cohort (table instrument_scores), read beside the paper's symptom score. "
-    "Baseline is month 0; assessments after the end of treatment are not counted.",
+    "Questionnaires the patients filled in (validated symptom or quality-of-life scores), read beside the paper's symptom score. "
+    "Baseline is the questionnaire at the first injection; questionnaires after the end of treatment are not counted.",
 )
 if scored.cohort.instrument_scores is None:
-    no_data("instrument_scores")
+    no_data("questionnaire scores")
     st.stop()
 definitions = scored.cohort.instruments
 instrument = st.selectbox("Instrument", sorted(definitions), format_func=lambda i: definitions[i].name)

@@ -4,6 +4,7 @@ import streamlit as st
 
 import omalizumab_core as oc
 
+from ui.beyond_score import beyond_score
 from ui.code import report_code, show_code
 from ui.cohorts import compare_cohorts
 from ui.downloads import table_downloads
@@ -24,6 +25,7 @@ st.caption(
     "Response at best response: complete (all baseline symptoms resolved), major (symptom score decreased by more than 50 %) "
     "or partial (decrease of 10 to 50 %). Exact (Clopper–Pearson) 95 % confidence intervals."
 )
+beyond_score("Anaphylaxis and questionnaires", oc.beyond_score_lines(scored))
 
 st.subheader("Patients' characteristics (Table 1)")
 characteristics = oc.format_table1(oc.table1(scored))

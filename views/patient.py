@@ -5,6 +5,7 @@ import streamlit as st
 import omalizumab_core as oc
 from omalizumab_core.analyses import patient_course as pc
 
+from ui.beyond_score import beyond_score
 from ui.code import show_code
 from ui.charts import show_figure
 from ui.downloads import table_downloads
@@ -56,6 +57,8 @@ show_code("patient_subgroup_figure", patient_id=course.header["patient_id"])
 timing = oc.format_subgroup_timing(course.comparison)
 st.dataframe(timing, width="stretch", hide_index=True)
 show_code("patient_subgroup_timing", patient_id=course.header["patient_id"])
+
+beyond_score("Anaphylaxis and questionnaires", oc.patient_beyond_score_lines(scored, course.header["patient_id"]))
 
 st.subheader("Tables")
 tables = [

@@ -29,7 +29,7 @@ from omalizumab_core.data.codes import ANAPHYLAXIS_WINDOW_MONTHS, SEVERE_ANAPHYL
 from omalizumab_core.data.problems import TooFewPatients
 from omalizumab_core.engine.scoring import ScoredCohort
 from omalizumab_core.stats.exact import proportion_ci
-from omalizumab_core.stats.rates import negative_binomial_rate_ratio, poisson_rate_ratio
+from omalizumab_core.stats.rates import paired_rate_ratio, poisson_rate_ratio
 
 MONTHS_PER_YEAR = 12
 
@@ -113,19 +113,23 @@ def anaphylaxis_rates(scored: ScoredCohort) -> pd.DataFrame:
     -------
     DataFrame
         One row per kind of episode (:data:`EPISODE_KINDS`) and method:
-        episodes, kind, label, method ("exact conditional Poisson" or
-        "negative binomial …"), episodes_before, years_before, rate_before,
-        episodes_on, years_on, rate_on (per patient-year), rate_ratio, lower,
-        upper (95 %), p_value, overdispersion_p (negative binomial rows:
-        likelihood ratio test against Poisson; a small p means episodes
-        cluster in some patients and the negative binomial interval is the
-        one to read).
+        kind, label, method ("exact conditional Poisson": cohort totals;
+        "conditional Poisson, paired by patient (quasi-likelihood)": each
+        patient compared with their own period before), episodes_before, years_before,
+        rate_before, episodes_on, years_on, rate_on (per patient-year),
+        rate_ratio, lower, upper (95 %), p_value, overdispersion_p (paired
+        rows: Pearson χ² test; a small p means patients changed more
+        differently than chance allows, and the paired row's widened
+        interval is the one to read).
 
     Notes
     -----
     Patients without a known time on treatment are left out of both periods
     (so that each patient contributes to both). See the module docstring for
-    the periods.
+    the periods. Before and on treatment are periods of the same patients:
+    the paired row (:func:`omalizumab_core.stats.rates.paired_rate_ratio`)
+    respects that; the exact row pools the cohort's person-time, and is
+    exact only if every patient had the same rate.
 
     Examples
     --------
@@ -149,11 +153,11 @@ def anaphylaxis_rates(scored: ScoredCohort) -> pd.DataFrame:
         }
         exact = poisson_rate_ratio(x1, years_on, x0, years_before)
         rows.append({**base, **exact, "overdispersion_p": np.nan})
-        counts = np.r_[periods[f"{kind}_before"].to_numpy(), periods[f"{kind}_on"].to_numpy()]
-        exposure = np.r_[periods["months_before"].to_numpy(), periods["months_on"].to_numpy()] / MONTHS_PER_YEAR
-        exposed = np.r_[np.zeros(len(periods), bool), np.ones(len(periods), bool)]
-        nb = negative_binomial_rate_ratio(counts, exposure, exposed)
-        rows.append({**base, **{k: v for k, v in nb.items() if k != "theta"}})
+        paired = paired_rate_ratio(
+            periods[f"{kind}_on"].to_numpy(), periods["months_on"].to_numpy() / MONTHS_PER_YEAR,
+            periods[f"{kind}_before"].to_numpy(), periods["months_before"].to_numpy() / MONTHS_PER_YEAR,
+        )
+        rows.append({**base, **{k: v for k, v in paired.items() if k not in ("dispersion", "patients")}})
     return pd.DataFrame(rows)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
@@ -92,6 +92,9 @@ class InstrumentDefinition:
     responders : tuple of ResponderRule
     example : bool
         True for example definitions, which are not validated instruments.
+    text : str
+        The definition file's text, so that an exported cohort carries its
+        definitions with it.
     """
 
     id: str
@@ -103,6 +106,7 @@ class InstrumentDefinition:
     measures: dict
     responders: tuple
     example: bool = False
+    text: str = field(default="", compare=False, repr=False)
 
     @property
     def higher_is_worse(self) -> bool:
@@ -279,7 +283,7 @@ def parse_instrument(text: str, *, source: str = "instrument definition") -> Ins
         raise CohortError(problems)
     return InstrumentDefinition(
         id=ident, name=texts["name"], source=texts["source"], recall_period=texts["recall_period"],
-        direction=texts["direction"], items=items, measures=measures, responders=tuple(rules), example=example,
+        direction=texts["direction"], items=items, measures=measures, responders=tuple(rules), example=example, text=text,
     )
 
 

@@ -100,12 +100,17 @@ def _definition_member(member: str) -> bool:
 def instrument_definitions_at(path: str | os.PathLike) -> dict:
     """Instrument definitions found at a cohort's path: ``instruments/*.toml`` of its folder or zip.
 
+    For a single file (a workbook, a CSV), the ``instruments`` folder beside
+    it, where :func:`omalizumab_core.outputs.cohort_files.export_cohort` puts them.
+
     Examples
     --------
     >>> instrument_definitions_at("demo")
     {}
     """
     path = os.fspath(path)
+    if os.path.isfile(path) and not path.lower().endswith(".zip"):
+        path = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         folder = os.path.join(path, "instruments")
         if not os.path.isdir(folder):

@@ -45,7 +45,7 @@ def contract_tables(cohort: Cohort) -> dict[str, pd.DataFrame]:
     >>> import omalizumab_core as oc
     >>> from omalizumab_core.outputs.cohort_files import contract_tables
     >>> list(contract_tables(oc.load_cohort("demo")))
-    ['patients', 'symptoms', 'doses', 'adverse_events', 'labs', 'anaphylaxis']
+    ['patients', 'symptoms', 'doses', 'adverse_events', 'labs', 'anaphylaxis', 'instrument_scores']
     """
     out = {}
     for name in TABLES:
@@ -79,7 +79,9 @@ def export_cohort(cohort: Cohort, to: str, out: str | Path) -> list[Path]:
         A loaded cohort.
     to : {"xlsx", "csv", "parquet", "redcap", "adam"}
         xlsx: one workbook; csv / parquet: a folder of ``<table>.csv`` /
-        ``<table>.parquet``; redcap: one CSV import file for the shipped data
+        ``<table>.parquet``; with questionnaire scores, the definitions of
+        their instruments go to ``instruments/<id>.toml`` in that folder (the
+        workbook's folder for xlsx), where the loader reads them; redcap: one CSV import file for the shipped data
         dictionary; adam: a folder of SAS transport files (adsl, adqs, adae, adlb).
     out : path
         The workbook or CSV file to write (xlsx, redcap), or the folder (csv, parquet, adam).
@@ -95,7 +97,7 @@ def export_cohort(cohort: Cohort, to: str, out: str | Path) -> list[Path]:
     tables = contract_tables(cohort)
     if to == "xlsx":
         out.write_bytes(excel_bytes(tables))
-        return [out]
+        return [out, *_write_definitions(cohort, out.parent)]
     if to == "redcap":
         out.write_bytes(redcap_import_csv(cohort))
         return [out]
@@ -111,6 +113,19 @@ def export_cohort(cohort: Cohort, to: str, out: str | Path) -> list[Path]:
             path.write_bytes(neutralise_formulas(table).to_csv(index=False).encode("utf-8"))
         else:
             table.to_parquet(path, index=False)
+        written.append(path)
+    return written + _write_definitions(cohort, out)
+
+
+def _write_definitions(cohort: Cohort, folder: Path) -> list[Path]:
+    """The cohort's instrument definitions as ``instruments/<id>.toml`` in ``folder``, where the loader reads them."""
+    if cohort.instrument_scores is None or not cohort.instruments:
+        return []
+    (folder / "instruments").mkdir(parents=True, exist_ok=True)
+    written = []
+    for ident, definition in sorted(cohort.instruments.items()):
+        path = folder / "instruments" / f"{ident}.toml"
+        path.write_text(definition.text, encoding="utf-8")
         written.append(path)
     return written
 

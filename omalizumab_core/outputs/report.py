@@ -272,8 +272,26 @@ def overview_code(**where) -> list[Code]:
 OVERVIEW_TITLE = "Omalizumab in mast cell disorders: cohort overview"
 
 
+def beyond_score_section(scored) -> list[tuple[str, list]]:
+    """The section on anaphylaxis and questionnaires, in sentences; none without those tables.
+
+    Sentences only: the report's code appendix re-creates each of its
+    tables, and the full tables are on the Anaphylaxis and Instruments pages.
+
+    Examples
+    --------
+    >>> from omalizumab_core.synthetic.demo import demo_scored
+    >>> [title for title, _ in beyond_score_section(demo_scored())]
+    ['Anaphylaxis and questionnaires']
+    """
+    from omalizumab_core.analyses.beyond_score import beyond_score_lines
+
+    lines = beyond_score_lines(scored)
+    return [("Anaphylaxis and questionnaires", lines)] if lines else []
+
+
 def overview_sections(scored) -> list[tuple[str, list]]:
-    """The Overview report's sections (headline figures, Table 1, Table 2), for the HTML and the Word report."""
+    """The Overview report's sections (headline figures, Table 1, Table 2, then anaphylaxis and questionnaires when recorded)."""
     from omalizumab_core.analyses.overview import format_headline, format_table1, headline_figures, table1
     from omalizumab_core.engine.response_table import format_table2, table2_counts
 
@@ -290,6 +308,7 @@ def overview_sections(scored) -> list[tuple[str, list]]:
                 "PR: partial response (10–50 %). Responses were assigned at time of best response.",
             ],
         ),
+        *beyond_score_section(scored),
     ]
 
 
@@ -325,6 +344,7 @@ def patient_report(scored, patient_id, *, filters: dict[str, str], source: str, 
     True
     """
     from omalizumab_core.analyses import patient_course as pc
+    from omalizumab_core.analyses.beyond_score import patient_beyond_score_lines
     from omalizumab_core.outputs.figures import patient as figures
 
     c = course or pc.patient_course(scored, patient_id)
@@ -348,6 +368,9 @@ def patient_report(scored, patient_id, *, filters: dict[str, str], source: str, 
         ),
         ("Compared with the subgroup", [figures.subgroup_response_figure(c.comparison.counts, c.comparison.subgroup), pc.format_subgroup_timing(c.comparison)]),
     ]
+    lines = patient_beyond_score_lines(scored, c.header["patient_id"])
+    if lines:
+        sections.append(("Anaphylaxis and questionnaires", lines))
     return build_report(title=f"Omalizumab course of patient {c.header['patient_id']}", sections=sections, filters=filters, source=source, generated=generated)
 
 
@@ -380,6 +403,7 @@ def candidate_report(
     from omalizumab_core.analyses import candidate as mdt
     from omalizumab_core.analyses import candidate_signals as signals
     from omalizumab_core.analyses import comparable as match
+    from omalizumab_core.analyses.beyond_score import comparable_beyond_score_lines
     from omalizumab_core.outputs.figures.candidate import comparable_response_rates, symptom_evolution
 
     a = assessment or mdt.assess_candidate(scored, candidate, k=k)
@@ -419,11 +443,13 @@ def candidate_report(
         f"Prepared on {generated.strftime('%Y-%m-%d')}. The candidate is described for this meeting only; they are not part of the cohort.",
         *_synthetic_note(scored),
     ]
+    beyond = comparable_beyond_score_lines(scored, a.comparable["patient_id"])
     sections = [
         ("Candidate", described),
         ("What happened to comparable patients", answer),
         ("How the comparable patients were chosen", shown_rows),
         ("Outcomes of the comparable patients", outcome_items),
+        *([("Anaphylaxis and questionnaires of the comparable patients", beyond)] if beyond else []),
         ("Evolution of the candidate's symptoms in the cohort", symptom_items),
         ("Safety signals among the comparable patients", [signals.format_safety(a.safety)]),
         ("Administration scheme of the reference study", [Quote(mdt.STUDY_SCHEME, mdt.STUDY_SCHEME_SOURCE)]),

@@ -57,7 +57,7 @@ TABLE_NOTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("total_ige", "Total IgE before and on omalizumab", (
         "Paired t-test; Wilcoxon signed-rank test alongside (two-sided, exact up to 500 pairs); geometric mean ratio with its 95 % CI.",)),
     ("anaphylaxis_rates", "Anaphylaxis episodes per patient-year", (
-        "Rate ratio on/before with its 95 % CI: exact conditional Poisson, and negative binomial for overdispersion.",)),
+        "Rate ratio on/before with its 95 % CI: exact conditional Poisson on the cohort's totals, and conditional Poisson paired by patient (interval widened for overdispersion).",)),
     ("response_predictors", "Odds ratio of response by baseline characteristic", (
         "Firth-penalised logistic regression (profile-likelihood 95 % CIs).",)),
     ("literature", "Overall response in published series", ("Exact (Clopper–Pearson) 95 % CIs; random-effects (DerSimonian–Laird) pooled estimate.",)),

@@ -46,7 +46,7 @@ DEMO_PAGE_SHOWS = {
     "views/candidate.py": r"Enter the candidate's diagnosis and symptoms",
     "views/data.py": r"Patients: 55 rows",
     "views/dosing.py": r"Patients with a dose escalation\s+15 \(27\.3 %\)",  # 15 escalations
-    "views/instruments.py": r"No data: the loaded cohort has no instrument_scores table",  # the demo records no instrument
+    "views/instruments.py": r"This is an example definition, not a validated instrument",  # the demo's diary is plainly synthetic
     "views/follow_up.py": r"33 of 43 responders",  # sustained at least 3 months in 33 of 43
     "views/overview.py": r"Exact \(Clopper–Pearson\) 95 % confidence intervals",  # TODO: metrics not in inner_text
     "views/patient.py": r"Best response\s+(CR|MR|PR|NR) \(",

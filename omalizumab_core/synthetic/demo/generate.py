@@ -55,7 +55,11 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 TARGETS = HERE / "targets.toml"
 DATA = HERE / "data"
-TABLES = ("patients", "symptoms", "doses", "adverse_events", "labs", "anaphylaxis")
+TABLES = ("patients", "symptoms", "doses", "adverse_events", "labs", "anaphylaxis", "instrument_scores")
+# The demo's questionnaire: the shipped *example* definition (not a validated instrument, see
+# omalizumab_core/data/instruments.py: no validated definition could be verified and cited).
+INSTRUMENT = "example_symptom_diary"
+INSTRUMENT_MONTHS = (0, 3, 6, 12)
 
 # Baseline symptoms by category, most responsive first (the paper: vasomotor
 # and gastrointestinal symptoms respond best, musculoskeletal and headache least).
@@ -78,7 +82,7 @@ PR_SHARE = (3, 10)  # 30 %, rounded up
 DEEPER_PR_SHARE = (9, 20)  # 45 %, rounded down: still PR, a lower score
 MR_SHARE = (3, 4)  # 75 %, rounded down
 # Streams of random draws besides the main one (patients and symptoms).
-AGE_STREAM, LAB_STREAM, DOSE_STREAM, ANAPHYLAXIS_STREAM = 1, 2, 3, 4
+AGE_STREAM, LAB_STREAM, DOSE_STREAM, ANAPHYLAXIS_STREAM, INSTRUMENT_STREAM = 1, 2, 3, 4, 5
 
 
 @dataclass
@@ -680,7 +684,42 @@ def generate(targets: dict | None = None) -> dict[str, pd.DataFrame]:
     doses = _doses(courses, targets["dosing"])
     events = _adverse_events(courses, targets)
     anaphylaxis = _anaphylaxis(patients, symptoms, np.random.default_rng([seed, ANAPHYLAXIS_STREAM]))
-    return {"patients": patients, "symptoms": symptoms, "doses": doses, "adverse_events": events, "labs": labs, "anaphylaxis": anaphylaxis}
+    instruments = _instrument_scores(patients, symptoms, np.random.default_rng([seed, INSTRUMENT_STREAM]))
+    return {"patients": patients, "symptoms": symptoms, "doses": doses, "adverse_events": events, "labs": labs,
+            "anaphylaxis": anaphylaxis, "instrument_scores": instruments}
+
+
+def _instrument_scores(patients: pd.DataFrame, symptoms: pd.DataFrame, rng) -> pd.DataFrame:
+    """Scores of the shipped *example* symptom diary (plainly synthetic: the paper used no questionnaire).
+
+    Every patient fills in the four example items (0-10 each) at baseline
+    and at months 3, 6 and 12 when he still has a symptom assessment then
+    (else at the first assessment after baseline), up to the end of
+    treatment. Each item follows the patient's paper score: baseline items
+    drawn from 3 to 9, then the baseline value times the paper score's
+    ratio to baseline at that month, times a random factor from 0.8 to 1.2,
+    rounded and kept within 0-10. Items only: the domains and the total are
+    computed by the definition.
+    """
+    from omalizumab_core.data.instruments import example_instrument
+
+    items = list(example_instrument().items)
+    end = patients.set_index("patient_id")["treatment_end_month"].fillna(patients.set_index("patient_id")["last_follow_up_month"])
+    score = symptoms.groupby(["patient_id", "month"])["score"].sum()
+    rows = []
+    for pid in patients["patient_id"]:
+        course = score.loc[pid]
+        months = [m for m in course.index if m in INSTRUMENT_MONTHS and m <= end[pid]]
+        if len(months) < 2:
+            later = [m for m in course.index if 0 < m <= end[pid]]
+            months = [0] + later[:1]
+        baseline = rng.integers(3, 10, size=len(items))
+        for month in months:
+            ratio = course[month] / course[0]
+            noise = rng.uniform(0.8, 1.2, size=len(items)) if month else np.ones(len(items))
+            values = np.clip(np.round(baseline * ratio * noise), 0, 10).astype(int)
+            rows += [(pid, INSTRUMENT, item, int(month), int(v)) for item, v in zip(items, values)]
+    return pd.DataFrame(rows, columns=["patient_id", "instrument", "item", "month", "value"])
 
 
 def _anaphylaxis(patients: pd.DataFrame, symptoms: pd.DataFrame, rng) -> pd.DataFrame:
@@ -827,15 +866,22 @@ def write(out_dir: Path = DATA, targets: dict | None = None) -> None:
 
     targets = targets or load_targets()
     out_dir = Path(out_dir)
+    from omalizumab_core.data.instruments import example_instrument_text
+
+    definition = example_instrument_text().encode("utf-8")
     with tempfile.TemporaryDirectory() as scratch:
         for name, frame in generate(targets).items():
             frame.to_csv(Path(scratch) / f"{name}.csv", index=False, float_format="%.6g", lineterminator="\n")
+        (Path(scratch) / "instruments").mkdir()
+        (Path(scratch) / "instruments" / f"{INSTRUMENT}.toml").write_bytes(definition)
         missed = misses(score_cohort(load_cohort(scratch, synthetic=True)), targets)
         if missed:
             raise ValueError("The generated demo cohort misses its targets:\n- " + "\n- ".join(missed))
         out_dir.mkdir(parents=True, exist_ok=True)
         for name in TABLES:
             shutil.copyfile(Path(scratch) / f"{name}.csv", out_dir / f"{name}.csv")
+        (out_dir / "instruments").mkdir(exist_ok=True)
+        (out_dir / "instruments" / f"{INSTRUMENT}.toml").write_bytes(definition)
 
 
 def main(argv: list[str] | None = None) -> None:
