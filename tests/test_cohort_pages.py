@@ -123,3 +123,14 @@ def test_the_union_of_the_demo_and_real_data_says_only_part_is_synthetic():
     at.session_state["cohort_mode"] = "pooled"
     at.run()
     assert any("Includes synthetic patients (Demo, Fewer responders), not real data." in str(w.value) for w in at.sidebar.warning)
+
+
+def test_the_code_of_an_output_pools_the_same_cohorts_when_several_are_analysed():
+    # A script that loaded one cohort would re-create other numbers than the page shows.
+    at = _app("pooled", "views/response.py")
+    code = next(c.value for c in at.code if "score_cohort" in c.value)
+    assert "oc.pool_cohorts({" in code
+    assert "'Demo': oc.load_cohort(" in code and f"{SMALL_NAME!r}: oc.load_cohort(" in code
+    at = _app("one", "views/response.py")
+    code = next(c.value for c in at.code if "score_cohort" in c.value)
+    assert "pool_cohorts" not in code and "cohort = oc.load_cohort('demo')" in code

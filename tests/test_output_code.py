@@ -212,3 +212,14 @@ def test_the_reports_code_appendix_recreates_the_reports_tables():
         pd.testing.assert_frame_equal(_execute(script.text)["table"], table)
     page = overview_report(scored, filters={}, source="demo", code=code)
     assert "Appendix: the code of each table" in page and "oc.FilterSpec(sex=(&#x27;F&#x27;,))" in page
+
+
+def test_the_code_for_several_cohorts_pools_them_under_their_names_as_the_dashboard_does():
+    code = oc.output_code("table2", source={"Centre A": "demo", "Centre B": "demo"}, by="subgroup")
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(code, namespace)
+    pooled = oc.score_cohort(oc.pool_cohorts({"Centre A": oc.load_cohort("demo"), "Centre B": oc.load_cohort("demo")}))
+    expected = oc.table2_with_ci(pooled, by=None)
+    assert namespace["table"].columns[0] == "All patients (N=110)"
+    pd.testing.assert_frame_equal(namespace["table"], expected)

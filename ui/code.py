@@ -11,15 +11,25 @@ import streamlit as st
 
 from omalizumab_core.outputs.snippets import output_code
 
-from . import session
+from . import cohorts, session
+
+
+def _source(cohort) -> str:
+    return "demo" if cohort.synthetic else cohort.source
+
+
+def current_source() -> str | dict[str, str]:
+    """The analysed cohort's source, or each cohort's when several are pooled or compared (the script pools them too)."""
+    if cohorts.mode() != cohorts.ONE:
+        return {name: _source(cohort) for name, cohort in cohorts.cohort_set().items()}
+    return _source(session.cohort())
 
 
 def current_code(output: str, **settings) -> str:
     """The script of ``output`` for this session's data source, rule and filters."""
-    cohort = session.cohort()
     return output_code(
         output,
-        source="demo" if cohort.synthetic else cohort.source,
+        source=current_source(),
         filters=st.session_state.get("filter_spec"),
         worsening_rule=session.worsening_rule(),
         **settings,
@@ -37,6 +47,5 @@ def report_code():
     """The Overview report's code appendix for this session's data source, rule and filters."""
     from omalizumab_core.outputs.report import overview_code
 
-    cohort = session.cohort()
-    return overview_code(source="demo" if cohort.synthetic else cohort.source, filters=st.session_state.get("filter_spec"),
+    return overview_code(source=current_source(), filters=st.session_state.get("filter_spec"),
                          worsening_rule=session.worsening_rule())

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -270,7 +270,33 @@ def source_path(source: str) -> tuple[str, str]:
     return name, "the file loaded in the dashboard: put its path here"
 
 
-def output_code(output: str, *, source: str = DEMO_SOURCE, filters: FilterSpec | None = None,
+def load_lines(source: str | Mapping[str, str]) -> list[str]:
+    """The lines of a script that leave the analysed cohort in ``cohort``.
+
+    ``source`` is one cohort's ``source`` description (see :func:`source_path`),
+    or, for several cohorts analysed together (pooled or compared), a mapping
+    of each cohort's name to its source: the script then loads each one and
+    pools them under the same names, as the dashboard does.
+
+    Examples
+    --------
+    >>> print("\\n".join(load_lines({"Demo cohort": "demo", "Centre B": "Upload: centre_b.xlsx"})))
+    cohort = oc.pool_cohorts({
+        'Demo cohort': oc.load_cohort('demo'),  # the synthetic demo cohort
+        'Centre B': oc.load_cohort('centre_b.xlsx'),  # the file loaded in the dashboard: put its path here
+    })
+    """
+    if isinstance(source, str):
+        path, comment = source_path(source)
+        return [f"cohort = oc.load_cohort({path!r})  # {comment}"]
+    lines = ["cohort = oc.pool_cohorts({"]
+    for name, member in source.items():
+        path, comment = source_path(member)
+        lines.append(f"    {name!r}: oc.load_cohort({path!r}),  # {comment}")
+    return [*lines, "})"]
+
+
+def output_code(output: str, *, source: str | Mapping[str, str] = DEMO_SOURCE, filters: FilterSpec | None = None,
                 worsening_rule: str = "any_symptom", **settings) -> str:
     """A runnable Python script that re-creates one table or figure of the dashboard.
 
@@ -285,9 +311,11 @@ def output_code(output: str, *, source: str = DEMO_SOURCE, filters: FilterSpec |
     output : str
         Name of the output, a key of ``OUTPUTS`` (e.g. ``"table2"``,
         ``"symptom_heatmap"``).
-    source : str
+    source : str or mapping of str to str
         ``"demo"``, or the loaded cohort's ``source`` description (an upload's
         file name): the script loads that file name, to be replaced by its path.
+        For several cohorts analysed together, ``{cohort name: source}``: the
+        script pools them (see :func:`load_lines`).
     filters : FilterSpec, optional
         The sidebar's filter selection (None: all patients).
     worsening_rule : {"any_symptom", "total_score"}
@@ -333,14 +361,13 @@ def output_code(output: str, *, source: str = DEMO_SOURCE, filters: FilterSpec |
     missing = [name for name in spec.settings if name not in settings]
     if missing:
         raise ValueError(f"the code of '{output}' needs the page setting(s) {', '.join(missing)}.")
-    path, comment = source_path(source)
     filters = filters or FilterSpec()
     lines = [
         f"# {spec.title}, as the dashboard shows it. Re-run it in a Python with the dashboard's requirements (README).",
         "",
         "import omalizumab_core as oc",
         "",
-        f"cohort = oc.load_cohort({path!r})  # {comment}",
+        *load_lines(source),
         f"scored = oc.score_cohort(cohort, worsening_rule={worsening_rule!r})",
     ]
     if not filters.is_empty:
