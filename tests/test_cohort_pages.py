@@ -123,3 +123,18 @@ def test_the_union_of_the_demo_and_real_data_says_only_part_is_synthetic():
     at.session_state["cohort_mode"] = "pooled"
     at.run()
     assert any("Includes synthetic patients (Demo, Fewer responders), not real data." in str(w.value) for w in at.sidebar.warning)
+
+
+def test_the_headline_does_not_call_a_partly_real_pooled_cohort_synthetic_demo_data():
+    at = _app("one")
+    real = small_cohort()
+    object.__setattr__(real, "synthetic", False)
+    at.session_state["cohort_set"].add("My centre", real)
+    at.session_state["cohort_mode"] = "pooled"
+    at.run()
+    text = shown_text(at)
+    assert "synthetic demo data" not in text
+    assert "includes synthetic patients (Demo, Fewer responders), the rest real data" in text
+    cohort_filter = next(m for m in at.sidebar.multiselect if m.label == "Cohort")
+    cohort_filter.select("My centre").run()  # only real patients shown: no word on synthetic data
+    assert "6 of 67 patients" in shown_text(at) and "includes synthetic" not in shown_text(at)

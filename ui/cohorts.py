@@ -68,6 +68,20 @@ def synthetic_note(cohort) -> str:
     return "Synthetic patients, not real data."
 
 
+def synthetic_headline(cohort) -> str:
+    """The page headline's word on synthetic data, for the patients shown: all synthetic, some cohorts (named) or none."""
+    if not cohort.synthetic:
+        return ""
+    cohorts = st.session_state.get(SET)
+    if COHORT_COLUMN not in cohort.patients or cohorts is None:
+        return " · synthetic demo data"
+    shown = set(cohort.patients[COHORT_COLUMN].astype(str).unique())
+    synthetic = [name for name, c in cohorts.items() if c.synthetic and name in shown]
+    if len(synthetic) == len(shown):
+        return " · synthetic demo data"
+    return f" · includes synthetic patients ({', '.join(synthetic)}), the rest real data" if synthetic else ""
+
+
 def mode() -> str:
     """"one", "compare" or "pooled" ("one" whenever a single cohort is loaded)."""
     cohorts = st.session_state.get(SET)
