@@ -138,3 +138,40 @@ def test_the_headline_does_not_call_a_partly_real_pooled_cohort_synthetic_demo_d
     cohort_filter = next(m for m in at.sidebar.multiselect if m.label == "Cohort")
     cohort_filter.select("My centre").run()  # only real patients shown: no word on synthetic data
     assert "6 of 67 patients" in shown_text(at) and "includes synthetic" not in shown_text(at)
+
+
+def _definitions_uploaded(mode: str) -> AppTest:
+    """The session of ``_app(mode)`` after an instrument definition (.toml) is uploaded on its own."""
+
+    def script():
+        import streamlit as st
+
+        import omalizumab_core as oc
+        from ui import cohorts
+        from ui.definitions import recheck_with_definitions
+
+        cohorts.cohort_panel()
+        if st.button("Upload the definition", key="upload_definition"):
+            text = oc.example_instrument_text().replace("percent = 50", "percent = 30")
+            st.session_state["definition_problems"] = recheck_with_definitions([("example_symptom_diary.toml", text.encode())])
+
+    at = _app(mode)
+    test = AppTest.from_function(script, default_timeout=120)
+    for key in ("cohort_set", "cohort", "cohort_active", "cohort_choice", "cohort_mode"):
+        test.session_state[key] = at.session_state[key]
+    test.run()
+    test.button(key="upload_definition").click().run()
+    test.run()  # the rerun after a successful upload
+    assert not test.exception and test.session_state["definition_problems"] == []
+    return test
+
+
+@pytest.mark.parametrize("mode", ["one", "compare", "pooled"])
+def test_a_definition_uploaded_alone_updates_the_named_cohort_and_adds_no_cohort(mode):
+    at = _definitions_uploaded(mode)
+    cohorts = at.session_state["cohort_set"]
+    assert cohorts.names == ["Demo", SMALL_NAME]  # not a third "Pooled cohorts: ..." cohort holding every patient again
+    assert cohorts["Demo"].instruments["example_symptom_diary"].responders[0].percent == 30
+    analysed = at.session_state["cohort"]
+    assert analysed.instruments["example_symptom_diary"].responders[0].percent == 30
+    assert analysed.n_patients == (55 if mode == "one" else 61)

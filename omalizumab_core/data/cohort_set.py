@@ -217,6 +217,19 @@ class CohortSet:
         self._cohorts[name] = cohort
         return name
 
+    def replace(self, name: str, cohort: Cohort) -> None:
+        """Put ``cohort`` in the place of the cohort named ``name`` (same name, same place), e.g. after new definitions.
+
+        Raises
+        ------
+        KeyError
+            When no cohort has that name.
+        """
+        if name not in self._cohorts:
+            raise KeyError(name)
+        self._cohorts[name] = cohort
+        self._pooled = None  # the union held the replaced cohort's rows
+
     def remove(self, name: str) -> None:
         self._cohorts.pop(name, None)
         self._pooled = None  # the union held the removed cohort's rows
