@@ -175,3 +175,13 @@ def test_a_definition_uploaded_alone_updates_the_named_cohort_and_adds_no_cohort
     analysed = at.session_state["cohort"]
     assert analysed.instruments["example_symptom_diary"].responders[0].percent == 30
     assert analysed.n_patients == (55 if mode == "one" else 61)
+
+
+def test_pooled_mode_says_when_a_cohort_without_adverse_events_lowers_the_pooled_rates():
+    at = _app("one")
+    other = small_cohort()
+    object.__setattr__(other, "adverse_events", None)
+    at.session_state["cohort_set"].add("No safety data", other)
+    at.session_state["cohort_mode"] = "pooled"
+    at.run()
+    assert any(str(w.value).startswith("No adverse events table in No safety data (6 patients)") for w in at.sidebar.warning)

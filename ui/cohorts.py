@@ -16,7 +16,7 @@ from __future__ import annotations
 import streamlit as st
 
 import omalizumab_core as oc
-from omalizumab_core.data.cohort_set import COHORT_COLUMN, CohortSet
+from omalizumab_core.data.cohort_set import COHORT_COLUMN, UNRECORDED_COUNT_AS_NONE, CohortSet
 
 from . import session
 from .charts import show_figure
@@ -117,6 +117,8 @@ def cohort_panel() -> None:
     for warning in (wanted.warnings if mode() != ONE else []):
         if warning.column == "patient_id":
             st.sidebar.warning(plain(warning.message, limit=400), icon=":material/badge:")
+        elif warning.table in UNRECORDED_COUNT_AS_NONE:  # pooled rates diluted by cohorts that did not record the events
+            st.sidebar.warning(plain(warning.message, limit=400), icon=":material/warning:")
 
 
 def _rename(old: str, key: str) -> None:

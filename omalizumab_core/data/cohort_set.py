@@ -24,6 +24,10 @@ COHORT_COLUMN = "cohort"
 ID_SEPARATOR = " / "
 
 
+UNRECORDED_COUNT_AS_NONE = {"adverse_events": "adverse events", "anaphylaxis": "anaphylaxis episodes"}
+"""Optional tables whose absence the analyses read as "none" (a patient without rows had no event)."""
+
+
 def pooled_id(cohort_name: str, patient_id: str) -> str:
     """The identifier a patient gets in the pooled cohort when its own is used by another cohort."""
     return f"{cohort_name}{ID_SEPARATOR}{patient_id}"
@@ -102,6 +106,15 @@ def pool_cohorts(cohorts: Mapping[str, Cohort]) -> Cohort:
             "so that different patients are never merged",
             column="patient_id",
         ))
+    for table, label in UNRECORDED_COUNT_AS_NONE.items():
+        missing = [(name, m.n_patients) for name, m in zip(names, members) if getattr(m, table) is None]
+        if missing and len(missing) < len(members):
+            listed = ", ".join(f"{name} ({n:,} patients)" for name, n in missing)
+            warnings.append(Problem(
+                WARNING, table,
+                f"No {label} table in {listed}: pooled, these patients count as having no {label}, which lowers "
+                f"the pooled rates; read the {label} of the cohorts that recorded them in 'Analyse one cohort'",
+            ))
     patients = []
     for name, member, new in zip(names, members, new_ids):
         table = member.patients.copy()
