@@ -185,3 +185,26 @@ def test_pooled_mode_says_when_a_cohort_without_adverse_events_lowers_the_pooled
     at.session_state["cohort_mode"] = "pooled"
     at.run()
     assert any(str(w.value).startswith("No adverse events table in No safety data (6 patients)") for w in at.sidebar.warning)
+
+
+def test_coming_back_from_pooled_mode_analyses_the_cohort_chosen_before():
+    at = _app("one")
+    at.sidebar.selectbox(key="cohort_choice").select(SMALL_NAME).run()
+    at.sidebar.radio(key="cohort_mode").set_value("pooled").run()
+    assert "61 of 61 patients" in shown_text(at)
+    at.sidebar.radio(key="cohort_mode").set_value("one").run()
+    assert "6 of 6 patients" in shown_text(at)  # not silently back to the first cohort (the demo)
+
+
+def test_switching_cohorts_does_not_leave_the_previous_cohorts_age_range_as_a_filter():
+    at = _app("one")
+    at.sidebar.selectbox(key="cohort_choice").select(SMALL_NAME).run()  # its patients are 28 to 72 years old
+    at.sidebar.selectbox(key="cohort_choice").select("Demo").run()
+    assert "55 of 55 patients" in shown_text(at) and "age" not in at.query_params
+
+
+def test_an_age_range_the_user_chose_is_kept_when_pooling():
+    at = _app("one")
+    at.sidebar.slider(key="filter_age_at_treatment").set_range(40.0, 60.0).run()
+    at.sidebar.radio(key="cohort_mode").set_value("pooled").run()
+    assert at.query_params["age"] == "40-60"

@@ -94,6 +94,9 @@ def cohort_panel() -> None:
     state = st.session_state
     if state.get(CHOICE) not in cohorts:
         state[CHOICE] = cohorts.names[0]
+    # Kept while its selectbox is hidden (compare / pooled), else Streamlit drops it and coming back to
+    # "Analyse one cohort" would silently analyse the first cohort instead of the one chosen before.
+    state[CHOICE] = state[CHOICE]
     if len(cohorts) > 1:
         with st.sidebar:
             st.markdown("**Cohorts**")
