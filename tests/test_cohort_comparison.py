@@ -221,3 +221,14 @@ def test_pooling_a_cohort_without_anaphylaxis_table_warns_that_it_lowers_the_poo
     assert not [w for w in pooled.warnings if w.table == "adverse_events"]  # both cohorts recorded adverse events
     both_without = pool_cohorts({"A": other, "B": other})
     assert not [w for w in both_without.warnings if w.table == "anaphylaxis"]  # nothing pooled is diluted: the page says "no data"
+
+
+def test_pooling_the_same_file_twice_warns_that_its_patients_count_twice():
+    from omalizumab_core.data.cohort_set import pool_cohorts
+    from omalizumab_core.synthetic.two_cohorts import small_cohort
+
+    pooled = pool_cohorts({"centre.xlsx": small_cohort(), "centre.xlsx (2)": small_cohort()})
+    assert any(w.message.startswith("The cohorts centre.xlsx and centre.xlsx (2) have the same patients table") for w in pooled.warnings)
+    from omalizumab_core.synthetic.demo import demo_cohort
+
+    assert not any("same patients table" in w.message for w in pool_cohorts({"A": demo_cohort(), "B": small_cohort()}).warnings)

@@ -106,6 +106,15 @@ def pool_cohorts(cohorts: Mapping[str, Cohort]) -> Cohort:
             "so that different patients are never merged",
             column="patient_id",
         ))
+    for k, (name, member) in enumerate(zip(names, members)):
+        twin = next((other for other, m in zip(names[:k], members[:k]) if m is member or m.patients.equals(member.patients)), None)
+        if twin is not None:  # the same file loaded twice: pooled, its patients would count twice
+            warnings.append(Problem(
+                WARNING, "patients",
+                f"The cohorts {twin} and {name} have the same patients table (the same file loaded twice?); "
+                f"pooled, these patients count twice: remove one of them in 'Loaded cohorts'",
+                column="patient_id",
+            ))
     for table, label in UNRECORDED_COUNT_AS_NONE.items():
         missing = [(name, m.n_patients) for name, m in zip(names, members) if getattr(m, table) is None]
         if missing and len(missing) < len(members):
