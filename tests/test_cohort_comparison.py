@@ -206,3 +206,29 @@ def test_the_comparisons_do_not_modify_the_pooled_cohort():
     oc.cohort_symptom_table(scored)
     for kept, frame in zip(before, (scored.outcomes, scored.cohort.patients, scored.cohort.symptoms)):
         pd.testing.assert_frame_equal(frame, kept)
+
+
+def test_pooling_a_cohort_without_anaphylaxis_table_warns_that_it_lowers_the_pooled_rates():
+    from omalizumab_core.data.cohort_set import pool_cohorts
+    from omalizumab_core.synthetic.demo import demo_cohort
+    from omalizumab_core.synthetic.two_cohorts import small_cohort
+
+    other = small_cohort()
+    object.__setattr__(other, "anaphylaxis", None)  # a centre that did not record anaphylaxis episodes
+    pooled = pool_cohorts({"Demo": demo_cohort(), "Centre B": other})
+    [warning] = [w for w in pooled.warnings if w.table == "anaphylaxis"]
+    assert warning.message.startswith("No anaphylaxis episodes table in Centre B (6 patients): pooled, these patients count as having no")
+    assert not [w for w in pooled.warnings if w.table == "adverse_events"]  # both cohorts recorded adverse events
+    both_without = pool_cohorts({"A": other, "B": other})
+    assert not [w for w in both_without.warnings if w.table == "anaphylaxis"]  # nothing pooled is diluted: the page says "no data"
+
+
+def test_pooling_the_same_file_twice_warns_that_its_patients_count_twice():
+    from omalizumab_core.data.cohort_set import pool_cohorts
+    from omalizumab_core.synthetic.two_cohorts import small_cohort
+
+    pooled = pool_cohorts({"centre.xlsx": small_cohort(), "centre.xlsx (2)": small_cohort()})
+    assert any(w.message.startswith("The cohorts centre.xlsx and centre.xlsx (2) have the same patients table") for w in pooled.warnings)
+    from omalizumab_core.synthetic.demo import demo_cohort
+
+    assert not any("same patients table" in w.message for w in pool_cohorts({"A": demo_cohort(), "B": small_cohort()}).warnings)

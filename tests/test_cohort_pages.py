@@ -134,3 +134,88 @@ def test_the_code_of_an_output_pools_the_same_cohorts_when_several_are_analysed(
     at = _app("one", "views/response.py")
     code = next(c.value for c in at.code if "score_cohort" in c.value)
     assert "pool_cohorts" not in code and "cohort = oc.load_cohort('demo')" in code
+
+
+def test_the_headline_does_not_call_a_partly_real_pooled_cohort_synthetic_demo_data():
+    at = _app("one")
+    real = small_cohort()
+    object.__setattr__(real, "synthetic", False)
+    at.session_state["cohort_set"].add("My centre", real)
+    at.session_state["cohort_mode"] = "pooled"
+    at.run()
+    text = shown_text(at)
+    assert "synthetic demo data" not in text
+    assert "includes synthetic patients (Demo, Fewer responders), the rest real data" in text
+    cohort_filter = next(m for m in at.sidebar.multiselect if m.label == "Cohort")
+    cohort_filter.select("My centre").run()  # only real patients shown: no word on synthetic data
+    assert "6 of 67 patients" in shown_text(at) and "includes synthetic" not in shown_text(at)
+
+
+def _definitions_uploaded(mode: str) -> AppTest:
+    """The session of ``_app(mode)`` after an instrument definition (.toml) is uploaded on its own."""
+
+    def script():
+        import streamlit as st
+
+        import omalizumab_core as oc
+        from ui import cohorts
+        from ui.definitions import recheck_with_definitions
+
+        cohorts.cohort_panel()
+        if st.button("Upload the definition", key="upload_definition"):
+            text = oc.example_instrument_text().replace("percent = 50", "percent = 30")
+            st.session_state["definition_problems"] = recheck_with_definitions([("example_symptom_diary.toml", text.encode())])
+
+    at = _app(mode)
+    test = AppTest.from_function(script, default_timeout=120)
+    for key in ("cohort_set", "cohort", "cohort_active", "cohort_choice", "cohort_mode"):
+        test.session_state[key] = at.session_state[key]
+    test.run()
+    test.button(key="upload_definition").click().run()
+    test.run()  # the rerun after a successful upload
+    assert not test.exception and test.session_state["definition_problems"] == []
+    return test
+
+
+@pytest.mark.parametrize("mode", ["one", "compare", "pooled"])
+def test_a_definition_uploaded_alone_updates_the_named_cohort_and_adds_no_cohort(mode):
+    at = _definitions_uploaded(mode)
+    cohorts = at.session_state["cohort_set"]
+    assert cohorts.names == ["Demo", SMALL_NAME]  # not a third "Pooled cohorts: ..." cohort holding every patient again
+    assert cohorts["Demo"].instruments["example_symptom_diary"].responders[0].percent == 30
+    analysed = at.session_state["cohort"]
+    assert analysed.instruments["example_symptom_diary"].responders[0].percent == 30
+    assert analysed.n_patients == (55 if mode == "one" else 61)
+
+
+def test_pooled_mode_says_when_a_cohort_without_adverse_events_lowers_the_pooled_rates():
+    at = _app("one")
+    other = small_cohort()
+    object.__setattr__(other, "adverse_events", None)
+    at.session_state["cohort_set"].add("No safety data", other)
+    at.session_state["cohort_mode"] = "pooled"
+    at.run()
+    assert any(str(w.value).startswith("No adverse events table in No safety data (6 patients)") for w in at.sidebar.warning)
+
+
+def test_coming_back_from_pooled_mode_analyses_the_cohort_chosen_before():
+    at = _app("one")
+    at.sidebar.selectbox(key="cohort_choice").select(SMALL_NAME).run()
+    at.sidebar.radio(key="cohort_mode").set_value("pooled").run()
+    assert "61 of 61 patients" in shown_text(at)
+    at.sidebar.radio(key="cohort_mode").set_value("one").run()
+    assert "6 of 6 patients" in shown_text(at)  # not silently back to the first cohort (the demo)
+
+
+def test_switching_cohorts_does_not_leave_the_previous_cohorts_age_range_as_a_filter():
+    at = _app("one")
+    at.sidebar.selectbox(key="cohort_choice").select(SMALL_NAME).run()  # its patients are 28 to 72 years old
+    at.sidebar.selectbox(key="cohort_choice").select("Demo").run()
+    assert "55 of 55 patients" in shown_text(at) and "age" not in at.query_params
+
+
+def test_an_age_range_the_user_chose_is_kept_when_pooling():
+    at = _app("one")
+    at.sidebar.slider(key="filter_age_at_treatment").set_range(40.0, 60.0).run()
+    at.sidebar.radio(key="cohort_mode").set_value("pooled").run()
+    assert at.query_params["age"] == "40-60"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import streamlit as st
 
 import omalizumab_core as oc
-from omalizumab_core.data.cohort_set import COHORT_COLUMN, CohortSet
+from omalizumab_core.data.cohort_set import COHORT_COLUMN, UNRECORDED_COUNT_AS_NONE, CohortSet
 
 from . import session
 from .charts import show_figure
@@ -68,6 +68,20 @@ def synthetic_note(cohort) -> str:
     return "Synthetic patients, not real data."
 
 
+def synthetic_headline(cohort) -> str:
+    """The page headline's word on synthetic data, for the patients shown: all synthetic, some cohorts (named) or none."""
+    if not cohort.synthetic:
+        return ""
+    cohorts = st.session_state.get(SET)
+    if COHORT_COLUMN not in cohort.patients or cohorts is None:
+        return " · synthetic demo data"
+    shown = set(cohort.patients[COHORT_COLUMN].astype(str).unique())
+    synthetic = [name for name, c in cohorts.items() if c.synthetic and name in shown]
+    if len(synthetic) == len(shown):
+        return " · synthetic demo data"
+    return f" · includes synthetic patients ({', '.join(synthetic)}), the rest real data" if synthetic else ""
+
+
 def mode() -> str:
     """"one", "compare" or "pooled" ("one" whenever a single cohort is loaded)."""
     cohorts = st.session_state.get(SET)
@@ -80,6 +94,9 @@ def cohort_panel() -> None:
     state = st.session_state
     if state.get(CHOICE) not in cohorts:
         state[CHOICE] = cohorts.names[0]
+    # Kept while its selectbox is hidden (compare / pooled), else Streamlit drops it and coming back to
+    # "Analyse one cohort" would silently analyse the first cohort instead of the one chosen before.
+    state[CHOICE] = state[CHOICE]
     if len(cohorts) > 1:
         with st.sidebar:
             st.markdown("**Cohorts**")
@@ -103,6 +120,8 @@ def cohort_panel() -> None:
     for warning in (wanted.warnings if mode() != ONE else []):
         if warning.column == "patient_id":
             st.sidebar.warning(plain(warning.message, limit=400), icon=":material/badge:")
+        elif warning.table in UNRECORDED_COUNT_AS_NONE:  # pooled rates diluted by cohorts that did not record the events
+            st.sidebar.warning(plain(warning.message, limit=400), icon=":material/warning:")
 
 
 def _rename(old: str, key: str) -> None:

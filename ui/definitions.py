@@ -23,12 +23,36 @@ def only_definitions(names) -> bool:
 
 
 def recheck_with_definitions(files: list[tuple[str, bytes]]) -> list[Problem]:
-    """Add the definitions to the session's cohort; the problems (empty when it worked)."""
+    """Add the definitions to the loaded cohort(s); the problems (empty when it worked).
+
+    With several cohorts loaded the definitions go to the named cohorts themselves
+    (the one analysed, or, when comparing or pooling, every cohort with
+    questionnaire scores), never to their pooled union: that union is rebuilt
+    from them, and is never added to the set as a cohort of its own.
+    """
+    from . import cohorts as named
+
+    cohort_set = st.session_state.get(named.SET)
+    current = session.cohort()
+    members = list(cohort_set.items()) if cohort_set is not None else []
+    own = next((name for name, cohort in members if cohort is current), None)
+    if own is not None or not members:
+        targets = [(own, current)]
+    else:  # comparing or pooling: the cohorts that have scores (the core says so when none has)
+        targets = [(name, c) for name, c in members if c.instrument_scores is not None] or [(None, current)]
     try:
-        checked = oc.add_instrument_definitions(session.cohort(), files)
+        checked = [(name, oc.add_instrument_definitions(cohort, files)) for name, cohort in targets]
     except CohortError as error:
         st.session_state[session.LOAD_PROBLEMS] = error.problems
         st.session_state.pop(session.FAILED_FILES, None)  # no column mapping can fix a definition
         return error.problems
-    session.replace_cohort(checked)
+    for name, cohort in checked:
+        if name is not None:
+            cohort_set.replace(name, cohort)
+    if own is not None or not members:
+        session.replace_cohort(checked[0][1])
+        st.session_state[named._ACTIVE] = checked[0][1]  # the same named cohort, not a new one
+    else:
+        st.session_state.pop(session.SCORED, None)
+        st.session_state.pop(session.LOAD_PROBLEMS, None)
     return []

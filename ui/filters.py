@@ -35,6 +35,7 @@ _INDEX = "filter_index_cache"
 _URL_READ = "filters_read_from_url"
 _LINK_CHANGES = "filters_link_changes"
 _ANY = "any"
+_FULL_RANGES = "full_ranges_of_the_range_filters"  # the sliders' bounds for the cohort they were last drawn for
 
 
 def current_description() -> dict[str, str]:
@@ -182,6 +183,14 @@ def _drop_stale_values(options: dict) -> None:
         key = PREFIX + name
         if key in state:
             state[key] = [v for v in state[key] if v in options[name]]
+    # A slider left at the whole range of the previous cohort filters nothing: it takes the whole range of the
+    # new one (else switching from a cohort aged 28-72 to the pooled cohorts would silently drop older patients).
+    ranges = {PREFIX + "age_at_treatment": options["age_at_treatment"]}
+    ranges.update({PREFIX + EXTRA_PREFIX + c: a for c, a in options["extra"].items() if isinstance(a, tuple)})
+    for key, full in (state.get(_FULL_RANGES) or {}).items():
+        if key in state and ranges.get(key) is not None and full is not None and _same_range(state[key], full):
+            state[key] = tuple(ranges[key])
+    state[_FULL_RANGES] = ranges
     key = PREFIX + "age_at_treatment"
     if key in state:
         bounds = options["age_at_treatment"]
@@ -197,6 +206,13 @@ def _drop_stale_values(options: dict) -> None:
             del state[key]
         elif isinstance(allowed, list):
             state[key] = [v for v in state[key] if v in allowed]
+
+
+def _same_range(value, full) -> bool:
+    try:
+        return len(value) == 2 and all(abs(float(a) - float(b)) < 1e-9 for a, b in zip(value, full))
+    except (TypeError, ValueError):
+        return False
 
 
 def _clear() -> None:

@@ -23,14 +23,14 @@ def filtered_cohort(title: str, caption: str | None = None) -> ScoredCohort:
     total = session.cohort().n_patients
     n = filtered.cohort.n_patients
     label = "patient" if total == 1 else "patients"
-    synthetic = " · synthetic demo data" if filtered.cohort.synthetic else ""
+    from .cohorts import mode_note, synthetic_headline  # (ui.cohorts uses this module's helpers)
+
+    synthetic = escape_markdown(synthetic_headline(filtered.cohort))  # a pooled set may be only partly synthetic
     st.markdown(f"**{n:,} of {total:,} {label}**{synthetic}")
     # Named on the page itself: on a projector the sidebar is collapsed.
     st.caption(escape_markdown(selection_line(current_description())))  # a centre named "St_Luc" stays as written
     for change in link_changes():
         st.warning(plain(change, limit=400), icon=":material/link_off:")
-    from .cohorts import mode_note  # (ui.cohorts uses this module's helpers)
-
     mode_note()
     if n == 0:
         st.info("No patient matches the current filters. Widen them in the sidebar.")

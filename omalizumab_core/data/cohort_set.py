@@ -24,6 +24,10 @@ COHORT_COLUMN = "cohort"
 ID_SEPARATOR = " / "
 
 
+UNRECORDED_COUNT_AS_NONE = {"adverse_events": "adverse events", "anaphylaxis": "anaphylaxis episodes"}
+"""Optional tables whose absence the analyses read as "none" (a patient without rows had no event)."""
+
+
 def pooled_id(cohort_name: str, patient_id: str) -> str:
     """The identifier a patient gets in the pooled cohort when its own is used by another cohort."""
     return f"{cohort_name}{ID_SEPARATOR}{patient_id}"
@@ -102,6 +106,24 @@ def pool_cohorts(cohorts: Mapping[str, Cohort]) -> Cohort:
             "so that different patients are never merged",
             column="patient_id",
         ))
+    for k, (name, member) in enumerate(zip(names, members)):
+        twin = next((other for other, m in zip(names[:k], members[:k]) if m is member or m.patients.equals(member.patients)), None)
+        if twin is not None:  # the same file loaded twice: pooled, its patients would count twice
+            warnings.append(Problem(
+                WARNING, "patients",
+                f"The cohorts {twin} and {name} have the same patients table (the same file loaded twice?); "
+                f"pooled, these patients count twice: remove one of them in 'Loaded cohorts'",
+                column="patient_id",
+            ))
+    for table, label in UNRECORDED_COUNT_AS_NONE.items():
+        missing = [(name, m.n_patients) for name, m in zip(names, members) if getattr(m, table) is None]
+        if missing and len(missing) < len(members):
+            listed = ", ".join(f"{name} ({n:,} patients)" for name, n in missing)
+            warnings.append(Problem(
+                WARNING, table,
+                f"No {label} table in {listed}: pooled, these patients count as having no {label}, which lowers "
+                f"the pooled rates; read the {label} of the cohorts that recorded them in 'Analyse one cohort'",
+            ))
     patients = []
     for name, member, new in zip(names, members, new_ids):
         table = member.patients.copy()
@@ -216,6 +238,19 @@ class CohortSet:
         name = self.free_name(name)
         self._cohorts[name] = cohort
         return name
+
+    def replace(self, name: str, cohort: Cohort) -> None:
+        """Put ``cohort`` in the place of the cohort named ``name`` (same name, same place), e.g. after new definitions.
+
+        Raises
+        ------
+        KeyError
+            When no cohort has that name.
+        """
+        if name not in self._cohorts:
+            raise KeyError(name)
+        self._cohorts[name] = cohort
+        self._pooled = None  # the union held the replaced cohort's rows
 
     def remove(self, name: str) -> None:
         self._cohorts.pop(name, None)

@@ -90,6 +90,8 @@ def _demo_zip(mutate=None) -> bytes:
             if mutate:
                 text = mutate(path.stem, text)
             z.writestr(path.name, text)
+        for path in sorted((DEMO_DATA / "instruments").glob("*.toml")):  # the definitions its questionnaire scores need
+            z.writestr(f"instruments/{path.name}", path.read_text(encoding="utf-8"))
     return buffer.getvalue()
 
 
