@@ -208,7 +208,7 @@ def test_the_comparisons_do_not_modify_the_pooled_cohort():
         pd.testing.assert_frame_equal(frame, kept)
 
 
-def test_pooling_a_cohort_without_anaphylaxis_table_warns_that_it_lowers_the_pooled_rates():
+def test_pooling_a_cohort_without_anaphylaxis_table_leaves_its_patients_out_of_the_anaphylaxis_rates():
     from omalizumab_core.data.cohort_set import pool_cohorts
     from omalizumab_core.synthetic.demo import demo_cohort
     from omalizumab_core.synthetic.two_cohorts import small_cohort
@@ -217,7 +217,17 @@ def test_pooling_a_cohort_without_anaphylaxis_table_warns_that_it_lowers_the_poo
     object.__setattr__(other, "anaphylaxis", None)  # a centre that did not record anaphylaxis episodes
     pooled = pool_cohorts({"Demo": demo_cohort(), "Centre B": other})
     [warning] = [w for w in pooled.warnings if w.table == "anaphylaxis"]
-    assert warning.message.startswith("No anaphylaxis episodes table in Centre B (6 patients): pooled, these patients count as having no")
+    assert warning.message.startswith("No anaphylaxis episodes table in Centre B (6 patients): the pooled anaphylaxis episodes rates count only")
+    assert pooled.unrecorded == {"anaphylaxis": ("Centre B",)}
+    # The demo alone: 14 patients with episodes before omalizumab, 10 free on treatment (anaphylaxis_summary's example);
+    # pooled with a centre that recorded nothing, the same 14 and 10, not diluted by Centre B's 6 patients.
+    alone = oc.anaphylaxis_summary(oc.score_cohort(demo_cohort()))
+    together = oc.anaphylaxis_summary(oc.score_cohort(pooled))
+    pd.testing.assert_frame_equal(together, alone)
+    kept, left_out = oc.recorded_cohorts_only(oc.score_cohort(pooled), "anaphylaxis")
+    assert (len(kept.outcomes), left_out) == (55, ["Centre B"])
+    kept, left_out = oc.recorded_cohorts_only(oc.score_cohort(pooled), "adverse_events")
+    assert (len(kept.outcomes), left_out) == (61, [])
     assert not [w for w in pooled.warnings if w.table == "adverse_events"]  # both cohorts recorded adverse events
     both_without = pool_cohorts({"A": other, "B": other})
     assert not [w for w in both_without.warnings if w.table == "anaphylaxis"]  # nothing pooled is diluted: the page says "no data"

@@ -188,7 +188,7 @@ def test_a_definition_uploaded_alone_updates_the_named_cohort_and_adds_no_cohort
     assert analysed.n_patients == (55 if mode == "one" else 61)
 
 
-def test_pooled_mode_says_when_a_cohort_without_adverse_events_lowers_the_pooled_rates():
+def test_pooled_safety_counts_only_the_cohorts_that_recorded_adverse_events():
     at = _app("one")
     other = small_cohort()
     object.__setattr__(other, "adverse_events", None)
@@ -196,6 +196,11 @@ def test_pooled_mode_says_when_a_cohort_without_adverse_events_lowers_the_pooled
     at.session_state["cohort_mode"] = "pooled"
     at.run()
     assert any(str(w.value).startswith("No adverse events table in No safety data (6 patients)") for w in at.sidebar.warning)
+    at.switch_page("views/safety.py").run()
+    assert not at.exception
+    assert any("No safety data recorded no adverse events: its patients are left out" in str(i.value) for i in at.info)
+    # 6 stops for an adverse event in the demo, none in the small cohort: 6 of their 55 + 6 patients, not of 67.
+    assert "stopped for an adverse event 6 (9.8 %)" in shown_text(at)
 
 
 def test_coming_back_from_pooled_mode_analyses_the_cohort_chosen_before():

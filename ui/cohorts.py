@@ -141,6 +141,19 @@ def _remove(name: str) -> None:
         st.session_state[CHOICE] = cohorts.names[0]
 
 
+def recorded_only(scored, table: str):
+    """``scored`` restricted to the cohorts that recorded ``table``, saying which cohorts the page leaves out."""
+    kept, left_out = oc.recorded_cohorts_only(scored, table)
+    if left_out:
+        label = UNRECORDED_COUNT_AS_NONE[table]
+        st.info(
+            f"{plain(', '.join(left_out))} recorded no {label}: {'its' if len(left_out) == 1 else 'their'} patients are left out of this page, "
+            f"which counts the {len(kept.outcomes):,} selected patients of the cohorts that recorded {label}.",
+            icon=":material/filter_alt:",
+        )
+    return kept
+
+
 def mode_note() -> None:
     """On every page, in compare mode: what is split by cohort and what is pooled."""
     if mode() == COMPARE:

@@ -4,6 +4,7 @@ import streamlit as st
 
 import omalizumab_core as oc
 from ui.code import show_code
+from ui.cohorts import recorded_only
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, no_data, statistic
@@ -13,7 +14,8 @@ scored = filtered_cohort(
     "Anaphylaxis",
     "Episodes in the months before the first injection (12 unless the patients table says otherwise) and from the first to the last injection.",
 )
-if scored.cohort.anaphylaxis is None:
+scored = recorded_only(scored, "anaphylaxis")  # pooled cohorts: only those that recorded anaphylaxis
+if scored.cohort.anaphylaxis is None or not len(scored.outcomes):
     no_data("anaphylaxis")
     st.stop()
 outcomes = statistic(oc.anaphylaxis_outcomes, scored)

@@ -5,6 +5,7 @@ import streamlit as st
 import omalizumab_core as oc
 from omalizumab_core.analyses import safety
 from ui.code import show_code
+from ui.cohorts import recorded_only
 from ui.charts import show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, metric_row, no_data
@@ -15,7 +16,8 @@ scored = filtered_cohort(
     "Patients with adverse events, their severity, flares and discontinuations "
     "(Lemal et al. 2019: 16 patients with side effects, 6 stopped omalizumab, 1 severe laryngeal edema after the first injection).",
 )
-if scored.cohort.adverse_events is None:
+scored = recorded_only(scored, "adverse_events")  # pooled cohorts: only those that recorded adverse events
+if scored.cohort.adverse_events is None or not len(scored.outcomes):
     no_data("adverse events")
     st.stop()
 

@@ -57,8 +57,10 @@ def anaphylaxis_summary(scored: ScoredCohort) -> pd.DataFrame:
     (14, 10, 0.23)
     """
     from omalizumab_core.analyses.anaphylaxis import anaphylaxis_outcomes, anaphylaxis_rates
+    from omalizumab_core.analyses.cohort_comparison import recorded_cohorts_only
 
-    if scored.cohort.anaphylaxis is None:
+    scored, _ = recorded_cohorts_only(scored, "anaphylaxis")  # pooled: a cohort that recorded none is not "free of anaphylaxis"
+    if scored.cohort.anaphylaxis is None or not len(scored.outcomes):
         return pd.DataFrame(columns=ANAPHYLAXIS_SUMMARY_COLUMNS)
     try:
         rates = anaphylaxis_rates(scored)

@@ -169,6 +169,12 @@ class Cohort(LazyTables):
         Non-blocking problems found while loading.
     synthetic : bool
         True for generated cohorts, which every view labels as synthetic.
+    unrecorded : dict
+        For pooled cohorts (:func:`~omalizumab_core.data.cohort_set.pool_cohorts`):
+        ``{table: (cohort names,)}`` of the event tables (adverse events,
+        anaphylaxis) some of the pooled cohorts did not record, so that their
+        patients are left out of those tables' rates rather than counted as
+        having had no event. Empty otherwise.
     """
 
     patients: pd.DataFrame
@@ -182,6 +188,7 @@ class Cohort(LazyTables):
     warnings: list[Problem] = field(default_factory=list)
     synthetic: bool = False
     instruments: dict = field(default_factory=dict)
+    unrecorded: dict = field(default_factory=dict)
 
     @property
     def n_patients(self) -> int:
@@ -221,6 +228,7 @@ class Cohort(LazyTables):
             warnings=self.warnings,
             synthetic=self.synthetic,
             instruments=self.instruments,
+            unrecorded=self.unrecorded,
             _pending=pending,
             _parent=self,
             **{name: None for name in LONG_TABLES if name not in pending},

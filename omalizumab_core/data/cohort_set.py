@@ -115,14 +115,16 @@ def pool_cohorts(cohorts: Mapping[str, Cohort]) -> Cohort:
                 f"pooled, these patients count twice: remove one of them in 'Loaded cohorts'",
                 column="patient_id",
             ))
+    unrecorded = {}
     for table, label in UNRECORDED_COUNT_AS_NONE.items():
         missing = [(name, m.n_patients) for name, m in zip(names, members) if getattr(m, table) is None]
         if missing and len(missing) < len(members):
+            unrecorded[table] = tuple(name for name, _ in missing)
             listed = ", ".join(f"{name} ({n:,} patients)" for name, n in missing)
             warnings.append(Problem(
                 WARNING, table,
-                f"No {label} table in {listed}: pooled, these patients count as having no {label}, which lowers "
-                f"the pooled rates; read the {label} of the cohorts that recorded them in 'Analyse one cohort'",
+                f"No {label} table in {listed}: the pooled {label} rates count only the cohorts that recorded them "
+                f"(a patient of {listed} is not counted as having had none)",
             ))
     patients = []
     for name, member, new in zip(names, members, new_ids):
@@ -146,6 +148,7 @@ def pool_cohorts(cohorts: Mapping[str, Cohort]) -> Cohort:
         warnings=warnings,
         synthetic=any(m.synthetic for m in members),
         instruments=instruments,
+        unrecorded=unrecorded,
     )
 
 
