@@ -102,11 +102,11 @@ def test_a_definition_that_is_not_an_example_must_cite_its_source():
 # --- validation ---------------------------------------------------------------------------------
 
 
-def _upload(scores: str, *, definition=True, zipped=False):
+def _upload(scores: str, *, definition=True, zipped=False, member="instruments/diary.toml"):
     files = [("patients.csv", PATIENTS.encode()), ("symptoms.csv", SYMPTOMS.encode()), ("instrument_scores.csv", scores.encode())]
     if zipped:
         members = {name: content for name, content in files}
-        members["instruments/diary.toml"] = example_instrument_text().encode()
+        members[member] = example_instrument_text().encode()
         return load_upload([("cohort.zip", zip_bytes(members))])
     if definition:
         files.append(("diary.toml", example_instrument_text().encode()))
@@ -149,8 +149,10 @@ def test_a_repeated_assessment_is_an_error():
     assert {(p.severity, p.where) for p in problems if p.table == "instrument_scores"} == {(ERROR, "instrument_scores.csv, line 2"), (ERROR, "instrument_scores.csv, line 3")}
 
 
-def test_a_definition_inside_the_zip_is_read():
-    cohort = _upload(HEAD + "EX-1,Example_Symptom_Diary,TOTAL,0,20\n", zipped=True)
+@pytest.mark.parametrize("member", ["instruments/diary.toml", "diary.toml", "my centre/diary.toml"])
+def test_a_definition_inside_the_zip_is_read(member):
+    # A clinician zips the files as they lie beside each other: the .toml need not be in an instruments folder.
+    cohort = _upload(HEAD + "EX-1,Example_Symptom_Diary,TOTAL,0,20\n", zipped=True, member=member)
     assert sorted(cohort.instruments) == [DIARY]
     assert cohort.instrument_scores[["instrument", "item"]].values.tolist() == [[DIARY, "total"]]
 

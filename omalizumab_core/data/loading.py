@@ -53,7 +53,7 @@ def load_cohort(path: str | os.PathLike, *, synthetic: bool = False, mapping: di
 def load_upload(files: Sequence[tuple[str, bytes]], *, synthetic: bool = False, mapping: dict | None = None, instruments: dict | None = None) -> Cohort:
     """Load files received by the web uploader, as (file name, content) pairs; ``mapping``: see importers.mapping.
 
-    ``.toml`` files among them, and ``instruments/*.toml`` members of a zip,
+    ``.toml`` files among them, and the ``.toml`` members of a zip (at its root or in a folder),
     are instrument definitions (docs/instruments.md).
     """
     files = list(files)
@@ -80,7 +80,7 @@ def _definitions_of_upload(files) -> dict:
 
 
 def _zip_definitions(name: str, content: bytes) -> list[tuple[str, bytes]]:
-    """``instruments/*.toml`` members of a zip (unreadable zips are reported by the table reader)."""
+    """The ``.toml`` members of a zip, in an ``instruments`` folder or anywhere (unreadable zips are reported by the table reader)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         members = [info for info in archive.infolist() if not info.is_dir() and _definition_member(info.filename)]
@@ -94,7 +94,7 @@ def _zip_definitions(name: str, content: bytes) -> list[tuple[str, bytes]]:
 
 def _definition_member(member: str) -> bool:
     parts = [part for part in member.replace("\\", "/").split("/") if part]
-    return len(parts) >= 2 and parts[-2].lower() == "instruments" and _is_definition(parts[-1]) and not parts[-1].startswith(".") and "__MACOSX" not in parts
+    return bool(parts) and _is_definition(parts[-1]) and not parts[-1].startswith(".") and "__MACOSX" not in parts
 
 
 def instrument_definitions_at(path: str | os.PathLike) -> dict:
