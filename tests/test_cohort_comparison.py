@@ -242,3 +242,13 @@ def test_pooling_the_same_file_twice_warns_that_its_patients_count_twice():
     from omalizumab_core.synthetic.demo import demo_cohort
 
     assert not any("same patients table" in w.message for w in pool_cohorts({"A": demo_cohort(), "B": small_cohort()}).warnings)
+
+
+def test_a_shared_link_with_a_cohort_filter_opened_on_one_cohort_says_to_load_the_cohorts():
+    from omalizumab_core.analyses.filters import filter_index, filter_options, spec_from_query
+
+    demo = oc.score_cohort(demo_cohort())
+    spec, problems = spec_from_query({"x.cohort": "Centre B"}, filter_options(filter_index(demo)))
+    assert spec.extra == ()
+    [problem] = problems
+    assert "load each cohort on the Data page" in problem.message and "Pooled (all cohorts)" in problem.message

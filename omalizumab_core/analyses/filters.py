@@ -340,6 +340,10 @@ def spec_from_query(query: dict[str, str], options: dict) -> tuple[FilterSpec, l
             chosen = levels(key, allowed, column)
             if chosen:
                 extra.append((column, chosen))
+        elif column == "cohort":  # the cohort column of pooled cohorts (data.cohort_set.COHORT_COLUMN)
+            problems.append(Problem(WARNING, None, "The link is for several cohorts pooled, which this session has not loaded "
+                                    "(uploaded files are never stored on the server): load each cohort on the Data page, choose "
+                                    "'Pooled (all cohorts)' in the sidebar, then open the link again. The Cohort filter was ignored."))
         else:
             problems.append(Problem(WARNING, None, f"The link filters on a column '{column}' this cohort does not have; ignored."))
     values["extra"] = tuple(extra)
