@@ -201,7 +201,7 @@ HAND_DERIVED = {
     "all patients: best: overall response": "3 (75.0 %)",
     "all patients: best: CR": "1 (25.0 %)",
     "all patients: best: MR": "2 (50.0 %)",
-    "all patients: best: PR": "0",
+    "all patients: best: PR": "0 (0.0 %)",
     "all patients: best: no response": "1 (25.0 %)",
     "all patients: last: persistent overall response": "1 (25.0 %)",
     "all patients: last: MR": "1 (25.0 %)",
@@ -209,7 +209,7 @@ HAND_DERIVED = {
     "all patients: last: no response": "1 (25.0 %)",
     "all patients: last: loss of response": "1 (25.0 %)",
     "all patients: last: intolerance": "1 (25.0 %)",
-    "all patients: last: lost from follow-up": "0",
+    "all patients: last: lost from follow-up": "0 (0.0 %)",
     "ISM: patients": "2",
     "Idiopathic MCAS: best: no response": "1 (100.0 %)",
     # Table 1: ages at diagnosis 20, 30, 44, 50; at treatment 21, 40, 45, 60; gaps 1, 1, 10, 10 years.

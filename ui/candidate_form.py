@@ -19,6 +19,7 @@ from .text import plain
 
 CANDIDATE, K, EDITING = "mdt_candidate", "mdt_k_applied", "mdt_editing"  # session state only, never the cohort
 _YES_NO = {None: "Not used", True: "Yes", False: "No"}
+_KIT_SHORT = {status: KIT_LABELS[status].removeprefix("KIT D816V ").capitalize() for status in KIT_STATUSES}  # the label says KIT D816V
 
 
 def candidate_form() -> tuple[mdt.Candidate | None, int]:
@@ -32,16 +33,19 @@ def candidate_form() -> tuple[mdt.Candidate | None, int]:
             st.session_state[EDITING] = True
             st.rerun()
         return candidate, k
-    _form(candidate or mdt.Candidate("ISM", "positive"), k)
+    # KIT D816V not evaluated unless entered, as on the command line (--kit defaults to not_evaluated).
+    _form(candidate or mdt.Candidate("ISM", "not_evaluated"), k)
     return candidate, k
 
 
 def _form(before: mdt.Candidate, k: int) -> None:
     extras = dict(before.extras)
     with st.form("mdt_form"):
-        c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
+        # Two rows, so the longest diagnosis ("SM with associated hematologic neoplasm (SM-AHN)") is not cut at 1280 px.
+        c1, c2 = st.columns([3, 2])
         diagnosis = c1.selectbox("Diagnosis", DIAGNOSES, DIAGNOSES.index(before.diagnosis), DIAGNOSIS_LABELS.get, key="mdt_diagnosis")
-        kit = c2.selectbox("KIT D816V", KIT_STATUSES, KIT_STATUSES.index(before.kit_d816v), KIT_LABELS.get, key="mdt_kit")
+        kit = c2.selectbox("KIT D816V", KIT_STATUSES, KIT_STATUSES.index(before.kit_d816v), _KIT_SHORT.get, key="mdt_kit")
+        c3, c4, c5 = st.columns(3)
         age = c3.number_input("Age (years)", 0, 120, None if before.age is None else int(before.age), key="mdt_age")
         sex = c4.selectbox("Sex", SEXES, SEXES.index(before.sex) if before.sex else None, SEX_LABELS.get, key="mdt_sex", placeholder="Not given")
         new_k = c5.number_input("Closest patients (k)", 1, 500, int(k), key="mdt_k",

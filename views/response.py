@@ -24,14 +24,15 @@ summary_table(table, hide_index=False)
 st.caption(
     "Patients (%), with the exact 95 % confidence interval of the rate on the line below. CR: complete response (all symptoms resolved); "
     "MR: major response (decrease > 50 %); PR: partial response (decrease 10–50 %); "
-    "persistent response: still treated and in response at last follow-up."
+    "persistent response: still treated and in response at last follow-up. Intolerance: responders who stopped for intolerance "
+    "(the paper's definition); the Safety page counts every patient who stopped for an adverse event, whatever the response."
 )
 table_downloads(table.reset_index(), f"table2_response_by_{by}")
 show_code("table2", by=by)
 
 st.subheader("Compare two groups")
 levels = oc.group_levels(scored, by)
-left, middle, right = st.columns(3)
+left, middle, right = st.columns([1, 1, 1.5])  # the outcome's label is the longest (not cut at 1280 px)
 label = lambda level: level_label(by, level)  # noqa: E731
 level_a = left.selectbox("First group", levels, format_func=label, key=f"response_a_{by}")
 level_b = middle.selectbox("Second group", levels, index=min(1, len(levels) - 1), format_func=label, key=f"response_b_{by}")

@@ -25,7 +25,7 @@ import pandas as pd
 
 from omalizumab_core.data.codes import RESPONSE_LABELS
 from omalizumab_core.engine.scoring import ScoredCohort, patient_positions
-from omalizumab_core.formatting import n_of, n_pct, number
+from omalizumab_core.formatting import n_of, n_pct, number, percent
 
 DAYS_PER_4_WEEKS = 28
 WEEKLY_DAYS = 7
@@ -394,9 +394,9 @@ def format_dose_changes(changes: pd.DataFrame) -> pd.DataFrame:
         "From": regimen_labels(changes["from_dose_mg"], changes["from_interval_days"]),
         "To": regimen_labels(changes["to_dose_mg"], changes["to_interval_days"]),
         "Response before": before,
-        "Decrease before": _each_distinct(changes["decrease_before_pct"], lambda x: f"{number(x)} %"),
+        "Decrease before": _each_distinct(changes["decrease_before_pct"], percent),
         "Best response after": _each_distinct(changes["best_category_after"], lambda c: RESPONSE_LABELS.get(c, "–") if isinstance(c, str) else "–"),
-        "Best decrease after": _each_distinct(changes["best_decrease_after_pct"], lambda x: "–" if pd.isna(x) else f"{number(x)} %"),
+        "Best decrease after": _each_distinct(changes["best_decrease_after_pct"], percent),
         "Outcome": changes["improvement"].map(IMPROVEMENT_LABELS),
     })
 

@@ -36,7 +36,7 @@ from omalizumab_core.data.codes import (
     SUBGROUP_LABELS,
 )
 from omalizumab_core.engine.scoring import ScoredCohort
-from omalizumab_core.formatting import median_range, months, number
+from omalizumab_core.formatting import median_range, months, number, percent
 from omalizumab_core.data.problems import TooFewPatients
 
 GAP_MONTHS = 3
@@ -294,7 +294,7 @@ def format_trajectory(trajectory: pd.DataFrame) -> pd.DataFrame:
         {
             "Month": [number(m) for m in trajectory["month"]],
             "Symptom score": [f"{number(s, decimals=2)} / {b}" for s, b in zip(trajectory["score"], trajectory["baseline"])],
-            "Decrease from baseline": [f"{number(d)} %" if not _missing(d) else "–" for d in trajectory["decrease_pct"]],
+            "Decrease from baseline": [percent(d) for d in trajectory["decrease_pct"]],
             "Response": [RESPONSE_LABELS[c] for c in trajectory["category"]],
             "Worsened symptoms": trajectory["worsened_symptoms"].to_numpy(),
             "New symptoms": trajectory["new_symptoms"].to_numpy(),
@@ -439,7 +439,7 @@ def describe_gaps(gaps: pd.DataFrame, *, longer_than: float = GAP_MONTHS) -> lis
             "end_of_treatment": f"the end of treatment at month {number(gap.to_month)}",
             "last_follow_up": f"the last follow-up at month {number(gap.to_month)}",
         }[gap.ends_at]
-        sentences.append(f"No assessment between month {number(gap.from_month)} and {end} ({number(gap.months)} months).")
+        sentences.append(f"No assessment between month {number(gap.from_month)} and {end} ({months(gap.months)}).")
     return sentences
 
 
