@@ -189,6 +189,29 @@ def median_iqr(median, q1, q3) -> str:
     return f"{fixed(median, d)} [{fixed(q1, d)}–{fixed(q3, d)}]"
 
 
+_EVERY = {7: "every week", 14: "every 2 weeks", 21: "every 3 weeks", 28: "every 4 weeks"}
+
+
+def regimen(dose_mg, interval_days) -> str:
+    """A regimen as clinicians say it: "300 mg every 2 weeks", "150 mg every week", "150 mg every 10 days".
+
+    Whole weeks are said in weeks (the omalizumab label's "every 2 or 4
+    weeks"); other intervals in days; the dose alone when the interval is
+    missing.
+
+    Examples
+    --------
+    >>> regimen(300, 14), regimen(150, 7), regimen(150, 10), regimen(600, 28), regimen(150, float("nan"))
+    ('300 mg every 2 weeks', '150 mg every week', '150 mg every 10 days', '600 mg every 4 weeks', '150 mg')
+    """
+    if _missing(dose_mg):
+        return "–"
+    if _missing(interval_days):
+        return f"{number(dose_mg)} mg"
+    every = _EVERY.get(float(interval_days)) or f"every {number(interval_days)} days"
+    return f"{number(dose_mg)} mg {every}"
+
+
 def p_value(p) -> str:
     """"p = 0.032", "p < 0.001"."""
     if _missing(p):

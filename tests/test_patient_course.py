@@ -163,7 +163,7 @@ def test_dose_changes_are_named_and_the_current_regimen_is_the_last_one():
     timeline = pc.dose_timeline(scored, "P1")
     assert timeline["change"].tolist() == ["start", "dose escalation", "weekly dosing"]
     header = pc.patient_header(scored, "P1")
-    assert header["regimen"] == "150 mg weekly" and header["regimen_since_month"] == 4.0
+    assert header["regimen"] == "150 mg every week" and header["regimen_since_month"] == 4.0
     shown = pc.format_header(header).set_index("Item")["Value"]
     assert shown["Current regimen"] == "150 mg weekly"
 

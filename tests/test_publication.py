@@ -75,7 +75,7 @@ def test_dosing_rows_are_the_dosing_pages_summary():
     assert _value(table, "Escalations reaching a major response") == "1 (33.3 %)"
     assert _value(table, "Escalations deepening the response in the same category (the paper: improving their PR)") == "1 (33.3 %)"
     assert _value(table, "Escalations not improving the response") == "1"
-    assert _value(table, "Escalations up to 300 mg every 14 days") == "3"
+    assert _value(table, "Escalations up to 300 mg every 2 weeks") == "3"
     assert _value(table, "Weekly dosing: reaching PR") == "1" and _value(table, "Weekly dosing: reaching MR") == "0"
     # The same numbers as the dosing page's summary: one rule for both pages.
     assert (n("escalation", "deeper_same_category"), n("escalation", "not_improved"), n("weekly", "improved")) == (1, 1, 1)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from omalizumab_core.data.codes import END_REASON_LABELS, RESPONSE_LABELS, RESPONSES, STATUS_LABELS, STATUSES
 from omalizumab_core.engine.scoring import ScoredCohort
-from omalizumab_core.formatting import ci, median_range, n_pct, number, pct, span
+from omalizumab_core.formatting import ci, median_range, n_pct, number, pct, regimen, span
 from omalizumab_core.data.problems import TooFewPatients
 from omalizumab_core.stats.exact import proportion_ci
 
@@ -337,7 +337,7 @@ def _stop_events(bars: pd.DataFrame) -> pd.DataFrame:
 
 
 def _regimen(dose, interval) -> str:
-    return number(dose) + " mg every " + number(interval) + " days"
+    return regimen(dose, interval)
 
 
 def _dose_events(doses: pd.DataFrame) -> pd.DataFrame:

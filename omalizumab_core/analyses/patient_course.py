@@ -36,7 +36,7 @@ from omalizumab_core.data.codes import (
     SUBGROUP_LABELS,
 )
 from omalizumab_core.engine.scoring import ScoredCohort
-from omalizumab_core.formatting import median_range, months, number, percent
+from omalizumab_core.formatting import median_range, months, number, percent, regimen
 from omalizumab_core.data.problems import TooFewPatients
 
 GAP_MONTHS = 3
@@ -447,11 +447,8 @@ def describe_gaps(gaps: pd.DataFrame, *, longer_than: float = GAP_MONTHS) -> lis
 
 
 def regimen_text(dose_mg: float, interval_days: float) -> str:
-    """"300 mg every 2 weeks", "150 mg weekly", "150 mg every 10 days"."""
-    if _missing(interval_days):
-        return f"{number(dose_mg)} mg"
-    every = {7: "weekly", 14: "every 2 weeks", 21: "every 3 weeks", 28: "every 4 weeks"}.get(interval_days)
-    return f"{number(dose_mg)} mg {every or f'every {number(interval_days)} days'}"
+    """"300 mg every 2 weeks", "150 mg every week", "150 mg every 10 days" (:func:`formatting.regimen`)."""
+    return regimen(dose_mg, interval_days)
 
 
 def dose_timeline(scored: ScoredCohort, patient_id) -> pd.DataFrame | None:
