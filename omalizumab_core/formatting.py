@@ -189,6 +189,19 @@ def median_iqr(median, q1, q3) -> str:
     return f"{fixed(median, d)} [{fixed(q1, d)}–{fixed(q3, d)}]"
 
 
+def ordinal(n: int) -> str:
+    """"1st", "2nd", "3rd", "11th", "15th", "22nd".
+
+    Examples
+    --------
+    >>> [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 15, 21, 22, 101)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '15th', '21st', '22nd', '101st']
+    """
+    n = int(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 _EVERY = {7: "every week", 14: "every 2 weeks", 21: "every 3 weeks", 28: "every 4 weeks"}
 
 

@@ -49,7 +49,7 @@ def _form(before: mdt.Candidate, k: int) -> None:
         age = c3.number_input("Age (years)", 0, 120, None if before.age is None else int(before.age), key="mdt_age")
         sex = c4.selectbox("Sex", SEXES, SEXES.index(before.sex) if before.sex else None, SEX_LABELS.get, key="mdt_sex", placeholder="Not given")
         new_k = c5.number_input("Closest patients (k)", 1, 500, int(k), key="mdt_k",
-                                help=f"How many of the closest patients to show (default {DEFAULT_K}); ties at the k-th place are all included.")
+                                help=f"How many of the closest patients to show (default {DEFAULT_K}); a tie at the k-th place is broken by patient identifier.")
         st.markdown("**Symptoms at baseline**")
         columns, chosen = st.columns(3), []
         for i, (category, names) in enumerate(mdt.symptom_checklist(session.cohort().symptoms).items()):

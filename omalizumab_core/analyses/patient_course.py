@@ -5,9 +5,10 @@ filtered one) and a patient id. They read the engine's results and never
 re-derive a response category: the category at each assessment, the first and
 the best response are the engine's, so this page and every cohort table agree.
 
-An id that is not in the cohort raises
+An id that is not in the selection raises
 :class:`~omalizumab_core.data.problems.TooFewPatients` ("Patient X is not in the
-current selection"), which the page shows in place of the course.
+current selection" when filters left it out, "... is not in the cohort" when
+no loaded patient has it), which the page shows in place of the course.
 
 Why one module of more than 600 lines: every function answers the Patient
 page's one question (this patient's course) and shares its look-ups; the
@@ -62,7 +63,10 @@ _MONTH_TOLERANCE = 1e-9
 def _outcome(scored: ScoredCohort, patient_id) -> pd.Series:
     rows = scored.outcomes[scored.outcomes["patient_id"].astype(str) == str(patient_id)]
     if rows.empty:
-        raise TooFewPatients(f"Patient {patient_id} is not in the current selection. Pick another patient, or widen the filters.")
+        whole, _ = scored._root_selection()
+        if whole is not scored and (whole.outcomes["patient_id"].astype(str) == str(patient_id)).any():
+            raise TooFewPatients(f"Patient {patient_id} is not in the current selection. Pick another patient, or widen the filters.")
+        raise TooFewPatients(f"Patient {patient_id} is not in the cohort ({scored.cohort.source}). Check the identifier, or pick a patient from the list.")
     return rows.iloc[0]
 
 
