@@ -19,6 +19,10 @@ from .text import plain
 
 CANDIDATE, K, EDITING = "mdt_candidate", "mdt_k_applied", "mdt_editing"  # session state only, never the cohort
 _YES_NO = {None: "Not used", True: "Yes", False: "No"}
+_DIAGNOSIS_SHORT = {
+    "ISM": "ISM (indolent SM)", "SSM": "SSM (smoldering SM)", "CM": "CM (cutaneous)", "MCAS": "MCAS", "SM-AHN": "SM-AHN",
+    "ASM": "ASM (aggressive SM)", "MCL": "MCL (leukemia)", "other": "Other disorder",
+}
 _KIT_SHORT = {status: KIT_LABELS[status].removeprefix("KIT D816V ").capitalize() for status in KIT_STATUSES}  # the label says KIT D816V
 
 
@@ -41,14 +45,15 @@ def candidate_form() -> tuple[mdt.Candidate | None, int]:
 def _form(before: mdt.Candidate, k: int) -> None:
     extras = dict(before.extras)
     with st.form("mdt_form"):
-        # Two rows, so the longest diagnosis ("SM with associated hematologic neoplasm (SM-AHN)") is not cut at 1280 px.
-        c1, c2 = st.columns([3, 2])
-        diagnosis = c1.selectbox("Diagnosis", DIAGNOSES, DIAGNOSES.index(before.diagnosis), DIAGNOSIS_LABELS.get, key="mdt_diagnosis")
+        # One row, so the answer is on screen once the form collapses; short option labels (the full names in the
+        # help) so none is cut at 1280 px.
+        c1, c2, c3, c4, c5 = st.columns([4, 2.5, 1.6, 1.9, 2])
+        diagnosis = c1.selectbox("Diagnosis", DIAGNOSES, DIAGNOSES.index(before.diagnosis), _DIAGNOSIS_SHORT.get, key="mdt_diagnosis",
+                                 help=" · ".join(DIAGNOSIS_LABELS[d] for d in DIAGNOSES))
         kit = c2.selectbox("KIT D816V", KIT_STATUSES, KIT_STATUSES.index(before.kit_d816v), _KIT_SHORT.get, key="mdt_kit")
-        c3, c4, c5 = st.columns(3)
         age = c3.number_input("Age (years)", 0, 120, None if before.age is None else int(before.age), key="mdt_age")
         sex = c4.selectbox("Sex", SEXES, SEXES.index(before.sex) if before.sex else None, SEX_LABELS.get, key="mdt_sex", placeholder="Not given")
-        new_k = c5.number_input("Closest patients (k)", 1, 500, int(k), key="mdt_k",
+        new_k = c5.number_input("Closest (k)", 1, 500, int(k), key="mdt_k",
                                 help=f"How many of the closest patients to show (default {DEFAULT_K}); a tie at the k-th place is broken by patient identifier.")
         st.markdown("**Symptoms at baseline**")
         columns, chosen = st.columns(3), []
