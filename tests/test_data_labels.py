@@ -47,7 +47,7 @@ def test_the_data_page_previews_with_clinical_headers_and_no_none_or_midnight():
     patients = at.dataframe[0]
     config = json.loads(patients.proto.columns)
     assert config["age_at_treatment"]["label"] == "Age at first injection, years"
-    assert "template column: age_at_treatment" in config["age_at_treatment"]["help"]
+    assert "template column: age\\_at\\_treatment" in config["age_at_treatment"]["help"]  # escaped: the help is Markdown
     text = patients.value.astype(str)
     assert not text.isin(["None", "nan", "<NA>", "NaT"]).any().any()
     assert not text.apply(lambda c: c.str.contains("00:00:00")).any().any()

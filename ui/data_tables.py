@@ -8,6 +8,8 @@ import streamlit as st
 from omalizumab_core.data.cohort import TABLES, Cohort
 from omalizumab_core.data.labels import column_help, column_label, readable_table
 
+from .text import plain
+
 TABLE_LABELS = {
     "patients": "Patients",
     "symptoms": "Symptoms (one row per patient, symptom and month)",
@@ -41,7 +43,8 @@ def preview_tables(cohort: Cohort) -> None:
                     shown[c] = pd.array([_as_entered(x) for x in shown[c]], dtype="string").fillna("")
                 elif isinstance(shown[c].dtype, pd.StringDtype) or shown[c].dtype == object:
                     shown[c] = shown[c].astype("string").fillna("")
-            config = {c: st.column_config.Column(column_label(name, c), help=column_help(name, c)) for c in shown.columns}
+            # A header is drawn as plain text; its help tooltip as Markdown, so a column name from the file is escaped there.
+            config = {c: st.column_config.Column(column_label(name, c), help=plain(column_help(name, c), limit=600)) for c in shown.columns}
             st.dataframe(shown, width="stretch", hide_index=True, column_config=config)
 
 

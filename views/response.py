@@ -6,7 +6,7 @@ import omalizumab_core as oc
 from omalizumab_core.analyses import predictors
 from omalizumab_core.analyses.response_rates import MEASURE_LABELS, level_label
 from ui.code import show_code
-from ui.charts import show_figure
+from ui.charts import figure_section, show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
 from ui.page import filtered_cohort, statistic
@@ -46,18 +46,21 @@ elif comparison is not None:
     st.markdown(sentence)
     show_code("response_comparison", by=by, level_a=level_a, level_b=level_b, measure=measure)
 
-st.subheader("Overall response rate by patient characteristic")
-characteristics = ("group", "subgroup", "sex", "kit_d816v") + (() if by in ("group", "subgroup", "sex", "kit_d816v") else (by,))
-show_figure(oc.forest_plot(oc.forest_rows(scored, by_variables=characteristics)), "response_forest")
-show_code("response_forest", characteristics=characteristics)
+st.subheader("Figures")
+# Drawn on request: each plotly figure drawn at once delays the page's first display (issue 18, item 6).
+if (box := figure_section("Overall response rate by patient characteristic (forest plot)", "response_forest")) is not None:
+    with box:
+        characteristics = ("group", "subgroup", "sex", "kit_d816v") + (() if by in ("group", "subgroup", "sex", "kit_d816v") else (by,))
+        show_figure(oc.forest_plot(oc.forest_rows(scored, by_variables=characteristics)), "response_forest")
+        show_code("response_forest", characteristics=characteristics)
 
-st.subheader("Best decrease in symptom score, patient by patient")
-st.caption("Bars coloured by best response; a patient whose score never decreased has no visible bar. Click a bar to open that patient's page.")
-event = show_figure(oc.waterfall_plot(oc.waterfall_data(scored)), "response_waterfall", on_select="rerun", selection_mode="points")
-show_code("response_waterfall")
-clicked = selected_point_ids(event)
-if clicked:
-    open_patient(clicked[0])
+if (box := figure_section("Best decrease in symptom score, patient by patient (waterfall plot)", "response_waterfall")) is not None:
+    with box:
+        st.caption("Bars coloured by best response; a patient whose score never decreased has no visible bar. Click a bar to open that patient's page.")
+        event = show_figure(oc.waterfall_plot(oc.waterfall_data(scored)), "response_waterfall", on_select="rerun", selection_mode="points")
+        show_code("response_waterfall")
+        if clicked := selected_point_ids(event):
+            open_patient(clicked[0])
 
 st.subheader("Who responds? Odds ratio of response by baseline characteristic")
 if st.toggle("Show the odds ratios (a few seconds)", key="response_predictors"):
