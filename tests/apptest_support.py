@@ -15,11 +15,27 @@ def page_files() -> list[str]:
     return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "views").glob("*.py"))
 
 
-def app_on(cohort=None, *, page: str | None = None, query: dict | None = None) -> AppTest:
-    """An AppTest of app.py, optionally with ``cohort`` loaded and ``page`` open, after one run."""
+def figure_section_keys() -> list[str]:
+    """The session keys of every figure drawn on request (ui.charts.figure_section) on any page."""
+    import re
+
+    names = set()
+    for path in (ROOT / "views").glob("*.py"):
+        names.update(re.findall(r"figure_section\([^\n]*?,\s*\"([a-z0-9_]+)\"\)", path.read_text(encoding="utf-8")))
+    return sorted(f"open_{name}" for name in names)
+
+
+def app_on(cohort=None, *, page: str | None = None, query: dict | None = None, open_sections: bool = False) -> AppTest:
+    """An AppTest of app.py, optionally with ``cohort`` loaded and ``page`` open, after one run.
+
+    ``open_sections``: every figure drawn on request is opened, so a test sees all figures.
+    """
     at = AppTest.from_file(APP, default_timeout=120)
     if cohort is not None:
         at.session_state["cohort"] = cohort
+    if open_sections:
+        for key in figure_section_keys():
+            at.session_state[key] = True
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.run()

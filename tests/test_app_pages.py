@@ -100,7 +100,7 @@ ONE_PATIENT_SHOWS = {
     "views/publication.py": "all patients: best: CR | 1 (1.8 %) | 1 (100.0 %)",
     "views/response.py": "Complete response | 1 (100.0 %)",
     "views/safety.py": "No data: the loaded cohort has no adverse events table",
-    "views/symptoms.py": "Pruritus | Other | 1 | 1 | 1 (100.0 %) | 0 | 0 | 1 (100.0 %)",
+    "views/symptoms.py": "Pruritus | Other | 1 | 1 | 1 (100.0 %) | 0 (0.0 %) | 0 (0.0 %) | 1 (100.0 %)",
     "views/time_to_response.py": "Median time to first response 2 months",
 }
 

@@ -204,7 +204,7 @@ def test_direction_labels_and_rule_state_the_width():
     assert "within ±10 % of the value before" in stable_rule(10) and "11 increased and 4 stable" in stable_rule(10)
     scored = _scored([("A", 0, "tryptase", 10.0), ("A", 3, "tryptase", 12.0), ("B", 0, "tryptase", 10.0), ("B", 3, "tryptase", 10.5)])
     table = format_lab_tests(lab_tests(lab_pairs(scored, "tryptase", stable_within_pct=10)), stable_within_pct=10)
-    assert table.loc["Increased (> +10 %)"].iloc[0] == "1/2" and table.loc["Stable (within ±10 %)"].iloc[0] == "1/2"
+    assert table.loc["Increased (> +10 %)"].iloc[0] == "1/2 (50.0 %)" and table.loc["Stable (within ±10 %)"].iloc[0] == "1/2 (50.0 %)"
 
 
 def test_page_states_the_stable_rule_and_recounts_with_another_width():
@@ -217,7 +217,7 @@ def test_page_states_the_stable_rule_and_recounts_with_another_width():
     assert "within ±5 % of the value before" in shown_text(at)
     ige = next(d.value for d in at.dataframe if str(d.value.columns[0]).startswith("Total IgE"))
     # The demo's IgE changes (see STABLE_WITHIN_PCT): at ±5 %, +7.3 % is increased and −7.9 % decreased.
-    assert ige.loc["Increased (> +5 %)"].iloc[0] == "12/15" and ige.loc["Decreased (< −5 %)"].iloc[0] == "1/15"
+    assert ige.loc["Increased (> +5 %)"].iloc[0] == "12/15 (80.0 %)" and ige.loc["Decreased (< −5 %)"].iloc[0] == "1/15 (6.7 %)"
 
 
 def test_demo_tryptase_signed_rank_and_effect_sizes_equal_r():

@@ -239,11 +239,22 @@ def test_idiopathic_candidate_stays_in_idiopathic_mcas_and_says_so_when_fewer_th
     assert "Only 1 patient of the group" in match.relaxation_summary(found)
 
 
-def test_patients_tied_at_the_kth_place_are_all_included(matching):
-    # Age unknown: A1 and A2 both score (3 + 1 + 0.5 + 1) / 6, tied at the first place.
-    found = match.comparable_patients(matching, Candidate("ISM", "positive", None, "F", BOTH), k=1)
-    assert found["patient_id"].tolist() == ["A1", "A2"]
-    assert found["similarity"].tolist() == pytest.approx([5.5 / 6] * 2)
+def test_a_tie_at_the_kth_place_is_broken_by_patient_identifier_and_said(matching):
+    # Age unknown: A1 and A2 both score (3 + 1 + 0.5 + 1) / 6, tied at the first place: k = 1 takes A1 (first id), says A2 was left out.
+    found = match.find_comparable(matching, Candidate("ISM", "positive", None, "F", BOTH), k=1)
+    assert found.patients["patient_id"].tolist() == ["A1"]
+    assert found.patients["similarity"].tolist() == pytest.approx([5.5 / 6])
+    assert found.tied_out == 1
+    assert "1 more patient as similar as the 1st left out: ties broken by patient identifier" in match.relaxation_summary(found)
+    assert match.find_comparable(matching, Candidate("ISM", "positive", None, "F", BOTH), k=2).tied_out == 0
+
+
+def test_a_candidate_given_by_diagnosis_alone_gets_k_patients_not_the_whole_subgroup():
+    from omalizumab_core.synthetic.demo import demo_scored
+
+    found = match.find_comparable(demo_scored(), Candidate("ISM", "positive"), k=15)
+    assert len(found.patients) == 15 and found.tied_out == 8  # 23 ISM KIT-positive patients tie; the demo has 29 ISM
+    assert found.patients["patient_id"].is_monotonic_increasing
 
 
 def test_a_ticked_extra_characteristic_counts_one_more_component():
@@ -252,7 +263,7 @@ def test_a_ticked_extra_characteristic_counts_one_more_component():
     scored = score_cohort(cohort_of(patients, rows))
     plain = Candidate("ISM", "positive", 45, "F", ("flushing",))
     skin = Candidate("ISM", "positive", 45, "F", ("flushing",), (("skin_involvement", False),))
-    assert _ids(scored, plain, 1) == ["S1", "S2"]  # tied without the extra
+    assert _ids(scored, plain, 1) == ["S1"] and match.find_comparable(scored, plain, k=1).tied_out == 1  # tied without the extra
     found = match.comparable_patients(scored, skin, k=1)
     assert found["patient_id"].tolist() == ["S2"] and found["similarity"].iloc[0] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="Skin involvement"):
@@ -591,3 +602,9 @@ def test_cli_bad_values_exit_1_naming_the_option_and_the_accepted_values(capsys,
     assert main(args) == 1
     captured = capsys.readouterr()
     assert message in captured.err and captured.out == "" and "Traceback" not in captured.err
+
+
+def test_the_page_form_starts_with_kit_not_evaluated_as_the_cli_does():
+    at = app_on(page="views/candidate.py")
+    assert at.selectbox(key="mdt_kit").value == "not_evaluated"
+    assert Candidate("ISM").kit_d816v == "not_evaluated"  # the CLI's --kit default, through the same Candidate

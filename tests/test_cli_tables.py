@@ -166,3 +166,14 @@ def test_a_table_needing_the_anaphylaxis_table_says_so(capsys, tmp_path):
     cohort.symptoms.to_csv(folder / "symptoms.csv", index=False)
     assert main(["table", "anaphylaxis", str(folder), "--format", "json"]) == 1
     assert "no anaphylaxis table" in capsys.readouterr().err
+
+
+def test_dose_tables_say_each_regimen_as_clinicians_do_beside_the_numbers(capsys):
+    changes = _json(capsys, "dose_changes", "demo")
+    first = next(r for r in changes if r["patient_id"] == "DEMO-005")
+    assert (first["from_dose_mg"], first["from_interval_days"], first["to_dose_mg"]) == (150, 14, 300)  # the contract's columns, unchanged
+    assert (first["from_regimen"], first["to_regimen"]) == ("150 mg every 2 weeks", "300 mg every 2 weeks")
+    weekly = next(r for r in changes if r["kind"] == "weekly")
+    assert weekly["to_regimen"] == "150 mg every week"
+    up_to = [r["regimen"] for r in _json(capsys, "dosing", "demo") if r["measure"] == "up_to"]
+    assert up_to == ["300 mg every 2 weeks", "600 mg every 2 weeks"]

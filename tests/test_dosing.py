@@ -44,7 +44,7 @@ def test_rows_repeating_the_regimen_make_one_regimen_with_its_monthly_equivalent
         doses=_doses(("A", 0, 150, 14), ("A", 3, 150, 14), ("A", 6, 300, 14)),
     )
     r = regimens(score_cohort(cohort))
-    # 150 mg every 14 days = 150 x 28/14 = 300 mg per 4 weeks; 300 mg -> 600.
+    # 150 mg every 2 weeks = 150 x 28/14 = 300 mg per 4 weeks; 300 mg -> 600.
     assert r[["regimen", "start_month", "end_month", "dose_mg", "mg_per_4_weeks"]].values.tolist() == [
         [1, 0.0, 6.0, 150.0, 300.0],
         [2, 6.0, 12.0, 300.0, 600.0],
@@ -164,6 +164,6 @@ def test_timeline_draws_one_line_per_patient_then_aggregates_above_the_limit():
     assert ids == set(scored.outcomes["patient_id"])  # patient id in customdata[0] for click-through
     aggregated = regimen_timeline(r, scored.outcomes, max_patients=3)
     assert "aggregated" in aggregated.layout.title.text
-    # Month 0: all 6 patients on 150 mg every 14 days.
+    # Month 0: all 6 patients on 150 mg every 2 weeks.
     at_month_0 = {trace.name: trace.y[0] for trace in aggregated.data}
-    assert at_month_0["150 mg every 14 days"] == 6
+    assert at_month_0["150 mg every 2 weeks"] == 6

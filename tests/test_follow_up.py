@@ -212,8 +212,8 @@ def test_swimmer_events_dose_changes_adverse_events_and_loss_of_response():
         ("first response", 2.0), ("best response", 2.0), ("dose change", 3.0), ("loss of response", 5.0), ("dose change", 6.0),
     ]
     b = events[events["patient_id"] == "B"].set_index("month")
-    assert b.loc[3.0, "label"] == "Dose change: 150 mg every 14 days → 300 mg every 14 days"
-    assert b.loc[6.0, "label"] == "Dose change: 300 mg every 14 days → 300 mg every 7 days"
+    assert b.loc[3.0, "label"] == "Dose change: 150 mg every 2 weeks → 300 mg every 2 weeks"
+    assert b.loc[6.0, "label"] == "Dose change: 300 mg every 2 weeks → 300 mg every week"
     # C: PR at 2, severe serious AE at 3 that led to stopping, stop at 4.
     assert _events_of(events, "C") == [("first response", 2.0), ("best response", 2.0), ("adverse event", 3.0), ("stop", 4.0)]
     c = events[events["patient_id"] == "C"].set_index("kind")

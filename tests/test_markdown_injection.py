@@ -12,6 +12,8 @@ Select-box options and tables are plain text for Streamlit and not checked.
 
 from __future__ import annotations
 
+import json
+
 import functools
 import re
 
@@ -49,6 +51,12 @@ def markdown_texts(at) -> list[tuple[str, str]]:
         for field, value in message.ListFields():
             if field.name in NOT_MARKDOWN:
                 continue
+            if field.name == "columns" and isinstance(value, str):
+                # A dataframe's column configuration (JSON): keys name data columns and labels are drawn as plain
+                # text; only a column's help tooltip is Markdown (the Data page's headers).
+                found.extend((f"{path}.columns[{name}].help", column["help"]) for name, column in json.loads(value).items()
+                             if isinstance(column, dict) and column.get("help"))
+                continue
             values = [value] if isinstance(value, (str, bytes, Message, int, float)) else list(value)  # repeated fields
             for item in values:
                 if isinstance(item, Message):
@@ -78,7 +86,7 @@ def assert_inert(where: str, text: str) -> None:
 
 @pytest.mark.parametrize("page", page_files())
 def test_payloads_in_the_file_and_the_link_render_as_text_on_every_page(page):
-    at = app_on(cohort(), page=page, query={"patient": SHORT["markdown image"], "age": SHORT["markdown link"]})
+    at = app_on(cohort(), page=page, query={"patient": SHORT["markdown image"], "age": SHORT["markdown link"]}, open_sections=True)
     assert not at.exception, at.exception
     texts = markdown_texts(at)
     assert texts

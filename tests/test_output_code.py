@@ -35,7 +35,7 @@ VIEWS = {"demo": {}, "women, total score rule": {"sex": "F"}}
 
 
 def _run(page: str, query: dict, *, rule: str | None = None, setup=None):
-    at = app_on(page=page, query=query)
+    at = app_on(page=page, query=query, open_sections=True)  # figures drawn on request too
     if rule:
         at.session_state["worsening_rule"] = rule
     if setup:

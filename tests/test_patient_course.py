@@ -143,8 +143,8 @@ def test_gap_threshold_can_be_changed_and_reaches_the_end_of_treatment():
     "function",
     [pc.patient_header, pc.score_trajectory, pc.symptom_grid, pc.assessment_gaps, pc.patient_vs_subgroup, pc.dose_timeline, pc.patient_course],
 )
-def test_an_unknown_patient_is_a_domain_error(function):
-    with pytest.raises(TooFewPatients, match="Patient NOPE is not in the current selection"):
+def test_an_unknown_patient_is_a_domain_error_that_says_it_is_not_in_the_cohort(function):
+    with pytest.raises(TooFewPatients, match=r"Patient NOPE is not in the cohort \(hand-made test cohort\)\. Check the identifier"):
         function(score_cohort(_course_cohort()), "NOPE")
 
 
@@ -163,7 +163,7 @@ def test_dose_changes_are_named_and_the_current_regimen_is_the_last_one():
     timeline = pc.dose_timeline(scored, "P1")
     assert timeline["change"].tolist() == ["start", "dose escalation", "weekly dosing"]
     header = pc.patient_header(scored, "P1")
-    assert header["regimen"] == "150 mg weekly" and header["regimen_since_month"] == 4.0
+    assert header["regimen"] == "150 mg every week" and header["regimen_since_month"] == 4.0
     shown = pc.format_header(header).set_index("Item")["Value"]
     assert shown["Current regimen"] == "150 mg weekly"
 
@@ -265,10 +265,10 @@ def test_page_opens_the_patient_of_the_url_and_follows_the_selectbox():
     assert at.selectbox(key="patient_picker").value == "DEMO-030" and _metric(at, "Diagnosis") == "CM"
 
 
-def test_page_says_when_the_patient_of_the_url_is_not_in_the_selection():
+def test_page_says_the_patient_of_the_url_is_not_in_the_cohort_when_no_filter_is_set():
     at = app_on(query={"patient": "NOPE"}, page="views/patient.py")
     assert not at.exception, [e.value for e in at.exception]
-    assert "Patient NOPE is not in the current selection" in shown_text(at)
+    assert "Patient NOPE is not in the cohort" in shown_text(at) and "NOPE is not in the current selection" not in shown_text(at)
     assert at.selectbox(key="patient_picker").value is None
     at.selectbox(key="patient_picker").select("DEMO-001").run()
     assert _metric(at, "Diagnosis") == "ISM"
@@ -286,3 +286,8 @@ def test_one_course_figure_shares_its_month_axis_and_colours_events_by_severity(
     marks = next(t for t in fig.data if t.y is not None and "urticaria" in list(t.y))
     assert list(marks.marker.color) == [figures.SEVERITY_COLORS["severe"], figures.SEVERITY_COLORS["mild"]]
     assert {t.name for t in fig.data if t.name and t.name.startswith("Adverse event")} == {"Adverse event: mild", "Adverse event: severe"}
+
+
+def test_page_says_a_patient_left_out_by_the_filters_is_not_in_the_selection():
+    at = app_on(query={"patient": "DEMO-030", "diagnosis": "ISM"}, page="views/patient.py")  # DEMO-030 has CM
+    assert "Patient DEMO-030 is not in the current selection" in shown_text(at)

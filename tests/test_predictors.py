@@ -160,7 +160,7 @@ def test_inputs_are_not_mutated_and_the_display_table_reads_in_words():
     pd.testing.assert_frame_equal(scored.cohort.patients, before)
     shown = format_predictors(table).iloc[0]
     assert shown["Odds ratio of response (95 % CI)"] == "5.51 (0.67 to 75.61)"
-    assert shown["Responders in the group"] == "10/12" and shown["p"] == "p = 0.089"
+    assert shown["Responders in the group"] == "10/12 (83.3 %)" and shown["p"] == "p = 0.089"
 
 
 def test_response_page_shows_the_predictors_and_warns_on_a_small_multivariable_model():

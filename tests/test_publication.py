@@ -75,7 +75,7 @@ def test_dosing_rows_are_the_dosing_pages_summary():
     assert _value(table, "Escalations reaching a major response") == "1 (33.3 %)"
     assert _value(table, "Escalations deepening the response in the same category (the paper: improving their PR)") == "1 (33.3 %)"
     assert _value(table, "Escalations not improving the response") == "1"
-    assert _value(table, "Escalations up to 300 mg every 14 days") == "3"
+    assert _value(table, "Escalations up to 300 mg every 2 weeks") == "3"
     assert _value(table, "Weekly dosing: reaching PR") == "1" and _value(table, "Weekly dosing: reaching MR") == "0"
     # The same numbers as the dosing page's summary: one rule for both pages.
     assert (n("escalation", "deeper_same_category"), n("escalation", "not_improved"), n("weekly", "improved")) == (1, 1, 1)
@@ -201,7 +201,7 @@ HAND_DERIVED = {
     "all patients: best: overall response": "3 (75.0 %)",
     "all patients: best: CR": "1 (25.0 %)",
     "all patients: best: MR": "2 (50.0 %)",
-    "all patients: best: PR": "0",
+    "all patients: best: PR": "0 (0.0 %)",
     "all patients: best: no response": "1 (25.0 %)",
     "all patients: last: persistent overall response": "1 (25.0 %)",
     "all patients: last: MR": "1 (25.0 %)",
@@ -209,7 +209,7 @@ HAND_DERIVED = {
     "all patients: last: no response": "1 (25.0 %)",
     "all patients: last: loss of response": "1 (25.0 %)",
     "all patients: last: intolerance": "1 (25.0 %)",
-    "all patients: last: lost from follow-up": "0",
+    "all patients: last: lost from follow-up": "0 (0.0 %)",
     "ISM: patients": "2",
     "Idiopathic MCAS: best: no response": "1 (100.0 %)",
     # Table 1: ages at diagnosis 20, 30, 44, 50; at treatment 21, 40, 45, 60; gaps 1, 1, 10, 10 years.

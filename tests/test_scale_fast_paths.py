@@ -171,7 +171,7 @@ def test_dose_change_table_words_each_change():
     })
     table = format_dose_changes(changes)
     assert table.iloc[0].tolist() == [
-        "P1", "2", "Dose escalation", "150 mg every 14 days", "300 mg every 14 days", "Partial response", "25 %", "Major response", "62.5 %",
+        "P1", "2", "Dose escalation", "150 mg every 2 weeks", "300 mg every 2 weeks", "Partial response", "25.0 %", "Major response", "62.5 %",
         "Improved: better response category",
     ]
     assert table.iloc[1][["Month", "To", "Response before", "Best response after", "Best decrease after"]].tolist() == [

@@ -239,7 +239,7 @@ def test_first_improvement_summary_per_category():
     assert math.isnan(table.loc["gastrointestinal", "median_months"])
     shown = format_first_improvement(first_improvement_by_category(_category_cohort()))
     assert shown["Symptom category"].tolist()[0] == "General vasomotor"
-    assert shown["Months to first improvement, median [IQR]"].tolist()[0] == "2 [1.5–2.5]"
+    assert shown["Months to first improvement, median [IQR]"].tolist()[0] == "2.0 [1.5–2.5]"  # one decimal for all three (formatting.median_iqr)
 
 
 def test_first_improvement_dense_and_sorted_lookups_agree(monkeypatch):

@@ -19,6 +19,11 @@ from .text import plain
 
 CANDIDATE, K, EDITING = "mdt_candidate", "mdt_k_applied", "mdt_editing"  # session state only, never the cohort
 _YES_NO = {None: "Not used", True: "Yes", False: "No"}
+_DIAGNOSIS_SHORT = {
+    "ISM": "ISM (indolent SM)", "SSM": "SSM (smoldering SM)", "CM": "CM (cutaneous)", "MCAS": "MCAS", "SM-AHN": "SM-AHN",
+    "ASM": "ASM (aggressive SM)", "MCL": "MCL (leukemia)", "other": "Other disorder",
+}
+_KIT_SHORT = {status: KIT_LABELS[status].removeprefix("KIT D816V ").capitalize() for status in KIT_STATUSES}  # the label says KIT D816V
 
 
 def candidate_form() -> tuple[mdt.Candidate | None, int]:
@@ -32,20 +37,24 @@ def candidate_form() -> tuple[mdt.Candidate | None, int]:
             st.session_state[EDITING] = True
             st.rerun()
         return candidate, k
-    _form(candidate or mdt.Candidate("ISM", "positive"), k)
+    # KIT D816V not evaluated unless entered, as on the command line (--kit defaults to not_evaluated).
+    _form(candidate or mdt.Candidate("ISM", "not_evaluated"), k)
     return candidate, k
 
 
 def _form(before: mdt.Candidate, k: int) -> None:
     extras = dict(before.extras)
     with st.form("mdt_form"):
-        c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 2])
-        diagnosis = c1.selectbox("Diagnosis", DIAGNOSES, DIAGNOSES.index(before.diagnosis), DIAGNOSIS_LABELS.get, key="mdt_diagnosis")
-        kit = c2.selectbox("KIT D816V", KIT_STATUSES, KIT_STATUSES.index(before.kit_d816v), KIT_LABELS.get, key="mdt_kit")
+        # One row, so the answer is on screen once the form collapses; short option labels (the full names in the
+        # help) so none is cut at 1280 px.
+        c1, c2, c3, c4, c5 = st.columns([4, 2.5, 1.6, 1.9, 2])
+        diagnosis = c1.selectbox("Diagnosis", DIAGNOSES, DIAGNOSES.index(before.diagnosis), _DIAGNOSIS_SHORT.get, key="mdt_diagnosis",
+                                 help=" · ".join(DIAGNOSIS_LABELS[d] for d in DIAGNOSES))
+        kit = c2.selectbox("KIT D816V", KIT_STATUSES, KIT_STATUSES.index(before.kit_d816v), _KIT_SHORT.get, key="mdt_kit")
         age = c3.number_input("Age (years)", 0, 120, None if before.age is None else int(before.age), key="mdt_age")
         sex = c4.selectbox("Sex", SEXES, SEXES.index(before.sex) if before.sex else None, SEX_LABELS.get, key="mdt_sex", placeholder="Not given")
-        new_k = c5.number_input("Closest patients (k)", 1, 500, int(k), key="mdt_k",
-                                help=f"How many of the closest patients to show (default {DEFAULT_K}); ties at the k-th place are all included.")
+        new_k = c5.number_input("Closest (k)", 1, 500, int(k), key="mdt_k",
+                                help=f"How many of the closest patients to show (default {DEFAULT_K}); a tie at the k-th place is broken by patient identifier.")
         st.markdown("**Symptoms at baseline**")
         columns, chosen = st.columns(3), []
         for i, (category, names) in enumerate(mdt.symptom_checklist(session.cohort().symptoms).items()):

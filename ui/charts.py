@@ -110,3 +110,20 @@ def _inert(value, changed):
 def restore_text(text: str) -> str:
     """The inverse of the escaping above, for values read back from a chart event (patient ids)."""
     return text.replace("&lt;", "<") if "&lt;" in text else text
+
+
+
+def figure_section(label: str, name: str):
+    """A collapsed section for a secondary figure: its container when the doctor has opened it, else None.
+
+    A closed section runs nothing and sends nothing to the browser. plotly
+    draws every figure on the browser's main thread, so figures below the
+    fold drawn at once delay the page's first display (issue 18, item 6); the
+    figure stays interactive once opened. Use::
+
+        if (box := figure_section("Waterfall plot", "response_waterfall")) is not None:
+            with box:
+                show_figure(...)
+    """
+    box = st.expander(label, key=f"open_{name}", on_change="rerun", icon=":material/bar_chart:")
+    return box if box.open else None

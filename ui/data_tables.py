@@ -6,6 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from omalizumab_core.data.cohort import TABLES, Cohort
+from omalizumab_core.data.labels import column_help, column_label, readable_table
+
+from .text import plain
 
 TABLE_LABELS = {
     "patients": "Patients",
@@ -31,11 +34,23 @@ def preview_tables(cohort: Cohort) -> None:
             st.caption(f"{TABLE_LABELS[name]}: {shown} rows")
             if name == "instrument_scores":
                 _instrument_definitions(cohort)
-            shown = frame.head(PREVIEW_ROWS)
-            # Dates as dates (not "2015-01-10 00:00:00"); an empty cell stays empty (not "None").
-            dates = {c: st.column_config.DateColumn(format="YYYY-MM-DD") for c in shown.columns if pd.api.types.is_datetime64_any_dtype(shown[c])}
-            texts = [c for c in shown.columns if shown[c].dtype == object]
-            st.dataframe(shown.astype({c: "string" for c in texts}), width="stretch", hide_index=True, column_config=dates)
+            # Clinical headers (the template name in each header's help), dates as dates, yes/no, and an empty
+            # cell for a missing value: st.dataframe prints a missing number as "None", so a number column with
+            # blanks is shown as text, each value as typed (a full column stays a number column and sorts as numbers).
+            shown = readable_table(name, frame.head(PREVIEW_ROWS))
+            for c in shown.columns:
+                if pd.api.types.is_float_dtype(shown[c]) and shown[c].isna().any():
+                    shown[c] = pd.array([_as_entered(x) for x in shown[c]], dtype="string").fillna("")
+                elif isinstance(shown[c].dtype, pd.StringDtype) or shown[c].dtype == object:
+                    shown[c] = shown[c].astype("string").fillna("")
+            # A header is drawn as plain text; its help tooltip as Markdown, so a column name from the file is escaped there.
+            config = {c: st.column_config.Column(column_label(name, c), help=plain(column_help(name, c), limit=600)) for c in shown.columns}
+            st.dataframe(shown, width="stretch", hide_index=True, column_config=config)
+
+
+def _as_entered(x: float):
+    """A number as typed: 40 not 40.0, 41.8, 0.25 (up to 4 decimals); None when missing."""
+    return None if x != x else f"{x:.4f}".rstrip("0").rstrip(".")
 
 
 def _instrument_definitions(cohort: Cohort) -> None:

@@ -14,6 +14,7 @@ from omalizumab_core.data.codes import CATEGORY_LABELS
 from omalizumab_core.analyses.filters import (
     CHOICE_FILTERS,
     ESCALATION_LABELS,
+    ESCALATION_SHORT_LABELS,
     EXTRA_PREFIX,
     LEVEL_LABELS,
     FilterSpec,
@@ -99,7 +100,8 @@ def sidebar_filters(scored: ScoredCohort, index) -> FilterSpec:
             )
             st.caption(_counts_line(options["baseline_categories"], counts["baseline_categories"], CATEGORY_LABELS.get))
         if options["dose_escalation"]:
-            st.selectbox("Dose increased during treatment", (_ANY, "yes", "no"), key=PREFIX + "dose_escalation", format_func=lambda v: {_ANY: "Any", **ESCALATION_LABELS}[v])
+            st.selectbox("Dose increased during treatment", (_ANY, "yes", "no"), key=PREFIX + "dose_escalation", format_func=lambda v: {_ANY: "Any", **ESCALATION_SHORT_LABELS}[v],
+                         help=f"{ESCALATION_SHORT_LABELS['yes']}: {ESCALATION_LABELS['yes']}. {ESCALATION_SHORT_LABELS['no']}: {ESCALATION_LABELS['no']}.")
             st.caption(_counts_line(("yes", "no"), counts["dose_escalation"], ESCALATION_LABELS.get))
         if set(options["extra"]) - {COHORT_FILTER}:
             with st.expander("More characteristics"):

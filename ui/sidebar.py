@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from omalizumab_core.data.codes import WORSENING_RULE_LABELS, WORSENING_RULES
+from omalizumab_core.data.codes import WORSENING_RULE_LABELS, WORSENING_RULE_SHORT_LABELS, WORSENING_RULES
 
 from omalizumab_core.analyses.filters import apply_filters
 
@@ -29,9 +29,10 @@ def render(page: str | None = None) -> None:
         st.selectbox(
             "Response rule for a worsened symptom",
             WORSENING_RULES,
-            format_func=WORSENING_RULE_LABELS.get,
+            format_func=WORSENING_RULE_SHORT_LABELS.get,
             key=session.RULE,
-            help="The paper counts any worsened symptom as no response. The alternative judges the total symptom score only.",
+            help=f"{WORSENING_RULE_LABELS['any_symptom']}: the paper counts any worsened symptom as no response. "
+            f"{WORSENING_RULE_LABELS['total_score']}: the alternative.",
         )
     scored = session.scored()
     st.session_state["filtered_cohort"] = _apply_filters(scored)

@@ -5,7 +5,7 @@ import streamlit as st
 import omalizumab_core as oc
 from omalizumab_core.analyses import dosing
 from ui.code import show_code
-from ui.charts import show_figure
+from ui.charts import figure_section, show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
 from ui.page import filtered_cohort, metric_row, no_data
@@ -47,8 +47,9 @@ else:
 
 st.subheader("Regimens over time")
 st.caption("One row per patient (best response in brackets), one colour per regimen, darker for more omalizumab. Click a bar to open that patient.")
-event = show_figure(oc.regimen_timeline(oc.regimens(scored), scored.outcomes), "dosing_regimens", on_select="rerun", selection_mode="points")
-show_code("dosing_regimens")
-clicked = selected_point_ids(event)
-if clicked:
-    open_patient(clicked[0])
+if (box := figure_section("Regimens of each patient (timeline)", "dosing_regimens")) is not None:  # drawn on request (issue 18, item 6)
+    with box:
+        event = show_figure(oc.regimen_timeline(oc.regimens(scored), scored.outcomes), "dosing_regimens", on_select="rerun", selection_mode="points")
+        show_code("dosing_regimens")
+        if clicked := selected_point_ids(event):
+            open_patient(clicked[0])

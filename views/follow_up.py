@@ -5,7 +5,7 @@ import streamlit as st
 import omalizumab_core as oc
 
 from ui.code import show_code
-from ui.charts import show_figure
+from ui.charts import figure_section, show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
 from ui.page import filtered_cohort, statistic
@@ -36,19 +36,23 @@ if durations is not None:
     st.caption("Months from the first injection to the stop, or to the last follow-up for patients still treated.")
     table_downloads(duration_table, "duration_of_therapy")
     show_code("duration_of_therapy")
-    show_figure(oc.duration_box(bars), "duration_of_therapy")
-    show_code("duration_of_therapy_figure")
+    if (box := figure_section("Duration of therapy by best response (box plot)", "duration_of_therapy")) is not None:
+        with box:
+            show_figure(oc.duration_box(bars), "duration_of_therapy")
+            show_code("duration_of_therapy_figure")
 
 st.subheader("Course of each patient")
 st.caption("Click a bar or a marker to open that patient.")
 missing = [name for name, table in (("doses", scored.cohort.doses), ("adverse events", scored.cohort.adverse_events)) if table is None]
 if missing:
     st.caption(f"No {' or '.join(missing)} table in the loaded cohort: those events are not shown.")
-event = show_figure(oc.swimmer_plot(bars, events), "follow_up_swimmer", on_select="rerun", selection_mode="points")
-show_code("follow_up_swimmer")
-clicked = selected_point_ids(event)
-if clicked:
-    open_patient(clicked[0])
+# Drawn on request: a figure drawn at once, below the fold, delays the page's first display (issue 18, item 6).
+if (box := figure_section("Each patient's course (swimmer plot)", "follow_up_swimmer")) is not None:
+    with box:
+        event = show_figure(oc.swimmer_plot(bars, events), "follow_up_swimmer", on_select="rerun", selection_mode="points")
+        show_code("follow_up_swimmer")
+        if clicked := selected_point_ids(event):
+            open_patient(clicked[0])
 # Building the per-patient table costs seconds at registry scale: on request for large cohorts.
 if st.toggle("Per-patient course table for download", value=len(bars) <= 2000):
     table_downloads(oc.format_swimmer(bars, events), "patient_courses")

@@ -6,7 +6,7 @@ import omalizumab_core as oc
 from omalizumab_core.analyses import safety
 from ui.code import show_code
 from ui.cohorts import recorded_only
-from ui.charts import show_figure
+from ui.charts import figure_section, show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, metric_row, no_data
 from ui.tables import summary_table
@@ -45,8 +45,10 @@ summary_table(timing_table)
 st.caption("Month 0 is the first injection, always given at the hospital. A patient with events at both times counts in both.")
 table_downloads(timing_table, "adverse_event_timing")
 show_code("adverse_event_timing")
-show_figure(oc.adverse_event_timing_bars(timing), "adverse_event_timing")
-show_code("adverse_event_timing_figure")
+if (box := figure_section("When adverse events happened (bar chart)", "adverse_event_timing")) is not None:  # drawn on request (issue 18, item 6)
+    with box:
+        show_figure(oc.adverse_event_timing_bars(timing), "adverse_event_timing")
+        show_code("adverse_event_timing_figure")
 
 with st.expander("Summary"):
     summary_frame = oc.format_safety_summary(summary)

@@ -18,7 +18,7 @@ scored = filtered_cohort(
     "0.25 dramatic improvement, 0 disappeared (Figure 1 of Lemal et al. 2019).",
 )
 
-left, middle, right = st.columns(3)
+left, middle, right = st.columns([1, 1, 1.5])  # "Benjamini–Hochberg (false discovery rate)" not cut at 1280 px
 times = {"best": "Best response", "last": "Last assessment", "month": "A chosen month"}
 when = left.radio("Score under treatment at", list(times), format_func=times.get, key="symptoms_at")
 at = when

@@ -220,13 +220,15 @@ def format_anaphylaxis_rates(rates: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_anaphylaxis_outcomes(outcomes: pd.DataFrame) -> pd.DataFrame:
-    """Outcomes as printed: "13/14 (92.9 %, 95 % CI 66.1–99.8)"."""
+    """Outcomes as printed: "13/14 (92.9 %) [66.1–99.8 %]" (:func:`formatting.n_of_ci`, exact 95 % CI)."""
+    from omalizumab_core.formatting import n_of_ci
+
     return pd.DataFrame(
         {
             "Outcome": outcomes["label"],
             "Patients": [
                 "no patient with such episodes before" if n == 0 else
-                f"{c}/{n} ({100 * r:.1f} %, 95 % CI {100 * lo:.1f}–{100 * hi:.1f})"
+                n_of_ci(c, n, lo, hi)
                 for c, n, r, lo, hi in zip(outcomes["count"], outcomes["n"], outcomes["rate"], outcomes["lower"], outcomes["upper"])
             ],
         }

@@ -23,7 +23,7 @@ from scipy import stats as _scipy
 
 from omalizumab_core.data.codes import ANALYTE_LABELS, ANALYTES, RESPONSE_LABELS, RESPONSES
 from omalizumab_core.engine.scoring import ScoredCohort, patient_positions
-from omalizumab_core.formatting import estimate_ci, number, p_value
+from omalizumab_core.formatting import estimate_ci, fixed, n_of, number, p_value
 from omalizumab_core.data.problems import TooFewPatients
 from omalizumab_core.stats.signed_rank import EFFECT_COLUMNS, RATIO_COLUMNS, geometric_mean_ratio, paired_effect_sizes, signed_rank_test
 
@@ -337,10 +337,10 @@ def lab_by_response(scored: ScoredCohort, analyte: str, *, stable_within_pct: fl
 
 
 def _mean_range(mean, low, high) -> str:
-    """"772.8 (6.6–4356)": the mean to one decimal, the range as measured."""
+    """"772.8 (6.6–4356.0)": the mean and its range to one decimal, all three alike (formatting's one rule)."""
     if pd.isna(mean):
         return "–"
-    return f"{mean:.1f} ({number(round(low, 1))}–{number(round(high, 1))})"
+    return f"{mean:.1f} ({fixed(low, 1)}–{fixed(high, 1)})"
 
 
 def headline(tests: pd.DataFrame) -> dict[str, str]:
@@ -375,7 +375,7 @@ def format_lab_tests(tests: pd.DataFrame, *, stable_within_pct: float = STABLE_W
             "–" if pd.isna(t["mean_change"]) else f"{t['mean_change']:+.1f}",
             p_value(t["p_t_test"]),
             p_value(t["p_wilcoxon"]),
-            *(f"{int(t[f'n_{d}'])}/{n}" for d in DIRECTIONS),
+            *(n_of(int(t[f"n_{d}"]), n) for d in DIRECTIONS),
             estimate_ci(t["median_difference"], np.nan, np.nan, decimals=1),
             estimate_ci(t["hodges_lehmann"], t["hl_lower"], t["hl_upper"], decimals=1),
             estimate_ci(t["mean_difference"], t["mean_lower"], t["mean_upper"], decimals=1),

@@ -188,12 +188,13 @@ def headline(n_comparable: int, result: CandidateOutcomes | None) -> list[tuple[
 
 def format_candidate_outcomes(result: CandidateOutcomes) -> pd.DataFrame:
     """Rates, times and sustained response as one display table."""
-    from omalizumab_core.formatting import ci, median_range, n_pct
+    from omalizumab_core.formatting import ci, median_range, n_of, n_pct
 
     rows = []
     for r in result.rates.itertuples(index=False):
-        of = f" of {r.total} responders" if r.measure == "sustained" else ""
-        rows.append((_RATE_LABELS[r.measure], n_pct(r.patients, r.total) + of if r.total else "–", ci(r.ci_low, r.ci_high)))
+        # Sustained response counts among the responders, not all comparable patients: "15/18 (83.3 %)".
+        shown = n_of(r.patients, r.total) if r.measure == "sustained" else n_pct(r.patients, r.total)
+        rows.append((_RATE_LABELS[r.measure], shown, ci(r.ci_low, r.ci_high)))
     for t in result.times.itertuples(index=False):
         value = median_range(t.median, t.minimum, t.maximum)
         rows.append((_TIME_LABELS[t.measure], f"{value}, n = {t.patients}" if t.patients else "no responder", "median (range)"))

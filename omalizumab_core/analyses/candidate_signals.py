@@ -144,13 +144,14 @@ _SAFETY_LABELS = {
     "flare": "Flare",
     "first_injection": "Reaction at the first injection",
     "severe_first_injection": "Severe reaction at the first injection",
-    "stopped_intolerance": "Stopped for intolerance",
+    "stopped_intolerance": "Stopped for intolerance (any response)",
 }
 SAFETY_DEFINITIONS = {
     "flare": "Patients with at least one adverse event marked as a flare of mast cell symptoms, at any time",
     "first_injection": "Patients with any adverse event recorded at month 0 (the first injection)",
     "severe_first_injection": "Patients with an adverse event at month 0 graded severe or marked serious",
-    "stopped_intolerance": "Patients whose recorded reason for stopping omalizumab is intolerance",
+    "stopped_intolerance": "Patients whose recorded reason for stopping omalizumab is intolerance, whatever their response "
+                           "(Table 2's Intolerance counts responders only)",
 }
 
 

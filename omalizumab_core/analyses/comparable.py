@@ -39,9 +39,15 @@ How many
     The ``k`` closest patients (default :data:`DEFAULT_K` = 15: about half
     of the largest subgroup of the reference study, 29 ISM of 55 patients, so
     that the set stays specific, while an exact 95 % CI on 15 patients stays
-    within about ±25 points). Ties at the k-th place: every patient whose
-    similarity equals the k-th one's (to 6 decimals) at the same step is
-    included, so n may exceed k.
+    within about ±25 points). Exactly k are taken: patients whose similarity
+    equals the k-th one's (to 6 decimals) at the same step are tied, and the
+    tie is broken by patient identifier (alphabetical order), a stated rule
+    that gives the same set on every run; the statement says how many tied
+    patients were left out. Including every tied patient instead would, for
+    a candidate described only by diagnosis and KIT status, bring in the
+    whole subgroup (23 of 29 ISM for k = 15 on the demo) and make k
+    meaningless; the whole subgroup is already shown as the sensitivity
+    row.
 Relaxation ladder
     Step 1 takes the subgroup's patients sharing at least ``t0`` of the
     candidate's symptoms (``t0`` = half of them, rounded up); each next step
@@ -71,6 +77,7 @@ from omalizumab_core.analyses.candidate_profile import (
 )
 from omalizumab_core.data.vocabulary import canonical_name
 from omalizumab_core.engine.scoring import ScoredCohort
+from omalizumab_core.formatting import ordinal
 
 DEFAULT_K = 15
 SYMPTOM_WEIGHT = 3
@@ -113,12 +120,16 @@ class ComparableSet:
     symptom_weights : DataFrame
         symptom, patients (with it at baseline), weight: the candidate's
         symptoms' weights.
+    tied_out : int
+        Patients as similar as the k-th one (same step) left out by the
+        tie-break (patient identifier order).
     """
 
     patients: pd.DataFrame
     relaxation: pd.DataFrame
     k: int
     symptom_weights: pd.DataFrame
+    tied_out: int = 0
 
 
 def symptom_weights(scored: ScoredCohort) -> pd.Series:
@@ -247,8 +258,8 @@ def find_comparable(scored: ScoredCohort, candidate: Candidate, *, k: int = DEFA
         The (filtered) cohort.
     candidate : Candidate
     k : int
-        How many patients to choose (at least 1); ties at the k-th place are
-        all included.
+        How many patients to choose (at least 1); a tie at the k-th place is
+        broken by patient identifier (see the module docstring).
 
     Returns
     -------
@@ -318,11 +329,13 @@ def find_comparable(scored: ScoredCohort, candidate: Candidate, *, k: int = DEFA
     )
     pool["_tie"] = pool["similarity"].round(TIE_DECIMALS)
     pool = pool.sort_values(["step", "_tie", "patient_id"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+    tied_out = 0
     if len(pool) > k:
+        # The pool is sorted by step, similarity, then patient id: the first k break any tie by identifier.
         kth = pool.iloc[k - 1]
-        beyond = pool.index >= k
-        tied = (pool["step"] == kth["step"]) & (pool["_tie"] == kth["_tie"])
-        chosen = pool[~beyond | tied.to_numpy()]
+        tied = ((pool["step"] == kth["step"]) & (pool["_tie"] == kth["_tie"])).to_numpy()
+        tied_out = int(tied[k:].sum())
+        chosen = pool.iloc[:k]
     else:
         chosen = pool
     # Fewer than k in the whole group: every step was tried.
@@ -347,6 +360,7 @@ def find_comparable(scored: ScoredCohort, candidate: Candidate, *, k: int = DEFA
         relaxation=relaxation,
         k=k,
         symptom_weights=weight_table,
+        tied_out=tied_out,
     )
 
 
@@ -405,7 +419,9 @@ def relaxation_summary(found: ComparableSet) -> str:
     if n == 0:
         return "No patient of the candidate's group in the selection."
     brought = "; ".join(f"step {int(r.step)} ({r.rule}): {int(r.added)}" for r in taken.itertuples(index=False))
-    extra = f" ({n - found.k} more tied at the {found.k}th place)" if n > found.k else ""
+    left = found.tied_out
+    extra = (f" ({left} more patient{'s' if left != 1 else ''} as similar as the {ordinal(found.k)} left out: ties broken by patient identifier)"
+             if left else "")
     short = f" Only {n} patient{'s' if n != 1 else ''} of the group in the selection, fewer than the {found.k} asked for." if n < found.k else ""
     if len(steps) == 1:
         return f"The {n} closest patients{extra} all came from the first step, {steps['rule'].iloc[0]}; no relaxation was needed.{short}"
@@ -415,7 +431,7 @@ def relaxation_summary(found: ComparableSet) -> str:
 def matching_rule(k: int) -> str:
     """The matching rule in words, for the page and the report."""
     return (
-        f"Comparable patients: the {k} closest patients (ties at the {k}th place all included), same diagnosis subgroup first. "
+        f"Comparable patients: the {k} closest patients (a tie at the {ordinal(k)} place broken by patient identifier), same diagnosis subgroup first. "
         "Similarity (0 to 1) weighs baseline symptoms 3 and KIT D816V, age and sex 1 each (plus 1 per extra characteristic ticked). "
         "Symptoms: weighted Jaccard similarity, each symptom weighted by its rarity in the selected cohort, 1 + ln((1 + N) / (1 + patients with it)), "
         "so sharing a rare symptom such as anaphylaxis counts more than sharing a common one; a stated rule, not fitted, as a cohort of a few dozen "

@@ -25,7 +25,7 @@ import pandas as pd
 
 from omalizumab_core.data.codes import RESPONSE_LABELS
 from omalizumab_core.engine.scoring import ScoredCohort, patient_positions
-from omalizumab_core.formatting import n_of, n_pct, number
+from omalizumab_core.formatting import n_of, n_pct, number, percent, regimen
 
 DAYS_PER_4_WEEKS = 28
 WEEKLY_DAYS = 7
@@ -47,9 +47,9 @@ REGIMEN_COLUMNS = ["patient_id", "regimen", "start_month", "end_month", "dose_mg
 CHANGE_COLUMNS = [
     "patient_id", "month", "kind", "from_dose_mg", "from_interval_days", "to_dose_mg", "to_interval_days", "to_mg_per_4_weeks",
     "category_before", "assessed_before_month", "decrease_before_pct", "best_category_after", "best_decrease_after_pct",
-    "improvement", "improved",
+    "improvement", "improved", "from_regimen", "to_regimen",
 ]
-SUMMARY_COLUMNS = ["kind", "measure", "category", "dose_mg", "interval_days", "n", "total"]
+SUMMARY_COLUMNS = ["kind", "measure", "category", "dose_mg", "interval_days", "n", "total", "regimen"]
 
 _RANK = {"NR": 0, "PR": 1, "MR": 2, "CR": 3}
 _CODE = np.array(["NR", "PR", "MR", "CR"], dtype=object)
@@ -193,7 +193,9 @@ def dose_changes(scored: ScoredCohort) -> pd.DataFrame:
         patient is at baseline), best_category_after (best category at an
         assessment after the change, NA when there is none), the decreases of
         the symptom score at those assessments, improvement (code of
-        ``IMPROVEMENTS``) and improved (boolean, NA without assessment after).
+        ``IMPROVEMENTS``), improved (boolean, NA without assessment after),
+        and from_regimen, to_regimen: the regimens as clinicians say them
+        ("300 mg every 2 weeks"), beside the numbers they are made of.
 
     Notes
     -----
@@ -214,7 +216,10 @@ def dose_changes(scored: ScoredCohort) -> pd.DataFrame:
     >>> changes["kind"].value_counts().to_dict()
     {'escalation': 15, 'weekly': 3}
     """
-    return _with_ids(_dose_changes(scored), scored)[CHANGE_COLUMNS].reset_index(drop=True)
+    changes = _with_ids(_dose_changes(scored), scored)
+    changes["from_regimen"] = regimen_labels(changes["from_dose_mg"], changes["from_interval_days"])
+    changes["to_regimen"] = regimen_labels(changes["to_dose_mg"], changes["to_interval_days"])
+    return changes[CHANGE_COLUMNS].reset_index(drop=True)
 
 
 def _dose_changes(scored: ScoredCohort) -> pd.DataFrame:
@@ -307,7 +312,9 @@ def dosing_summary(scored: ScoredCohort) -> pd.DataFrame:
         dose_mg and interval_days), "improved", "reached" (a better category,
         one row per category CR/MR/PR reached), "deeper_same_category",
         "not_improved", "no_assessment_after" and "stopped" (omalizumab
-        stopped later); totals are the patients with that kind of change.
+        stopped later); totals are the patients with that kind of change;
+        regimen: an "up_to" row's regimen as clinicians say it ("300 mg every
+        2 weeks"), empty on the other rows.
 
     Notes
     -----
@@ -345,15 +352,15 @@ def dosing_summary(scored: ScoredCohort) -> pd.DataFrame:
             rows.append((kind, measure, None, np.nan, np.nan, int((improvement == measure).sum()), k))
         stop = end[first["code"].to_numpy()]
         rows.append((kind, "stopped", None, np.nan, np.nan, int((stop >= first["month"].to_numpy()).sum()), k))
-    frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS[:-1])
     frame[["n", "total"]] = frame[["n", "total"]].astype("int64")
+    frame["regimen"] = [None if pd.isna(d) else regimen(d, i) for d, i in zip(frame["dose_mg"], frame["interval_days"])]
     return frame
 
 
 def regimen_label(dose_mg, interval_days) -> str:
-    """"300 mg every 14 days"; "150 mg every week" for 7 days."""
-    every = "every week" if interval_days == WEEKLY_DAYS else f"every {number(interval_days)} days"
-    return f"{number(dose_mg)} mg {every}"
+    """"300 mg every 2 weeks"; "150 mg every week" for 7 days (:func:`formatting.regimen`)."""
+    return regimen(dose_mg, interval_days)
 
 
 _MEASURE_LABELS = {
@@ -394,9 +401,9 @@ def format_dose_changes(changes: pd.DataFrame) -> pd.DataFrame:
         "From": regimen_labels(changes["from_dose_mg"], changes["from_interval_days"]),
         "To": regimen_labels(changes["to_dose_mg"], changes["to_interval_days"]),
         "Response before": before,
-        "Decrease before": _each_distinct(changes["decrease_before_pct"], lambda x: f"{number(x)} %"),
+        "Decrease before": _each_distinct(changes["decrease_before_pct"], percent),
         "Best response after": _each_distinct(changes["best_category_after"], lambda c: RESPONSE_LABELS.get(c, "–") if isinstance(c, str) else "–"),
-        "Best decrease after": _each_distinct(changes["best_decrease_after_pct"], lambda x: "–" if pd.isna(x) else f"{number(x)} %"),
+        "Best decrease after": _each_distinct(changes["best_decrease_after_pct"], percent),
         "Outcome": changes["improvement"].map(IMPROVEMENT_LABELS),
     })
 

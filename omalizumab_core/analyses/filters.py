@@ -37,6 +37,7 @@ LEVEL_LABELS = {
     "sex": SEX_LABELS,
 }
 ESCALATION_LABELS = {"yes": "More omalizumab per 4 weeks than at the start (escalation or weekly dosing)", "no": "Never more than the starting dose per 4 weeks"}
+ESCALATION_SHORT_LABELS = {"yes": "Escalated or weekly dosing", "no": "Never above the first dose"}  # the sidebar's select box
 # Extra columns with more levels than this are free text (comments, ids), not subgroups.
 MAX_EXTRA_LEVELS = 30
 EXTRA_PREFIX = "x."

@@ -22,7 +22,7 @@ import pandas as pd
 
 from omalizumab_core.data.codes import END_REASON_LABELS, RESPONSE_LABELS, RESPONSES, STATUS_LABELS, STATUSES
 from omalizumab_core.engine.scoring import ScoredCohort
-from omalizumab_core.formatting import ci, median_range, n_pct, number, pct
+from omalizumab_core.formatting import ci, median_range, n_pct, number, pct, regimen, span
 from omalizumab_core.data.problems import TooFewPatients
 from omalizumab_core.stats.exact import proportion_ci
 
@@ -337,7 +337,7 @@ def _stop_events(bars: pd.DataFrame) -> pd.DataFrame:
 
 
 def _regimen(dose, interval) -> str:
-    return number(dose) + " mg every " + number(interval) + " days"
+    return regimen(dose, interval)
 
 
 def _dose_events(doses: pd.DataFrame) -> pd.DataFrame:
@@ -404,7 +404,7 @@ def format_durations(durations: pd.DataFrame) -> pd.DataFrame:
     """Duration of therapy as printed: "11 months (2–36)" and the interquartile range."""
     rows = []
     for r in durations.itertuples(index=False):
-        iqr = "–" if r.n < 2 else f"{number(r.q1)}–{number(r.q3)}"
+        iqr = "–" if r.n < 2 else span(r.q1, r.q3)
         rows.append(
             {
                 "Patients": DURATION_GROUP_LABELS[r.group],

@@ -499,12 +499,14 @@ def instrument_agreement(scored: ScoredCohort, *, instrument: str, measure: str 
 
 
 def format_instrument_responders(responders: pd.DataFrame) -> pd.DataFrame:
-    """Responder table as printed: "3/6 (50.0 %, 95 % CI 11.8–88.2)"."""
+    """Responder table as printed: "3/6 (50.0 %) [11.8–88.2 %]" (:func:`formatting.n_of_ci`, exact 95 % CI)."""
+    from omalizumab_core.formatting import n_of_ci
+
     return pd.DataFrame(
         {
             "Rule": responders["label"],
             "Responders": [
-                "no patient with a baseline" if n == 0 else f"{k}/{n} ({100 * r:.1f} %, 95 % CI {100 * lo:.1f}–{100 * hi:.1f})"
+                "no patient with a baseline" if n == 0 else n_of_ci(k, n, lo, hi)
                 for k, n, r, lo, hi in zip(responders["responders"], responders["patients"], responders["rate"], responders["lower"], responders["upper"])
             ],
         }

@@ -135,20 +135,23 @@ def literature_comparison(cohorts: dict[str, ScoredCohort] | None = None) -> pd.
 
 
 def format_literature(table: pd.DataFrame) -> pd.DataFrame:
-    """The comparison as printed: "43/55", "78.2 % (65.0–88.2)", the prediction interval, the definition."""
-    def percent(x):
-        return "" if pd.isna(x) else f"{100 * x:.1f}"
+    """The comparison as printed: "43/55 (78.2 %)", "78.2 % [65.0–88.2 %]", the prediction interval, the definition.
+
+    Counts out of a denominator in the dashboard's one form (:func:`formatting.n_of`);
+    the pooled row's count is the sum of the series, its rate the random-effects
+    estimate (not the ratio of the sums), so it shows the count alone.
+    """
+    from omalizumab_core.formatting import ci, n_of, pct
 
     return pd.DataFrame(
         {
             "Study": table["study"],
-            "Responders / patients": [f"{r}/{n}" for r, n in zip(table["responders"], table["n"])],
-            "Overall response, % (95 % CI)": [
-                f"{percent(r)} % ({percent(lo)}–{percent(hi)})" for r, lo, hi in zip(table["rate"], table["lower"], table["upper"])
+            "Responders / patients": [
+                f"{int(r)}/{int(n)} (sum of the series)" if kind == "pooled" else n_of(int(r), int(n))
+                for r, n, kind in zip(table["responders"], table["n"], table["kind"])
             ],
-            "Prediction interval, %": [
-                "" if pd.isna(lo) else f"{percent(lo)}–{percent(hi)}" for lo, hi in zip(table["prediction_lower"], table["prediction_upper"])
-            ],
+            "Overall response (95 % CI)": [f"{pct(r)} {ci(lo, hi)}" for r, lo, hi in zip(table["rate"], table["lower"], table["upper"])],
+            "Prediction interval": ["" if pd.isna(lo) else ci(lo, hi) for lo, hi in zip(table["prediction_lower"], table["prediction_upper"])],
             "Response definition": table["definition"],
             "Reference": table["citation"],
         }

@@ -12,7 +12,7 @@ import pandas as pd
 from omalizumab_core.data.codes import KIT_LABELS, KIT_STATUSES, SUBGROUP_LABELS, SUBGROUPS
 from omalizumab_core.data.contract import YES_NO_COLUMNS
 from omalizumab_core.engine.scoring import ScoredCohort, patient_positions
-from omalizumab_core.formatting import ci, median_range, months, n_of, n_pct, number
+from omalizumab_core.formatting import ci, decimals_for, fixed, median_range, months, n_of, n_pct, number, span
 from omalizumab_core.stats.exact import proportion_ci
 
 RESPONDING = ("CR", "MR", "PR")
@@ -85,7 +85,7 @@ def format_headline(headline: pd.DataFrame) -> pd.DataFrame:
             detail = f"95 % CI {ci(row.ci_low, row.ci_high)}" if row.total else "no patient"
         else:
             value = months(row.value)
-            detail = f"range {number(row.low)}–{number(row.high)}, n = {int(row.n)}" if row.n else "no patient with this time"
+            detail = f"range {span(row.low, row.high)}, n = {int(row.n)}" if row.n else "no patient with this time"
         out.append({"Measure": row.label, "Value": value, "Detail": detail})
     return pd.DataFrame(out)
 
@@ -233,16 +233,27 @@ def _therapy_matrix(patients: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_table1(table: pd.DataFrame) -> pd.DataFrame:
-    """Table 1 as the paper prints it: one row per characteristic, one column per group."""
+    """Table 1 as the paper prints it: one row per characteristic, one column per group.
+
+    The medians and ranges of one row share their decimals (:func:`decimals_for`):
+    whole numbers when every value of the row is whole, else one decimal in
+    every column ("48.0 (17.0–93.0)" beside "40.4 (17.0–93.0)").
+    """
+    medians = table[table["kind"] == "median_range"]
+    row_decimals = {
+        key: decimals_for([*part["value"], *part["low"], *part["high"]])
+        for key, part in medians.groupby(["section", "characteristic"], sort=False)
+    }
+
     def cell(row) -> str:
         if row.kind == "count":
             return n_pct(int(row.n), int(row.total))
         if row.kind == "count_of_evaluated":
             return n_of(int(row.n), int(row.total)) if row.total else "not evaluated"
         if row.kind == "median_range":
-            return median_range(row.value, row.low, row.high, decimals=1) if row.n else "–"
+            return median_range(row.value, row.low, row.high, decimals=row_decimals[(row.section, row.characteristic)]) if row.n else "–"
         if row.kind in ("mean", "ratio"):
-            return number(round(row.value, 2) if row.kind == "ratio" else round(row.value, 1), decimals=2 if row.kind == "ratio" else 1)
+            return fixed(row.value, 2 if row.kind == "ratio" else 1)
         return "–"
 
     shown = table.assign(cell=[cell(r) for r in table.itertuples(index=False)])

@@ -5,9 +5,10 @@ filtered one) and a patient id. They read the engine's results and never
 re-derive a response category: the category at each assessment, the first and
 the best response are the engine's, so this page and every cohort table agree.
 
-An id that is not in the cohort raises
+An id that is not in the selection raises
 :class:`~omalizumab_core.data.problems.TooFewPatients` ("Patient X is not in the
-current selection"), which the page shows in place of the course.
+current selection" when filters left it out, "... is not in the cohort" when
+no loaded patient has it), which the page shows in place of the course.
 
 Why one module of more than 600 lines: every function answers the Patient
 page's one question (this patient's course) and shares its look-ups; the
@@ -36,7 +37,7 @@ from omalizumab_core.data.codes import (
     SUBGROUP_LABELS,
 )
 from omalizumab_core.engine.scoring import ScoredCohort
-from omalizumab_core.formatting import median_range, months, number
+from omalizumab_core.formatting import median_range, months, number, percent, regimen
 from omalizumab_core.data.problems import TooFewPatients
 
 GAP_MONTHS = 3
@@ -62,7 +63,10 @@ _MONTH_TOLERANCE = 1e-9
 def _outcome(scored: ScoredCohort, patient_id) -> pd.Series:
     rows = scored.outcomes[scored.outcomes["patient_id"].astype(str) == str(patient_id)]
     if rows.empty:
-        raise TooFewPatients(f"Patient {patient_id} is not in the current selection. Pick another patient, or widen the filters.")
+        whole, _ = scored._root_selection()
+        if whole is not scored and (whole.outcomes["patient_id"].astype(str) == str(patient_id)).any():
+            raise TooFewPatients(f"Patient {patient_id} is not in the current selection. Pick another patient, or widen the filters.")
+        raise TooFewPatients(f"Patient {patient_id} is not in the cohort ({scored.cohort.source}). Check the identifier, or pick a patient from the list.")
     return rows.iloc[0]
 
 
@@ -294,7 +298,7 @@ def format_trajectory(trajectory: pd.DataFrame) -> pd.DataFrame:
         {
             "Month": [number(m) for m in trajectory["month"]],
             "Symptom score": [f"{number(s, decimals=2)} / {b}" for s, b in zip(trajectory["score"], trajectory["baseline"])],
-            "Decrease from baseline": [f"{number(d)} %" if not _missing(d) else "–" for d in trajectory["decrease_pct"]],
+            "Decrease from baseline": [percent(d) for d in trajectory["decrease_pct"]],
             "Response": [RESPONSE_LABELS[c] for c in trajectory["category"]],
             "Worsened symptoms": trajectory["worsened_symptoms"].to_numpy(),
             "New symptoms": trajectory["new_symptoms"].to_numpy(),
@@ -439,7 +443,7 @@ def describe_gaps(gaps: pd.DataFrame, *, longer_than: float = GAP_MONTHS) -> lis
             "end_of_treatment": f"the end of treatment at month {number(gap.to_month)}",
             "last_follow_up": f"the last follow-up at month {number(gap.to_month)}",
         }[gap.ends_at]
-        sentences.append(f"No assessment between month {number(gap.from_month)} and {end} ({number(gap.months)} months).")
+        sentences.append(f"No assessment between month {number(gap.from_month)} and {end} ({months(gap.months)}).")
     return sentences
 
 
@@ -447,11 +451,8 @@ def describe_gaps(gaps: pd.DataFrame, *, longer_than: float = GAP_MONTHS) -> lis
 
 
 def regimen_text(dose_mg: float, interval_days: float) -> str:
-    """"300 mg every 2 weeks", "150 mg weekly", "150 mg every 10 days"."""
-    if _missing(interval_days):
-        return f"{number(dose_mg)} mg"
-    every = {7: "weekly", 14: "every 2 weeks", 21: "every 3 weeks", 28: "every 4 weeks"}.get(interval_days)
-    return f"{number(dose_mg)} mg {every or f'every {number(interval_days)} days'}"
+    """"300 mg every 2 weeks", "150 mg every week", "150 mg every 10 days" (:func:`formatting.regimen`)."""
+    return regimen(dose_mg, interval_days)
 
 
 def dose_timeline(scored: ScoredCohort, patient_id) -> pd.DataFrame | None:

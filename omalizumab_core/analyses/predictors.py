@@ -402,7 +402,7 @@ def multivariable_predictors(scored: ScoredCohort, *, characteristics) -> pd.Dat
 
 def format_predictors(table: pd.DataFrame) -> pd.DataFrame:
     """The predictors table in words: "2.31 (0.62 to 9.87)", "p = 0.214", the method in short."""
-    from omalizumab_core.formatting import estimate_ci, p_value
+    from omalizumab_core.formatting import estimate_ci, n_of, p_value
 
     def ratio(value, low, high) -> str:
         if pd.isna(value):
@@ -414,8 +414,8 @@ def format_predictors(table: pd.DataFrame) -> pd.DataFrame:
         "Characteristic": table["characteristic"],
         "Comparison": table["comparison"],
         "Patients": table["n"].astype(int),
-        "Responders": [f"{int(r)}/{int(n)}" for r, n in zip(table["responders"], table["n"])],
-        "Responders in the group": ["" if pd.isna(r) else f"{int(r)}/{int(n)}" for r, n in zip(table["responders_level"], table["n_level"])],
+        "Responders": [n_of(int(r), int(n)) for r, n in zip(table["responders"], table["n"])],
+        "Responders in the group": ["" if pd.isna(r) else n_of(int(r), int(n)) for r, n in zip(table["responders_level"], table["n_level"])],
         "Odds ratio of response (95 % CI)": [ratio(*v) for v in zip(table["odds_ratio"], table["lower"], table["upper"])],
         "p": [p_value(p) for p in table["p_value"]],
         "Method": ["Fisher exact" if m == FISHER else "Firth" for m in table["method"]],

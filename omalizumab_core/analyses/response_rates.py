@@ -68,7 +68,7 @@ MEASURE_LABELS = {
     "no_persistent": "No persistent response at last follow-up",
     "last_no_response": "No response (at last follow-up)",
     "last_loss_of_response": "Loss of response",
-    "last_intolerance": "Stopped for intolerance",
+    "last_intolerance": "Intolerance (responders who stopped)",
     "last_lost_or_other": "Lost from follow-up or other stop",
 }
 RATE_COLUMNS = ["group", "measure", "n", "total", "proportion", "ci_low", "ci_high"]

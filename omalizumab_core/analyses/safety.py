@@ -39,7 +39,8 @@ SUMMARY_LABELS = {
     "patients_severe": "Patients with a severe adverse event",
     "patients_severe_first_injection": "Patients with a severe adverse event at the first injection",
     "patients_flare": "Patients with a flare of mast cell symptoms",
-    "patients_discontinued": "Patients who stopped omalizumab because of an adverse event",
+    # Every patient, whatever the response; Table 2's "Intolerance" counts responders who stopped only.
+    "patients_discontinued": "Patients who stopped omalizumab because of an adverse event (any response)",
 }
 
 # Worst severity per patient: unknown ranks below mild, so any recorded grade wins.
@@ -324,7 +325,7 @@ def headline(summary: pd.DataFrame) -> dict[str, str]:
     values = summary.set_index("measure")
     shown = {
         "patients_with_event": "Patients with an adverse event",
-        "patients_discontinued": "Patients who stopped for an adverse event",
+        "patients_discontinued": "Stopped for an adverse event (any response)",
         "patients_flare": "Patients with a flare",
         "patients_severe_first_injection": "Severe at the first injection",
     }

@@ -30,7 +30,7 @@ import pandas as pd
 
 from omalizumab_core.data.codes import CATEGORIES, CATEGORY_LABELS, GROUP_LABELS, GROUPS, KIT_LABELS, KIT_STATUSES, QUARTERS_PER_POINT, SEX_LABELS, SEXES, SUBGROUP_LABELS, SUBGROUPS
 from omalizumab_core.engine.scoring import ScoredCohort, patient_positions
-from omalizumab_core.formatting import n_pct, number, p_value
+from omalizumab_core.formatting import median_iqr, months, n_pct, number, p_value, span
 from omalizumab_core.stats.competing_risks import COMPETING, CENSORED, EVENT, aalen_johansen, gray_test, incidence_quantiles, logrank_test
 from omalizumab_core.stats.kaplan_meier import kaplan_meier
 from omalizumab_core.data.problems import TooFewPatients
@@ -474,11 +474,11 @@ def time_to_response_summary(scored: ScoredCohort, *, by: str | None = None, met
 
 def _months_iqr(median, q1, q3) -> str:
     """"2 [1–3]"; "–" without a median."""
-    return "–" if pd.isna(median) else f"{number(median)} [{number(q1)}–{number(q3)}]"
+    return median_iqr(median, q1, q3)
 
 
 def _months_range(low, high) -> str:
-    return "–" if pd.isna(low) else f"{number(low)}–{number(high)}"
+    return span(low, high)
 
 
 def _curve_months(value, low, high) -> str:
@@ -563,8 +563,7 @@ def headline(summary: pd.DataFrame) -> dict[str, tuple[str, str]]:
     """
     out = {}
     for row in summary[summary["group"] == ALL].itertuples():
-        median = number(row.median_months)
-        value = "–" if pd.isna(row.median_months) else f"{median} month{'' if median == '1' else 's'}"
+        value = months(row.median_months)
         out[row.milestone] = (value, f"Among {row.n_responders} responders; IQR {_months_range(row.q1_months, row.q3_months)} months")
     return out
 

@@ -144,6 +144,7 @@ def candidate_json(scored, assessment) -> dict:
         ],
         "relaxation": [{"step": int(r.step), "rule": r.rule, "eligible": int(r.eligible), "added": int(r.added)} for r in a.relaxation.itertuples(index=False)],
         "n": int(len(a.comparable)),
+        "tied_out": int(a.found.tied_out),
     }
     rows = {r.population: r for r in a.sensitivity.itertuples(index=False)}
 

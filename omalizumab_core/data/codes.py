@@ -124,6 +124,8 @@ WORSENING_RULE_LABELS = {
     "any_symptom": "Any worsened symptom means no response (the paper's wording)",
     "total_score": "Judge on the total symptom score only",
 }
+# The same choices in a few words, for a select box in the sidebar (about 30 characters fit at 1280 px).
+WORSENING_RULE_SHORT_LABELS = {"any_symptom": "Any worse symptom (the paper)", "total_score": "Total symptom score only"}
 
 # --- other tables ---------------------------------------------------------
 SEVERITIES = ("mild", "moderate", "severe")

@@ -168,8 +168,11 @@ def _without_empty_optional_tables(raw: RawCohort) -> tuple[RawCohort, list[Prob
     empty = [name for name, table in raw.tables.items() if name not in REQUIRED_TABLES and len(table.frame) == 0]
     if not empty:
         return raw, []
+    def what(frame) -> str:
+        return "is empty (no column headers, no rows)" if len(frame.columns) == 0 else "has column headers but no rows"
+
     warnings = [
-        Problem(WARNING, name, f"The {name} table has column headers but no rows; the cohort is loaded without it.", where=raw.tables[name].origin)
+        Problem(WARNING, name, f"The {name} table {what(raw.tables[name].frame)}; the cohort is loaded without it.", where=raw.tables[name].origin)
         for name in empty
     ]
     tables = {name: table for name, table in raw.tables.items() if name not in empty}

@@ -288,6 +288,12 @@ def _type_table(raw: RawTable, report: _Report) -> pd.DataFrame | None:
     """Parse every contract column; report missing columns and unreadable values."""
     contract = {c.name: c for c in TABLE_COLUMNS[raw.name]}
     frame = raw.frame
+    if len(frame.columns) == 0 and len(frame) == 0:
+        expected = ", ".join(c.name for c in contract.values() if c.required)
+        container = "sheet" if str(raw.origin).startswith("sheet") else "file"
+        report.table(ERROR, raw.name, f"The {raw.name} {container} is empty: no column headers and no rows. Put the column names on its first line "
+                     f"(at least {expected}), then one row per record, or use the template.", where=raw.origin)
+        return None
     missing = [c.name for c in contract.values() if c.required and c.name not in frame.columns]
     if raw.name in ("symptoms", "instrument_scores") and "month" not in frame.columns and "date" not in frame.columns:
         missing.append("month (or date)")

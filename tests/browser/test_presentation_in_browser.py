@@ -1,6 +1,6 @@
 """What a clinician sees at 1280×720 (a laptop) and 1920×1080 (a projector), issue 18.
 
-On every page: no metric value or table is cut (an element's scrollWidth not
+On every page: no metric value, select box or table is cut (an element's scrollWidth not
 beyond its clientWidth), the active filters are named on the page itself
 (the sidebar is collapsed on a projector), and no request leaves the app's
 own origin (hospital networks are offline; health-data pages call no third
@@ -32,6 +32,9 @@ CLIPPED = """() => {
   for (const frame of document.querySelectorAll('[data-testid="stDataFrame"]')) {
     const scroller = frame.querySelector('.dvn-scroller');
     if (frame.getClientRects().length && scroller && over(scroller)) cut.push(['dataframe', frame.innerText.slice(0, 80), scroller.scrollWidth, scroller.clientWidth]);
+  }
+  for (const box of document.querySelectorAll('[data-testid="stSelectbox"] input[role="combobox"]')) {
+    if (box.getClientRects().length && over(box)) cut.push(['select box', box.value, box.scrollWidth, box.clientWidth]);
   }
   for (const table of document.querySelectorAll('[data-testid="stTable"]')) {
     for (const box of [table, table.firstElementChild].filter(Boolean))
@@ -131,3 +134,37 @@ def test_html_reports_open_without_any_request_leaving_the_machine(browser, serv
     assert "Filters: none (all patients)" in viewer.inner_text("body")
     assert [u for u in requests if not u.startswith(("file:", "data:", "blob:", "about:"))] == []
     context.close()
+
+
+# Every option of every select box, measured in the box's own font against its width.
+OPTIONS_CUT = """(box, texts) => {
+  const context = document.createElement('canvas').getContext('2d');
+  context.font = getComputedStyle(box).font;
+  return texts.filter((t) => context.measureText(t).width > box.clientWidth + 1);
+}"""
+
+
+@pytest.mark.parametrize("path", ["symptoms", "response", "candidate", "time_to_response", "patient"])
+def test_no_option_of_a_select_box_is_cut_at_1280(browser, server_url, path):
+    """Not only the option shown: each option a doctor may pick (sidebar filters included) fits its box at 1280×720."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(f"{server_url}/{path}")
+    wait_for_app(page)
+    boxes = page.locator('[data-testid="stSelectbox"] input[role="combobox"]')
+    cut = {}
+    for i in range(boxes.count()):
+        box = boxes.nth(i)
+        if not box.is_visible():
+            continue
+        box.scroll_into_view_if_needed()
+        box.click()
+        page.wait_for_selector('[role="option"]')
+        texts = page.locator('[role="option"]').all_inner_texts()
+        page.keyboard.press("Escape")
+        page.wait_for_selector('[role="option"]', state="detached")
+        too_wide = box.evaluate(OPTIONS_CUT, texts)
+        if too_wide:
+            cut[box.get_attribute("aria-label")] = too_wide
+    context.close()
+    assert cut == {}, f"options cut at 1280x720 on /{path}: {cut}"
