@@ -274,6 +274,26 @@ def _per_patient(scores: pd.DataFrame, level: str, *, assessed_only: bool = True
     }
 
 
+def _patient_rows(scored: ScoredCohort, scores: pd.DataFrame, at, level: str, *, assessed_only: bool = True) -> dict:
+    """:func:`_per_patient` of ``scores`` (``symptom_scores(scored, at=at)``), computed once per scored cohort.
+
+    Each entry depends on one patient only, so the whole cohort's entries are
+    kept with the scored cohort (in the session) and each selection takes its
+    patients' rows: a filter change no longer recomputes them (issue 21).
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
+
+    def compute(whole: ScoredCohort) -> pd.DataFrame:
+        entries = _per_patient(symptom_scores(whole, at=at), level, assessed_only=assessed_only)
+        return pd.DataFrame({name: entries[name] for name in ("label", "patient", "category", "quarters", "baseline", "k")})
+
+    table = scored.per_patient(f"symptom_changes.per_patient.{at!r}.{level}.{assessed_only}", compute, code="patient")
+    entries = {name: table[name].to_numpy(dtype=np.int64) for name in table.columns}
+    entries["labels"] = scores[level].cat.categories.to_numpy(dtype=object)
+    return entries
+
+
 def symptom_changes(
     scored: ScoredCohort, *, at="best", level: str = "symptom", adjust: str = "holm", zero_method: str = "wilcox"
 ) -> pd.DataFrame:
@@ -361,10 +381,10 @@ def symptom_changes(
     scores = symptom_scores(scored, at=at)
     if scores.empty:
         raise TooFewPatients("No patient of the selection has a symptom recorded at baseline (month 0).")
-    assessed = _per_patient(scores, level)
+    assessed = _patient_rows(scored, scores, at, level)
     if len(assessed["label"]) == 0:
         raise TooFewPatients(f"No patient of the selection has a symptom score under omalizumab {describe_time(at)}.")
-    everyone = _per_patient(scores, level, assessed_only=False)
+    everyone = _patient_rows(scored, scores, at, level, assessed_only=False)
     labels = everyone["labels"]
     n_patients = np.bincount(everyone["label"], minlength=len(labels))
     category = np.full(len(labels), -1, dtype=np.int64)
@@ -465,10 +485,10 @@ def symptom_heatmap_data(scored: ScoredCohort, *, at="best", level: str = "sympt
         baseline. ``attrs["category"]`` maps each column to its category.
     """
     scores = symptom_scores(scored, at=at)
-    assessed = _per_patient(scores, level)
+    assessed = _patient_rows(scored, scores, at, level)
     labels = assessed["labels"]
     value = assessed["quarters"] / (QUARTERS_PER_POINT * assessed["k"])
-    present_labels = np.unique(assessed["label"])
+    present_labels = np.flatnonzero(np.bincount(assessed["label"], minlength=len(labels)))
     frequency = np.bincount(assessed["label"], minlength=len(labels))
     category = np.full(len(labels), -1, dtype=np.int64)
     category[assessed["label"]] = assessed["category"]
@@ -476,7 +496,7 @@ def symptom_heatmap_data(scored: ScoredCohort, *, at="best", level: str = "sympt
     column_of = np.full(len(labels), -1, dtype=np.int64)
     column_of[column_codes] = np.arange(len(column_codes))
     ids = pd.Index(scored.cohort.patients["patient_id"])
-    rows_present = np.unique(assessed["patient"])
+    rows_present = np.flatnonzero(np.bincount(assessed["patient"], minlength=len(ids)))
     row_of = np.full(len(ids), -1, dtype=np.int64)
     row_of[rows_present] = np.arange(len(rows_present))
     matrix = np.full((len(rows_present), len(column_codes)), np.nan)
