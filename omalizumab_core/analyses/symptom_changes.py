@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from omalizumab_core.data.codes import CATEGORIES, CATEGORY_LABELS, QUARTERS_PER_POINT
+from omalizumab_core.data.cohort import patient_positions
 from omalizumab_core.engine.scoring import ScoredCohort
 from omalizumab_core.stats.multiple_testing import ADJUSTMENT_LABELS, ADJUSTMENTS, adjust_pvalues, significance_stars
 from omalizumab_core.stats.signed_rank import EFFECT_COLUMNS, ZERO_METHODS, paired_effect_sizes, signed_rank_test
@@ -72,13 +73,13 @@ def _check_time(at) -> None:
 
 
 def _codes(ids: pd.Series, patients: pd.DataFrame) -> np.ndarray:
-    """Position of each row's patient in ``patients`` (-1 if absent), one look-up per distinct id."""
-    index = pd.Index(patients["patient_id"])
-    if isinstance(ids.dtype, pd.CategoricalDtype):
-        position = index.get_indexer(ids.cat.categories)
-        codes = ids.cat.codes.to_numpy(dtype=np.int64)
-        return np.where(codes >= 0, position[np.maximum(codes, 0)] if len(position) else -1, -1)
-    return index.get_indexer(ids)
+    """Position of each row's patient in ``patients`` (-1 if absent): the engine's shared look-up.
+
+    The validated long tables code ``patient_id`` on the patients table's ids,
+    so this is usually the categorical's codes, with no id looked up (12.7
+    million symptom rows at 100,000 patients).
+    """
+    return np.asarray(patient_positions(ids, patients), dtype=np.int64)
 
 
 def _timepoints(scored: ScoredCohort, at) -> np.ndarray:
