@@ -89,7 +89,8 @@ def reference_outcomes(patients, symptoms, rule: str = "any_symptom") -> pl.Data
     """Per-patient outcomes, in the patients table's order, columns ``FIELDS`` plus diagnosis, subgroup, group.
 
     ``patients`` and ``symptoms`` are polars or pandas frames with the
-    cohort's columns.
+    cohort's columns. Rows are keyed by integers (the patient's position,
+    the symptom's dictionary code): ids are looked up once per distinct id.
     """
     p = _frame(patients).select(
         pl.col("patient_id").cast(pl.String),
@@ -98,45 +99,58 @@ def reference_outcomes(patients, symptoms, rule: str = "any_symptom") -> pl.Data
         pl.col("treatment_end_month").cast(pl.Float64).fill_nan(None),
         pl.col("end_reason").cast(pl.String),
     ).with_row_index("order")
-    s = _frame(symptoms).select(
-        pl.col("patient_id").cast(pl.String),
-        pl.col("symptom").cast(pl.String),
+    s = _with_patient_order(_frame(symptoms), p).select(
+        "order",
+        _symptom_code(pl.col("symptom")).alias("symptom"),
         pl.col("month").cast(pl.Float64).fill_nan(None),
         (pl.col("score").cast(pl.Float64) * 4).round(0).cast(pl.Int64).alias("q"),
     )
-    baseline_counts = s.filter(pl.col("month") == 0).group_by("patient_id").agg(pl.len().alias("baseline_symptoms"))
+    baseline_counts = s.filter(pl.col("month") == 0).group_by("order").agg(pl.len().alias("baseline_symptoms"))
 
     end = pl.col("treatment_end_month")
-    rows = (
-        s.join(p.select("patient_id", "treatment_end_month"), on="patient_id", how="inner")
-        .filter(pl.col("month").is_not_null() & (end.is_null() | (pl.col("month") <= end)))
-        .sort("patient_id", "symptom", "month")
+    rows = s.join(p.select("order", "treatment_end_month"), on="order", how="inner", maintain_order="left").filter(
+        pl.col("month").is_not_null() & (end.is_null() | (pl.col("month") <= end))
     )
-    history = ["patient_id", "symptom"]
-    rows = rows.with_columns(
-        (pl.col("month").first().over(history) == 0).alias("base"),
-        pl.col("q").shift(1).over(history).alias("prev"),
-    ).with_columns(pl.col("prev").fill_null(pl.when(pl.col("base")).then(4).otherwise(0)))
-    b4 = rows.filter(pl.col("base") & (pl.col("month") == 0)).group_by("patient_id").agg((pl.len() * 4).cast(pl.Int64).alias("b4"))
+    # One packed integer key (patient, symptom, month rank) sorts faster than three columns.
+    months = rows.select(pl.col("month").unique().sort()).with_row_index("m_rank")
+    n_months = max(months.height, 1)
+    n_symptoms = int(rows["symptom"].max() or 0) + 1 if rows.height else 1
+    rows = (
+        rows.join(months, on="month", how="left", maintain_order="left")
+        .with_columns(((pl.col("order").cast(pl.Int64) * n_symptoms + pl.col("symptom").cast(pl.Int64)) * n_months + pl.col("m_rank").cast(pl.Int64)).alias("key"))
+    )
+    if not _increasing(rows["key"]):  # files usually come sorted: one pass instead of a sort
+        rows = rows.sort("key")
+    # Histories are contiguous once sorted: a row continues its history when the
+    # previous row has the same patient and symptom.
+    same = (pl.col("order") == pl.col("order").shift(1)) & (pl.col("symptom") == pl.col("symptom").shift(1))
+    rows = rows.with_columns(same.fill_null(False).alias("same")).with_columns(
+        pl.when(~pl.col("same")).then(pl.col("month") == 0).otherwise(None).forward_fill().alias("base"),
+    ).with_columns(
+        pl.when(pl.col("same")).then(pl.col("q").shift(1)).when(pl.col("base")).then(4).otherwise(0).alias("prev"),
+    )
+    b4 = rows.filter(pl.col("base") & (pl.col("month") == 0)).group_by("order").agg((pl.len() * 4).cast(pl.Int64).alias("b4"))
 
     base, q, prev = pl.col("base"), pl.col("q"), pl.col("prev")
     changes = rows.filter(pl.col("month") > 0).select(
-        "patient_id",
+        "order",
         "month",
+        (pl.col("order").cast(pl.Int64) * n_months + pl.col("m_rank").cast(pl.Int64)).alias("visit"),
         pl.when(base).then(q - prev).otherwise(0).alias("d_score"),
         pl.when(base).then((q == 6).cast(pl.Int64) - (prev == 6).cast(pl.Int64)).otherwise(0).alias("d_worse"),
         pl.when(base).then(0).otherwise((q > 0).cast(pl.Int64) - (prev > 0).cast(pl.Int64)).alias("d_new"),
     )
     visits = (
-        changes.group_by("patient_id", "month")
-        .agg(pl.col("d_score").sum(), pl.col("d_worse").sum(), pl.col("d_new").sum())
-        .sort("patient_id", "month")
-        .join(b4, on="patient_id", how="left")
+        changes.group_by("visit")
+        .agg(pl.col("order").first(), pl.col("month").first(), pl.col("d_score").sum(), pl.col("d_worse").sum(), pl.col("d_new").sum())
+        .sort("visit")
+        .join(b4, on="order", how="left")
         .with_columns(pl.col("b4").fill_null(0))
+        .with_columns((pl.col("order") != pl.col("order").shift(1)).fill_null(True).alias("first_visit"))
         .with_columns(
-            (pl.col("b4") + pl.col("d_score").cum_sum().over("patient_id")).alias("s4"),
-            pl.col("d_worse").cum_sum().over("patient_id").alias("worse"),
-            pl.col("d_new").cum_sum().over("patient_id").alias("new"),
+            (pl.col("b4") + _running_total("d_score")).alias("s4"),
+            _running_total("d_worse").alias("worse"),
+            _running_total("d_new").alias("new"),
         )
     )
     s4, b, d = pl.col("s4"), pl.col("b4"), pl.col("b4") - pl.col("s4")
@@ -150,16 +164,16 @@ def reference_outcomes(patients, symptoms, rule: str = "any_symptom") -> pl.Data
     )
     responding = pl.col("rank") >= 1
     visits = visits.with_columns(
-        (responding & ~responding.shift(1).over("patient_id").fill_null(False)).cast(pl.Int64).cum_sum().over("patient_id").alias("run")
+        (responding & (pl.col("first_visit") | ~responding.shift(1).fill_null(False))).cast(pl.Int64).cum_sum().alias("run")
     )
     runs = (
         visits.filter(responding)
-        .group_by("patient_id", "run")
+        .group_by("order", "run")
         .agg((pl.col("month").max() - pl.col("month").min() >= 3 - 1e-9).alias("long"))
-        .group_by("patient_id")
+        .group_by("order")
         .agg(pl.col("long").any().alias("sustained_3_months"))
     )
-    per_patient = visits.group_by("patient_id").agg(
+    per_patient = visits.group_by("order").agg(
         pl.len().alias("n_assessments"),
         pl.col("rank").max().alias("best"),
         pl.col("month").filter(responding).min().alias("first_response"),
@@ -169,9 +183,9 @@ def reference_outcomes(patients, symptoms, rule: str = "any_symptom") -> pl.Data
     )
     codes = pl.Series(ORDER)
     out = (
-        p.join(per_patient, on="patient_id", how="left")
-        .join(runs, on="patient_id", how="left")
-        .join(baseline_counts, on="patient_id", how="left")
+        p.join(per_patient, on="order", how="left")
+        .join(runs, on="order", how="left")
+        .join(baseline_counts, on="order", how="left")
         .sort("order")
         .with_columns(
             pl.col("best").fill_null(0),
@@ -205,6 +219,37 @@ def reference_outcomes(patients, symptoms, rule: str = "any_symptom") -> pl.Data
         pl.when(pl.col("subgroup") == "idiopathic").then(pl.lit("idiopathic")).otherwise(pl.lit("primary")).alias("group"),
     )
     return out.select(*FIELDS, "diagnosis", "subgroup", "group")
+
+
+def _running_total(column: str) -> pl.Expr:
+    """Cumulative sum of ``column`` restarting at each patient's first visit (rows in patient order)."""
+    total = pl.col(column).cum_sum()
+    return total - pl.when(pl.col("first_visit")).then(total - pl.col(column)).otherwise(None).forward_fill()
+
+
+def _increasing(keys: pl.Series) -> bool:
+    return keys.len() < 2 or bool((keys.diff().drop_nulls() >= 0).all())
+
+
+def _has_repeats(keys: pl.Series) -> bool:
+    """Whether a key occurs twice: one pass on sorted keys, a sort otherwise."""
+    if not _increasing(keys):
+        keys = keys.sort()
+    return keys.len() > 1 and bool((keys.diff().drop_nulls() == 0).any())
+
+
+def _symptom_code(symptom: pl.Expr) -> pl.Expr:
+    """An integer per distinct symptom name (its dictionary code, or a dense rank of plain text)."""
+    return symptom.cast(pl.Categorical).to_physical().cast(pl.Int64)
+
+
+def _with_patient_order(symptoms: pl.DataFrame, patients: pl.DataFrame) -> pl.DataFrame:
+    """``symptoms`` with ``order``: its patient's position in ``patients`` (null if unknown), one look-up per distinct id."""
+    ids = symptoms.select(pl.col("patient_id").unique())
+    known = ids.with_columns(pl.col("patient_id").cast(pl.String).alias("pid")).join(
+        patients.select(pl.col("patient_id").alias("pid"), "order"), on="pid", how="left"
+    )
+    return symptoms.join(known.select("patient_id", "order"), on="patient_id", how="left", maintain_order="left")
 
 
 def response_counts(outcomes: pl.DataFrame) -> dict:
@@ -250,22 +295,26 @@ def validate(patients: pl.DataFrame, symptoms: pl.DataFrame) -> None:
         raise InvalidCohort("patients: blank patient_id")
     if ids.is_duplicated().any():
         raise InvalidCohort("patients: repeated patient_id")
-    s = symptoms.select(
-        pl.col("patient_id").cast(pl.String).str.strip_chars(),
-        pl.col("symptom").cast(pl.String).str.strip_chars().str.to_lowercase(),
-        pl.col("month").cast(pl.Float64),
-        pl.col("score").cast(pl.Float64),
-    )
-    if not s["patient_id"].is_in(ids.implode()).all():
+    # Text is checked once per distinct value, rows through integer codes.
+    s = _with_patient_order(symptoms, patients.select(pl.col("patient_id").cast(pl.String).str.strip_chars()).with_row_index("order"))
+    if s["order"].is_null().any():
         raise InvalidCohort("symptoms: a patient not in the patients table")
+    names = symptoms.select(pl.col("symptom").unique())
+    names = names.with_columns(pl.col("symptom").cast(pl.String).str.strip_chars().str.to_lowercase().rank("dense").alias("same_symptom"))
+    s = s.join(names, on="symptom", how="left", maintain_order="left").select("order", "same_symptom", pl.col("month").cast(pl.Float64), pl.col("score").cast(pl.Float64))
     if s["month"].is_null().any() or s["month"].is_nan().any():
         raise InvalidCohort("symptoms: a row without its month")
-    quarters = s["score"] * 4
+    scores = s.select(pl.col("score").unique())["score"]
+    quarters = scores * 4
     if not (((quarters - quarters.round(0)).abs() < 1e-9) & quarters.round(0).is_in([float(a) for a in ALLOWED_QUARTERS])).all():
         raise InvalidCohort("symptoms: a score that is not 0, 0.25, 0.5, 0.75, 1 or 1.5")
     if s.filter((pl.col("month") == 0) & (pl.col("score") != 1)).height:
         raise InvalidCohort("symptoms: a baseline score other than 1")
-    if s.select(pl.struct("patient_id", "symptom", "month").is_duplicated().any()).item():
+    months = s.select(pl.col("month").unique()).with_row_index("m_rank")
+    n_names = int(names["same_symptom"].max() or 0) + 1
+    key = (pl.col("order").cast(pl.Int64) * n_names + pl.col("same_symptom").cast(pl.Int64)) * months.height + pl.col("m_rank").cast(pl.Int64)
+    keys = s.join(months, on="month", how="left", maintain_order="left").select(key)["order"]
+    if _has_repeats(keys):
         raise InvalidCohort("symptoms: the same symptom twice for one patient and month")
 
 

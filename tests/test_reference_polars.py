@@ -111,3 +111,28 @@ def test_polars_end_to_end_reads_validates_and_scores_a_written_cohort(tmp_path)
 @given(cohort=small_cohorts(), rule=__import__("hypothesis").strategies.sampled_from(RULES))
 def test_polars_reference_and_engine_agree_on_random_small_cohorts(cohort, rule):
     assert mismatches(cohort, rule) == {}
+
+
+def test_polars_end_to_end_refuses_what_the_loader_refuses():
+    import polars as pl
+
+    from benchmarks.reference_polars import InvalidCohort, validate
+
+    patients = pl.DataFrame({"patient_id": ["A", "B"], "diagnosis": ["ISM", "CM"], "kit_d816v": ["positive"] * 2,
+                             "treatment_end_month": [None, 3.0], "end_reason": ["ongoing", "intolerance"]})
+
+    def symptoms(**change):
+        rows = {"patient_id": ["A", "A", "B"], "symptom": ["Flushing", "Flushing", "Pruritus"], "month": [0.0, 3.0, 0.0], "score": [1.0, 0.5, 1.0]}
+        rows.update(change)
+        return pl.DataFrame(rows)
+
+    validate(patients, symptoms())
+    for change, words in (
+        ({"symptom": ["Flushing", "flushing ", "Pruritus"], "month": [0.0, 0.0, 0.0], "score": [1.0, 1.0, 1.0]}, "twice"),
+        ({"patient_id": ["A", "A", "C"]}, "not in the patients table"),
+        ({"score": [1.0, 0.4, 1.0]}, "score"),
+        ({"score": [0.5, 0.5, 1.0]}, "baseline"),
+        ({"month": [0.0, None, 0.0]}, "month"),
+    ):
+        with pytest.raises(InvalidCohort, match=words):
+            validate(patients, symptoms(**change))
