@@ -44,3 +44,32 @@ def test_heatmap_of_a_selection_is_that_of_the_selection_scored_afresh(cohort, l
     a, b = symptom_heatmap_data(selection, level=level), symptom_heatmap_data(fresh, level=level)
     pd.testing.assert_frame_equal(a, b)
     assert a.attrs == b.attrs
+
+
+def test_a_tables_memory_lives_as_long_as_the_table_and_no_longer():
+    import gc
+
+    from omalizumab_core.data import cohort as cohort_module
+
+    table = pd.DataFrame({"patient_id": ["A", "B"]})
+    cohort_module.memory_of(table)["x"] = 1
+    assert cohort_module.memory_of(table) == {"x": 1}
+    assert cohort_module.memory_of(pd.DataFrame({"patient_id": ["A", "B"]})) == {}  # an equal table is another table
+    key = id(table)
+    del table
+    gc.collect()
+    assert key not in cohort_module._MEMORIES
+
+
+def test_filter_panel_counts_are_those_of_value_counts_after_any_filter(cohort):
+    from omalizumab_core.analyses.filter_counts import level_counts
+    from omalizumab_core.analyses.filters import FilterSpec, filter_index, filter_mask
+
+    index = filter_index(score_cohort(cohort))
+    for spec in (FilterSpec(), FilterSpec(sex=("F",)), FilterSpec(diagnosis=("ISM", "CM"))):
+        counts = level_counts(index, spec)
+        keep = np.asarray(filter_mask(index, spec), dtype=bool)
+        values = index["subgroup"].astype("object").where(index["subgroup"].notna()).astype(str)
+        expected = {level: (int(values[keep].value_counts().get(level, 0)), int(n)) for level, n in values.value_counts().items()}
+        assert counts["diagnosis"] == expected
+        assert list(counts["diagnosis"]) == list(expected)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import pandas as pd
 
+from omalizumab_core.data.cohort import memory_of
 from omalizumab_core.analyses.filters import CHOICE_FILTERS, FilterSpec, filter_mask
 from omalizumab_core.data.codes import CATEGORIES
 
@@ -53,22 +52,15 @@ def level_counts(index: pd.DataFrame, spec: FilterSpec) -> dict[str, dict[str, t
     return counts
 
 
-# filter index -> {column: (levels, code of each patient, patients per level)}; entries go with the index.
-_LEVELS: "weakref.WeakKeyDictionary[pd.DataFrame, dict]" = weakref.WeakKeyDictionary()
-
-
 def _levels(index: pd.DataFrame, column: str) -> tuple[list, np.ndarray, np.ndarray]:
     """A column's levels (most patients first, as ``value_counts`` orders them), each patient's level and the totals.
 
     Computed once per filter index (one per scored cohort, kept in the
     session): a filter change then only counts the selected patients' codes
-    (issue 21: converting 100,000 values to text for every filter change was
+    (issue 21: converting 100,000 values to text at every filter change was
     most of the filter panel's time).
     """
-    try:
-        known = _LEVELS.setdefault(index, {})
-    except TypeError:  # not weakly referenceable: no memory
-        known = {}
+    known = memory_of(index).setdefault("filter_counts.levels", {})
     if column not in known:
         values = index[column].astype("object").where(index[column].notna()).astype(str)
         total = values.value_counts()
