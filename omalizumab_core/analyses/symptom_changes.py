@@ -190,8 +190,11 @@ def _symptom_scores(scored: ScoredCohort, at) -> pd.DataFrame:
 
     safe_p = np.maximum(p, 0)
     with np.errstate(invalid="ignore"):
-        # Rows on treatment (as in the engine), at baseline or up to the chosen month.
-        keep = (p >= 0) & (s >= 0) & ~(end[safe_p] < month) & ((month == 0) | ((month > 0) & (month <= when[safe_p])))
+        # Rows on treatment (as in the engine), at baseline or up to the chosen month:
+        # month 0 unless treatment ended before it, a later month up to both the end
+        # of treatment and the chosen month. One bound per patient, one look-up per row.
+        bound = np.where(np.isnan(when), np.where(end < 0, -1.0, 0.0), np.fmin(end, when))
+        keep = (p >= 0) & (s >= 0) & (month >= 0) & (month <= bound[safe_p])
     p, s, month, score, c_codes = p[keep], s[keep], month[keep], score[keep], c_codes[keep]
 
     # Each (patient, symptom) history in month order; files usually come sorted.
