@@ -66,6 +66,7 @@ def test_filter_panel_counts_are_those_of_value_counts_after_any_filter(cohort):
     from omalizumab_core.analyses.filters import FilterSpec, filter_index, filter_mask
 
     index = filter_index(score_cohort(cohort))
+    index.loc[index.index[:5], "center"] = None  # a patient without a centre is counted in no level
     for spec in (FilterSpec(), FilterSpec(sex=("F",)), FilterSpec(diagnosis=("ISM", "CM"))):
         counts = level_counts(index, spec)
         keep = np.asarray(filter_mask(index, spec), dtype=bool)
@@ -73,3 +74,5 @@ def test_filter_panel_counts_are_those_of_value_counts_after_any_filter(cohort):
         expected = {level: (int(values[keep].value_counts().get(level, 0)), int(n)) for level, n in values.value_counts().items()}
         assert counts["diagnosis"] == expected
         assert list(counts["diagnosis"]) == list(expected)
+        centres = index["center"].astype("object").where(index["center"].notna()).astype(str)
+        assert counts["center"] == {level: (int(centres[keep].value_counts().get(level, 0)), int(n)) for level, n in centres.value_counts().items()}

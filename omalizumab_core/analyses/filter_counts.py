@@ -39,7 +39,7 @@ def level_counts(index: pd.DataFrame, spec: FilterSpec) -> dict[str, dict[str, t
     counts: dict[str, dict[str, tuple[int, int]]] = {}
     for name, column, _, _ in CHOICE_FILTERS:
         levels, codes, totals = _levels(index, column)
-        selected = np.bincount(codes[keep], minlength=len(levels))
+        selected = np.bincount(codes[keep & (codes >= 0)], minlength=len(levels))  # -1: missing, counted in no level
         counts[name] = {level: (int(s), int(n)) for level, s, n in zip(levels, selected, totals)}
     counts["baseline_categories"] = {
         c: (int(index.loc[keep, f"has_{c}"].sum()), int(index[f"has_{c}"].sum())) for c in CATEGORIES if f"has_{c}" in index
