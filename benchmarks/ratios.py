@@ -25,7 +25,8 @@ The growth table times the end to end (both implementations) and load +
 score with its peak memory at each size, and fits the exponent k of
 time = c N^k by least squares on log-log axes. Results go to
 ``benchmarks/results/ratios-LABEL.json`` and ``.md``, the growth table to
-``benchmarks/results/growth.md``.
+``benchmarks/results/growth-LABEL.md``; ``benchmarks/results/issue21.md``
+summarises the before and after runs of issue 21.
 """
 
 from __future__ import annotations
