@@ -103,7 +103,7 @@ MUTANTS = (
     Mutant("Score class worsening: > 1 -> >= 1", "omalizumab_core/analyses/symptom_changes.py", "np.sum(values > 1)", "np.sum(values >= 1)",
            (T + "test_score_classes_put_each_boundary_score_in_its_own_class",)),
     Mutant("Symptom score read at month m includes the row at m: <= -> <", "omalizumab_core/analyses/symptom_changes.py",
-           "(month <= when[safe_p])", "(month < when[safe_p])",
+           "(month <= bound[safe_p])", "(month < bound[safe_p])",
            ("tests/test_symptom_changes.py", T + "test_publication_anaphylaxis_unchanged_at_1_is_neither_improved_nor_worsened")),
     # Safety, dosing, patient course, filters, p-value notation
     Mutant("Adverse event at the first injection: month <= 0 -> < 0", "omalizumab_core/analyses/safety.py",

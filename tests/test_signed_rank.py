@@ -156,3 +156,52 @@ def test_the_interval_order_statistic_is_r_qsignrank():
     ns = [1, 2, 5, 6, 7, 10, 16, 20, 30, 50, 100, 200, 350, 500]
     expected = [0, 0, 0, 1, 3, 9, 30, 53, 138, 435, 1956, 8445, 27001, 56291]
     assert [_signed_rank_quantile(n, 0.025) for n in ns] == expected
+
+
+# --- Hodges-Lehmann by selection (issue 21) -------------------------------------------------
+
+
+def _walsh_by_sorting(differences, confidence=0.95):
+    """The sort-every-Walsh-average computation the selection replaced, as the yardstick."""
+    from omalizumab_core.stats.signed_rank import _signed_rank_quantile
+
+    d = np.asarray(differences, dtype="float64")
+    n = len(d)
+    values, counts = np.unique(d, return_counts=True)
+    a, b = np.triu_indices(len(values))
+    averages = (values[a] + values[b]) / 2
+    weights = np.where(a == b, counts[a] * (counts[a] + 1) // 2, counts[a] * counts[b]).astype(np.int64)
+    order = np.argsort(averages, kind="stable")
+    averages, cumulative = averages[order], np.cumsum(weights[order])
+    total = n * (n + 1) // 2
+
+    def kth(k):
+        return float(averages[np.searchsorted(cumulative, k)])
+
+    estimate = kth((total + 1) // 2) if total % 2 else (kth(total // 2) + kth(total // 2 + 1)) / 2
+    k = max(1, _signed_rank_quantile(n, (1 - confidence) / 2))
+    return (estimate, kth(k), kth(total + 1 - k))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_hodges_lehmann_by_selection_equals_sorting_every_walsh_average(seed):
+    from omalizumab_core.stats.signed_rank import hodges_lehmann
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    kind = seed % 3
+    if kind == 0:  # quarters of a point: many ties and zeros
+        d = rng.integers(-6, 7, n) / 4
+    elif kind == 1:  # lab values: nearly all distinct
+        d = np.round(rng.normal(0, 30, n), 1)
+    else:  # one repeated value among continuous ones
+        d = np.where(rng.random(n) < 0.3, 0.0, rng.lognormal(0, 1, n) - 1)
+    for confidence in (0.9, 0.95, 0.99):
+        assert hodges_lehmann(d, confidence=confidence) == _walsh_by_sorting(d, confidence)
+
+
+def test_hodges_lehmann_by_selection_on_one_and_two_values():
+    from omalizumab_core.stats.signed_rank import hodges_lehmann
+
+    for d in ([2.5], [0.0], [1.0, 1.0], [-1.0, 3.0], [0.1, 0.2, 0.30000000000000004]):
+        assert hodges_lehmann(d) == _walsh_by_sorting(d)

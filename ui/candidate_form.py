@@ -8,14 +8,18 @@ collapses it again, so the answer is the first thing on screen.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
-from omalizumab_core.analyses import candidate as mdt
 from omalizumab_core.analyses.comparable import DEFAULT_K
 from omalizumab_core.data.codes import CATEGORY_LABELS, DIAGNOSES, DIAGNOSIS_LABELS, KIT_LABELS, KIT_STATUSES, SEX_LABELS, SEXES
 
 from . import session
 from .text import plain
+
+if TYPE_CHECKING:
+    from omalizumab_core.analyses import candidate as mdt
 
 CANDIDATE, K, EDITING = "mdt_candidate", "mdt_k_applied", "mdt_editing"  # session state only, never the cohort
 _YES_NO = {None: "Not used", True: "Yes", False: "No"}
@@ -28,6 +32,8 @@ _KIT_SHORT = {status: KIT_LABELS[status].removeprefix("KIT D816V ").capitalize()
 
 def candidate_form() -> tuple[mdt.Candidate | None, int]:
     """Draw the form (or its one-line summary); return the applied candidate and k."""
+    from omalizumab_core.analyses import candidate as mdt  # scipy: imported when the form is drawn
+
     candidate = st.session_state.get(CANDIDATE)
     k = st.session_state.get(K, DEFAULT_K)
     if candidate is not None and not st.session_state.get(EDITING, False):
@@ -43,6 +49,8 @@ def candidate_form() -> tuple[mdt.Candidate | None, int]:
 
 
 def _form(before: mdt.Candidate, k: int) -> None:
+    from omalizumab_core.analyses import candidate as mdt  # scipy: imported when the form is drawn
+
     extras = dict(before.extras)
     with st.form("mdt_form"):
         # One row, so the answer is on screen once the form collapses; short option labels (the full names in the

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from omalizumab_core.data.cohort import memory_of
 from omalizumab_core.analyses.filters import CHOICE_FILTERS, FilterSpec, filter_mask
 from omalizumab_core.data.codes import CATEGORIES
 
@@ -33,13 +35,12 @@ def level_counts(index: pd.DataFrame, spec: FilterSpec) -> dict[str, dict[str, t
     >>> oc.filter_level_counts(index, oc.FilterSpec(sex=("F",)))["diagnosis"]["ISM"]
     (20, 29)
     """
-    keep = filter_mask(index, spec)
+    keep = np.asarray(filter_mask(index, spec), dtype=bool)
     counts: dict[str, dict[str, tuple[int, int]]] = {}
     for name, column, _, _ in CHOICE_FILTERS:
-        values = index[column].astype("object").where(index[column].notna()).astype(str)
-        total = values.value_counts()
-        selected = values[keep].value_counts()
-        counts[name] = {level: (int(selected.get(level, 0)), int(n)) for level, n in total.items()}
+        levels, codes, totals = _levels(index, column)
+        selected = np.bincount(codes[keep & (codes >= 0)], minlength=len(levels))  # -1: missing, counted in no level
+        counts[name] = {level: (int(s), int(n)) for level, s, n in zip(levels, selected, totals)}
     counts["baseline_categories"] = {
         c: (int(index.loc[keep, f"has_{c}"].sum()), int(index[f"has_{c}"].sum())) for c in CATEGORIES if f"has_{c}" in index
     }
@@ -49,3 +50,20 @@ def level_counts(index: pd.DataFrame, spec: FilterSpec) -> dict[str, dict[str, t
         for word, flag in (("yes", True), ("no", False))
     }
     return counts
+
+
+def _levels(index: pd.DataFrame, column: str) -> tuple[list, np.ndarray, np.ndarray]:
+    """A column's levels (most patients first, as ``value_counts`` orders them), each patient's level and the totals.
+
+    Computed once per filter index (one per scored cohort, kept in the
+    session): a filter change then only counts the selected patients' codes
+    (issue 21: converting 100,000 values to text at every filter change was
+    most of the filter panel's time).
+    """
+    known = memory_of(index).setdefault("filter_counts.levels", {})
+    if column not in known:
+        values = index[column].astype("object").where(index[column].notna()).astype(str)
+        total = values.value_counts()
+        codes = pd.Index(total.index).get_indexer(values)
+        known[column] = (list(total.index), codes, total.to_numpy())
+    return known[column]

@@ -111,16 +111,33 @@ def patient_positions(ids: pd.Series, patients: pd.DataFrame) -> np.ndarray:
     return codes.astype(np.int64) if lookup is None else lookup[codes]
 
 
-# patients table -> {id(categories): (categories, lookup or None)}; entries go with the table.
-_LOOKUPS: "weakref.WeakKeyDictionary[pd.DataFrame, dict]" = weakref.WeakKeyDictionary()
+# id(object) -> (weak reference to it, its memory); an entry goes when its object does.
+# (A WeakKeyDictionary cannot hold DataFrames: they are unhashable, so the
+# look-ups below were never remembered.)
+_MEMORIES: dict[int, tuple] = {}
+
+
+def memory_of(obj) -> dict:
+    """A dict kept as long as ``obj`` lives (empty and not kept if ``obj`` cannot be weakly referenced).
+
+    For results derived from one table (a DataFrame is not hashable, so it
+    cannot key a ``WeakKeyDictionary``). Nothing outlives the table, which
+    the dashboard keeps in the browser session only.
+    """
+    key = id(obj)
+    entry = _MEMORIES.get(key)
+    if entry is None or entry[0]() is not obj:
+        try:
+            reference = weakref.ref(obj, lambda _, key=key: _MEMORIES.pop(key, None))
+        except TypeError:
+            return {}
+        entry = _MEMORIES[key] = (reference, {})
+    return entry[1]
 
 
 def _category_lookup(categories: pd.Index, patients: pd.DataFrame) -> np.ndarray | None:
     """Position in ``patients`` of each category (then -1 for code -1), or None when they are the same ids."""
-    try:
-        known = _LOOKUPS.setdefault(patients, {})
-    except TypeError:  # not weakly referenceable: no memory
-        known = {}
+    known = memory_of(patients).setdefault("patient_positions", {})
     found = known.get(id(categories))
     if found is not None and found[0] is categories:
         return found[1]

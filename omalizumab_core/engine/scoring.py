@@ -291,25 +291,38 @@ def patient_codes(ids: pd.Series, patients: pd.DataFrame) -> np.ndarray:
 
 
 def _on_treatment_rows(symptoms: pd.DataFrame, patients: pd.DataFrame) -> dict:
-    """Symptom rows as integer codes and quarters, without off-treatment assessments."""
+    """Symptom rows as integer codes and quarters, without off-treatment assessments.
+
+    Memory (the peak of scoring is the peak of loading and scoring, issue 21):
+    rows are selected before the codes and quarters are built, symptom codes
+    keep their categorical's small integer type and quarters fit 16 bits
+    (scores are validated multiples of 0.25 from 0 to 1.5), so no full-size
+    64-bit copy is made only to be subset.
+    """
     p = patient_positions(symptoms["patient_id"], patients)
-    symptom = symptoms["symptom"]
-    if isinstance(symptom.dtype, pd.CategoricalDtype):
-        s = symptom.cat.codes.to_numpy().astype(np.int64)
-    else:
-        s = pd.factorize(symptom, sort=True)[0]
     month = symptoms["month"].to_numpy(dtype="float64")
-    # Scores are validated multiples of 0.25; rounding only removes
-    # representation noise before the exact integer arithmetic.
-    q = np.rint(symptoms["score"].to_numpy(dtype="float64") * QUARTERS_PER_POINT).astype(np.int64)
     end = patients["treatment_end_month"].to_numpy(dtype="float64")
     # "Treatment was given as long as it was effective": an assessment after
     # the last injection no longer judges omalizumab. A row without a month
     # cannot be placed in time.
     keep = (p >= 0) & ~(end[np.maximum(p, 0)] < month) & ~np.isnan(month)
-    if keep.all():
-        return {"p": p, "s": s, "month": month, "q": q}
-    return {"p": p[keep], "s": s[keep], "month": month[keep], "q": q[keep]}
+    every = bool(keep.all())
+    if not every:
+        p, month = p[keep], month[keep]
+    symptom = symptoms["symptom"]
+    if isinstance(symptom.dtype, pd.CategoricalDtype):
+        s = symptom.cat.codes.to_numpy()  # int8/int16: widened where packed into the int64 sort key
+    else:
+        s = pd.factorize(symptom, sort=True)[0]
+    score = symptoms["score"].to_numpy(dtype="float64")
+    if not every:
+        s, score = s[keep], score[keep]
+    # Scores are validated multiples of 0.25; rounding only removes
+    # representation noise before the exact integer arithmetic.
+    quarters = np.rint(score * QUARTERS_PER_POINT)
+    small = len(quarters) == 0 or bool(np.abs(quarters).max() < 2**14)
+    q = quarters.astype(np.int16 if small else np.int64)
+    return {"p": p, "s": s, "month": month, "q": q}
 
 
 _VISIT_GRID_MAX = 1 << 25  # cells of the dense (patient x month) table of visits
