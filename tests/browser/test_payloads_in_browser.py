@@ -48,6 +48,8 @@ def _payload_zip() -> bytes:
             if name == "adverse_events" and len(frame):
                 frame["event"] = [IDS[i % len(IDS)] for i in range(len(frame))]
             archive.writestr(f"{name}.csv", frame.to_csv(index=False))
+        for definition in sorted(DEMO_DATA.glob("instruments/*.toml")):  # the questionnaire scores' definitions
+            archive.writestr(f"instruments/{definition.name}", definition.read_bytes())
     return buffer.getvalue()
 
 
