@@ -49,7 +49,7 @@ import polars as pl
 ORDER = ("NR", "PR", "MR", "CR")
 RESPONSES = ("CR", "MR", "PR", "NR")
 STATUSES = ("CR", "MR", "PR", "no_response", "loss_of_response", "intolerance", "lost_or_other")
-STOP_STATUS = {
+STOP_STATUS = {  # the same table as reference_loop's, copied: importing that module would load pandas into the yardstick's timed start
     "loss_of_response": "loss_of_response",
     "lack_of_efficacy": "loss_of_response",
     "intolerance": "intolerance",
@@ -181,7 +181,6 @@ def reference_outcomes(patients, symptoms, rule: str = "any_symptom") -> pl.Data
         pl.col("month").last().alias("last_assessment_month"),
         pl.col("rank").last().alias("last_rank"),
     )
-    codes = pl.Series(ORDER)
     out = (
         p.join(per_patient, on="order", how="left")
         .join(runs, on="order", how="left")

@@ -42,11 +42,16 @@ def mismatches(cohort, rule: str) -> dict:
     loop = reference_outcomes(cohort.patients, cohort.symptoms, rule)
     engine = score_cohort(cohort, worsening_rule=rule).outcomes
     assert len(loop) == len(engine)
+    return field_mismatches(loop["patient_id"].tolist(), loop, engine, FIELDS)
+
+
+def field_mismatches(ids: list, reference, engine: pd.DataFrame, fields) -> dict:
+    """{field: first five (patient_id, reference value, engine value)} where a reference and the engine disagree."""
     found = {}
-    for field in FIELDS:
-        a = loop[field].to_numpy(dtype=object)
+    for field in fields:
+        a = list(reference[field])
         b = engine[field].to_numpy(dtype=object)
-        bad = [(loop["patient_id"].iat[i], a[i], b[i]) for i in range(len(a)) if not _same(a[i], b[i])]
+        bad = [(ids[i], a[i], b[i]) for i in range(len(a)) if not _same(a[i], b[i])]
         if bad:
             found[field] = bad[:5]
     return found

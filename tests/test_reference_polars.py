@@ -11,10 +11,6 @@ on random small cohorts.
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -22,7 +18,12 @@ from benchmarks.reference_polars import reference_outcomes, response_counts, sum
 from omalizumab_core.engine.response_table import response_counts as engine_response_counts
 from omalizumab_core.engine.scoring import score_cohort
 from omalizumab_core.synthetic.synth import synthetic_cohort
-from tests.test_reference_loop import RULES, _edge_cohort, small_cohorts
+from tests.test_reference_loop import (
+    RULES,
+    _edge_cohort,
+    field_mismatches,
+    small_cohorts,
+)
 
 COMPARED = (
     "best_response",
@@ -38,29 +39,12 @@ COMPARED = (
 )
 
 
-def _same(a, b) -> bool:
-    a_missing = a is None or (isinstance(a, float) and math.isnan(a))
-    b_missing = b is None or b is pd.NA or (isinstance(b, float) and math.isnan(b))
-    if a_missing or b_missing:
-        return a_missing and b_missing
-    if isinstance(a, float) or isinstance(b, (float, np.floating)):
-        return abs(float(a) - float(b)) <= 1e-9
-    return a == b
-
-
 def mismatches(cohort, rule: str) -> dict:
     """{field: [(patient_id, polars value, engine value), ...]} where the two disagree."""
     ours = reference_outcomes(cohort.patients, cohort.symptoms, rule)
     engine = score_cohort(cohort, worsening_rule=rule).outcomes
     assert ours["patient_id"].to_list() == engine["patient_id"].astype(str).tolist()
-    found = {}
-    for field in COMPARED:
-        a = ours[field].to_list()
-        b = engine[field].to_numpy(dtype=object)
-        bad = [(ours["patient_id"][i], a[i], b[i]) for i in range(len(a)) if not _same(a[i], b[i])]
-        if bad:
-            found[field] = bad[:5]
-    return found
+    return field_mismatches(ours["patient_id"].to_list(), ours, engine, COMPARED)
 
 
 @pytest.fixture(scope="module")
