@@ -271,7 +271,7 @@ _API: dict[str, tuple[str, str]] = {
     "two_demo_cohorts": ("synthetic.two_cohorts", "two_demo_cohorts"),
     "cohort_names": ("analyses.cohort_comparison", "cohort_names"),
     "split_by_cohort": ("analyses.cohort_comparison", "split_by_cohort"),
-    "recorded_cohorts_only": ("analyses.cohort_comparison", "recorded_cohorts_only"),
+    "recorded_cohorts_only": ("analyses.recorded", "recorded_cohorts_only"),
     "cohort_table1": ("analyses.cohort_comparison", "cohort_table1"),
     "format_cohort_table1": ("analyses.cohort_comparison", "format_cohort_table1"),
     "cohort_response_rates": ("analyses.cohort_comparison", "cohort_response_rates"),

@@ -61,6 +61,27 @@ def test_paired_rate_ratio_widens_its_interval_when_patients_change_unevenly():
     assert r["overdispersion_p"] < 0.001
 
 
+def test_paired_rate_ratio_root_is_the_one_scipy_brentq_finds_even_far_from_one():
+    # The conditional score is solved by a safeguarded Newton step (no scipy.optimize import on the
+    # first page); scipy.optimize.brentq on the same score is the yardstick, on near-separated data too.
+    from scipy import optimize, special
+
+    rng = np.random.default_rng(21)
+    cases = [([1, 0, 0], [1.0, 1.0, 1.0], [40, 30, 50], [1.0, 1.0, 1.0]), ([30, 20], [0.1, 0.2], [1, 0], [10.0, 10.0])]
+    for _ in range(25):
+        k = int(rng.integers(2, 40))
+        cases.append((rng.poisson(rng.uniform(0.1, 5), k), rng.uniform(0.05, 5, k), rng.poisson(rng.uniform(0.1, 5), k), rng.uniform(0.05, 5, k)))
+    for on, t_on, before, t_before in cases:
+        y, x0 = np.asarray(on, float), np.asarray(before, float)
+        n = y + x0
+        keep = n > 0
+        if not keep.any() or y.sum() in (0, n.sum()):
+            continue
+        offset = np.log(np.asarray(t_on)[keep] / np.asarray(t_before)[keep])
+        root = optimize.brentq(lambda b: np.sum(y[keep] - n[keep] * special.expit(b + offset)), -60, 60, xtol=1e-13)
+        assert np.log(paired_rate_ratio(on, t_on, before, t_before)["rate_ratio"]) == pytest.approx(root, abs=1e-9)
+
+
 def test_paired_rate_ratio_leaves_out_patients_without_episodes_and_is_not_estimable_without_episodes_on():
     with_silent = paired_rate_ratio([1, 1, 0, 0], [1.0, 1.0, 1.0, 5.0], [2, 1, 2, 0], [1.0, 1.0, 1.0, 1.0])
     assert with_silent["patients"] == 3 and with_silent["rate_ratio"] == pytest.approx(0.4)

@@ -138,6 +138,15 @@ def anaphylaxis_rates(scored: ScoredCohort) -> pd.DataFrame:
     >>> rates.loc[0, ["kind", "method"]].tolist()
     ['all', 'exact conditional Poisson']
     """
+    return _rates(scored, exact=True)
+
+
+def _rates(scored: ScoredCohort, *, exact: bool) -> pd.DataFrame:
+    """:func:`anaphylaxis_rates`' rows; without the exact rows when ``exact`` is false.
+
+    The headline line of the Overview needs only the paired rows, and the
+    exact rows' binomial test would import scipy.stats on the first page.
+    """
     periods = anaphylaxis_periods(scored)
     periods = periods[periods["months_on"].notna() & (periods["months_on"] > 0)]
     years_before = periods["months_before"].sum() / MONTHS_PER_YEAR
@@ -151,8 +160,8 @@ def anaphylaxis_rates(scored: ScoredCohort) -> pd.DataFrame:
             "kind": kind, "label": label, "episodes_before": x0, "years_before": years_before,
             "rate_before": x0 / years_before, "episodes_on": x1, "years_on": years_on, "rate_on": x1 / years_on,
         }
-        exact = poisson_rate_ratio(x1, years_on, x0, years_before)
-        rows.append({**base, **exact, "overdispersion_p": np.nan})
+        if exact:
+            rows.append({**base, **poisson_rate_ratio(x1, years_on, x0, years_before), "overdispersion_p": np.nan})
         paired = paired_rate_ratio(
             periods[f"{kind}_on"].to_numpy(), periods["months_on"].to_numpy() / MONTHS_PER_YEAR,
             periods[f"{kind}_before"].to_numpy(), periods["months_before"].to_numpy() / MONTHS_PER_YEAR,

@@ -56,14 +56,14 @@ def anaphylaxis_summary(scored: ScoredCohort) -> pd.DataFrame:
     >>> int(s.loc[0, "patients_with_episodes"]), int(s.loc[0, "free"]), round(float(s.loc[0, "rate_ratio"]), 2)
     (14, 10, 0.23)
     """
-    from omalizumab_core.analyses.anaphylaxis import anaphylaxis_outcomes, anaphylaxis_rates
-    from omalizumab_core.analyses.cohort_comparison import recorded_cohorts_only
+    from omalizumab_core.analyses.anaphylaxis import _rates, anaphylaxis_outcomes
+    from omalizumab_core.analyses.recorded import recorded_cohorts_only
 
     scored, _ = recorded_cohorts_only(scored, "anaphylaxis")  # pooled: a cohort that recorded none is not "free of anaphylaxis"
     if scored.cohort.anaphylaxis is None or not len(scored.outcomes):
         return pd.DataFrame(columns=ANAPHYLAXIS_SUMMARY_COLUMNS)
     try:
-        rates = anaphylaxis_rates(scored)
+        rates = _rates(scored, exact=False)  # the paired rows only: no scipy.stats on the first page
     except TooFewPatients:
         return pd.DataFrame(columns=ANAPHYLAXIS_SUMMARY_COLUMNS)
     paired = rates[(rates["kind"] == "all") & (rates["method"] == PAIRED)].iloc[0]

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _scipy
 
 from omalizumab_core.analyses.overview import table1
+from omalizumab_core.analyses.recorded import recorded_cohorts_only  # noqa: F401 (its home before; kept importable)
 from omalizumab_core.analyses.response_rates import MEASURES, response_rates
 from omalizumab_core.analyses.symptom_changes import symptom_changes, symptom_scores
 from omalizumab_core.analyses.time_to_response import MILESTONES, response_times, time_to_response_curves
@@ -37,7 +37,7 @@ from omalizumab_core.data.problems import TooFewPatients
 from omalizumab_core.engine.scoring import ScoredCohort
 from omalizumab_core.formatting import ci, number, p_value
 from omalizumab_core.stats.competing_risks import EVENT, gray_test, logrank_test
-from omalizumab_core.stats.exact import difference_ci
+from omalizumab_core.stats.exact import _stats, difference_ci
 
 TABLE1_COLUMNS = ["section", "characteristic", "cohort", "kind", "n", "total", "value", "low", "high", "test", "p_value"]
 RATE_COLUMNS = ["measure", "cohort", "n", "total", "proportion", "ci_low", "ci_high", "difference", "difference_low", "difference_high", "test", "p_value"]
@@ -76,50 +76,6 @@ def split_by_cohort(scored: ScoredCohort) -> dict[str, ScoredCohort]:
     return {name: scored.restrict(values == name) for name in names}
 
 
-def recorded_cohorts_only(scored: ScoredCohort, table: str) -> tuple[ScoredCohort, list[str]]:
-    """The patients of the cohorts that recorded an event table, and the cohorts left out.
-
-    Pooled cohorts (:func:`~omalizumab_core.data.cohort_set.pool_cohorts`)
-    note which cohorts have no adverse-events or anaphylaxis table
-    (``Cohort.unrecorded``). A patient of such a cohort has no rows in that
-    table because nobody recorded them, not because nothing happened: counted
-    among the patients "without events", they would lower every pooled rate.
-
-    Parameters
-    ----------
-    scored : ScoredCohort
-        A scored cohort or a selection of it.
-    table : {"adverse_events", "anaphylaxis"}
-        The event table the analysis reads.
-
-    Returns
-    -------
-    (ScoredCohort, list of str)
-        The selection restricted to the cohorts that recorded ``table``
-        (``scored`` itself when every cohort did, or for a single cohort), and
-        the names of the cohorts among the selected patients that were left out.
-
-    Examples
-    --------
-    >>> import dataclasses
-    >>> import omalizumab_core as oc
-    >>> demo = oc.load_cohort("demo")
-    >>> no_events = dataclasses.replace(demo, adverse_events=None)
-    >>> pooled = oc.score_cohort(oc.pool_cohorts({"Demo": demo, "Centre B": no_events}))
-    >>> kept, left_out = oc.recorded_cohorts_only(pooled, "adverse_events")
-    >>> len(pooled.outcomes), len(kept.outcomes), left_out
-    (110, 55, ['Centre B'])
-    """
-    missing = scored.cohort.unrecorded.get(table, ())
-    patients = scored.cohort.patients
-    if not missing or COHORT_COLUMN not in patients:
-        return scored, []
-    cohort = patients[COHORT_COLUMN].astype(str)
-    unrecorded = cohort.isin(missing).to_numpy()
-    left_out = [name for name in missing if (cohort == name).any()]
-    return (scored.restrict(~unrecorded), left_out) if left_out else (scored, [])
-
-
 def _need_two(names: list[str]) -> None:
     if len(names) < 2:
         raise TooFewPatients(
@@ -134,10 +90,10 @@ def _continuous_test(samples: list[np.ndarray]) -> tuple[str, float]:
         return ("", np.nan)
     samples = [s for s in samples if len(s)]
     if len(samples) == 2:
-        return (MANN_WHITNEY, float(_scipy.mannwhitneyu(samples[0], samples[1], alternative="two-sided").pvalue))
+        return (MANN_WHITNEY, float(_stats().mannwhitneyu(samples[0], samples[1], alternative="two-sided").pvalue))
     if len(np.unique(np.concatenate(samples))) < 2:
         return (KRUSKAL, 1.0)
-    return (KRUSKAL, float(_scipy.kruskal(*samples).pvalue))
+    return (KRUSKAL, float(_stats().kruskal(*samples).pvalue))
 
 
 def _binary_test(n: list[int], total: list[int]) -> tuple[str, float]:
@@ -146,11 +102,11 @@ def _binary_test(n: list[int], total: list[int]) -> tuple[str, float]:
         return ("", np.nan)
     if len(pairs) == 2:
         (k1, n1), (k2, n2) = pairs
-        return (FISHER, float(_scipy.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided").pvalue))
+        return (FISHER, float(_stats().fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="two-sided").pvalue))
     table = np.array([[k, t - k] for k, t in pairs])
     if (table.sum(axis=0) == 0).any():
         return (CHI_SQUARE, 1.0)
-    return (CHI_SQUARE, float(_scipy.chi2_contingency(table, correction=False).pvalue))
+    return (CHI_SQUARE, float(_stats().chi2_contingency(table, correction=False).pvalue))
 
 
 def cohort_table1(scored: ScoredCohort) -> pd.DataFrame:

@@ -32,14 +32,13 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _scipy
 
 from omalizumab_core.data.codes import RESPONSE_LABELS, RESPONSES
 from omalizumab_core.data.instruments import TOTAL, InstrumentDefinition, ResponderRule
 from omalizumab_core.data.problems import TooFewPatients
 from omalizumab_core.engine.scoring import ScoredCohort
 from omalizumab_core.stats.competing_risks import CENSORED, COMPETING, EVENT, aalen_johansen
-from omalizumab_core.stats.exact import proportion_ci
+from omalizumab_core.stats.exact import _stats, proportion_ci
 
 MEASURE_COLUMNS = ["patient_id", "instrument", "measure", "month", "value", "computed"]
 CHANGE_COLUMNS = ["patient_id", "month", "baseline", "value", "change", "improvement", "improvement_pct"]
@@ -224,7 +223,7 @@ def instrument_change_over_time(scored: ScoredCohort, *, instrument: str, measur
         n = len(group)
         mean = float(group["change"].mean())
         if n >= 2:
-            half = _scipy.t.ppf(1 - (1 - confidence) / 2, n - 1) * group["change"].std(ddof=1) / np.sqrt(n)
+            half = _stats().t.ppf(1 - (1 - confidence) / 2, n - 1) * group["change"].std(ddof=1) / np.sqrt(n)
             low, high = mean - half, mean + half
         else:
             low = high = np.nan
@@ -487,7 +486,7 @@ def instrument_agreement(scored: ScoredCohort, *, instrument: str, measure: str 
             if len(set(paper) | set(inst)) > 1:
                 kappa = float(cohen_kappa_score(paper, inst, labels=[0, 1, 2, 3], weights="linear"))
             if cats["best_decrease_pct"].nunique() > 1 and cats["best_improvement_pct"].nunique() > 1:
-                result = _scipy.spearmanr(cats["best_decrease_pct"], cats["best_improvement_pct"])
+                result = _stats().spearmanr(cats["best_decrease_pct"], cats["best_improvement_pct"])
                 rho, p = float(result.statistic), float(result.pvalue)
     return pd.DataFrame(
         [

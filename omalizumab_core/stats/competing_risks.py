@@ -29,7 +29,8 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _scipy
+
+from omalizumab_core.stats.exact import _special
 
 CIF_COLUMNS = [
     "time", "n_at_risk", "n_events", "n_competing", "n_censored",
@@ -127,7 +128,7 @@ def aalen_johansen(time, status, *, confidence: float = 0.95) -> pd.DataFrame:
     variance = _ij_variance(t, s, times, at_risk, d1 + d2 + censored, h1, h, before, incidence)
     se = np.sqrt(np.maximum(variance, 0.0))  # rounding can leave -1e-17 where F = 0
 
-    z = _scipy.norm.ppf(1 - (1 - confidence) / 2)
+    z = _special().ndtri(1 - (1 - confidence) / 2)
     positive = incidence > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         shift = np.exp(z * se / incidence)
@@ -264,7 +265,7 @@ def _chi_square(score: np.ndarray, variance: np.ndarray, name: str) -> pd.DataFr
     """Quadratic form s' V^- s on the first k - 1 groups, chi-square with rank(V) degrees of freedom."""
     statistic = float(score @ np.linalg.pinv(variance) @ score) if len(score) else float("nan")
     df = int(np.linalg.matrix_rank(variance)) if len(score) else 0
-    p = float(_scipy.chi2.sf(statistic, df)) if df > 0 else float("nan")
+    p = float(_special().chdtrc(df, statistic)) if df > 0 else float("nan")
     return pd.DataFrame([{"test": name, "statistic": statistic, "df": df, "p_value": p}], columns=TEST_COLUMNS)
 
 

@@ -16,7 +16,8 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _scipy
+
+from omalizumab_core.stats.exact import _special
 
 CURVE_COLUMNS = ["time", "n_at_risk", "n_events", "n_censored", "survival", "cumulative_incidence", "ci_low", "ci_high"]
 QUANTILES = {"q1": 0.25, "median": 0.5, "q3": 0.75}
@@ -96,7 +97,7 @@ def kaplan_meier(time, event, *, confidence: float = 0.95) -> pd.DataFrame:
     all_had_event = np.cumsum((events > 0) & (events == at_risk)) > 0
     survival = np.where(all_had_event, 0.0, survival)
 
-    z = _scipy.norm.ppf(1 - (1 - confidence) / 2)
+    z = _special().ndtri(1 - (1 - confidence) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_s = np.log(survival)
         shift = z * np.sqrt(greenwood) / log_s
