@@ -98,13 +98,24 @@ def test_literature_page_has_one_row_per_cohort_when_comparing():
 
 def test_renaming_and_removing_a_cohort():
     at = _app("one")
-    cohorts = at.session_state["cohort_set"]
-    small = cohorts[SMALL_NAME]
-    at.sidebar.text_input(key=f"cohort_name_{id(small)}").input("Centre B").run()
+    at.sidebar.text_input(key=f"cohort_name::{SMALL_NAME}").input("Centre B").run()
     assert at.session_state["cohort_set"].names == ["Demo", "Centre B"]
-    at.sidebar.button(key=f"cohort_remove_{id(small)}").click().run()
+    assert at.sidebar.text_input(key="cohort_name::Centre B").value == "Centre B"
+    at.sidebar.button(key="cohort_remove::Centre B").click().run()
     assert at.session_state["cohort_set"].names == ["Demo"]
     assert not [r for r in at.sidebar.radio if r.key == "cohort_mode"] and "55 of 55 patients" in shown_text(at)
+
+
+def test_a_cohort_loaded_after_a_removed_one_shows_its_own_name_not_the_removed_ones():
+    # The name boxes were keyed by the cohort object's id, which Python may give to a later cohort.
+    at = _app("one")
+    at.sidebar.text_input(key=f"cohort_name::{SMALL_NAME}").input("Centre B").run()
+    at.sidebar.button(key="cohort_remove::Centre B").click().run()
+    cohorts = at.session_state["cohort_set"]
+    cohorts.add("Centre C", small_cohort())
+    at.run()
+    names = {box.value for box in at.sidebar.text_input if str(box.key).startswith("cohort_name::")}
+    assert names == {"Demo", "Centre C"}
 
 
 @pytest.mark.parametrize("page", page_files())

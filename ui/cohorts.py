@@ -105,10 +105,10 @@ def cohort_panel() -> None:
                 st.selectbox("Cohort analysed", cohorts.names, key=CHOICE, format_func=plain)
             with st.expander(f"Loaded cohorts ({len(cohorts)})", icon=":material/stacks:"):
                 for k, (name, cohort) in enumerate(cohorts.items()):
-                    key = f"cohort_name_{id(cohort)}"
+                    key = _name_key(name)  # by name, unique in the set (an object id can be reused by a later cohort)
                     state.setdefault(key, name)
                     st.text_input(f"Name of cohort {k + 1} ({cohort.n_patients:,} patients)", key=key, on_change=_rename, args=(name, key))
-                    st.button("Remove this cohort", key=f"cohort_remove_{id(cohort)}", on_click=_remove, args=(name,), icon=":material/delete:")
+                    st.button("Remove this cohort", key=f"cohort_remove::{name}", on_click=_remove, args=(name,), icon=":material/delete:")
                 st.caption("Load another cohort on the Data page: each file loaded becomes a cohort here.")
     if mode() == ONE:
         cohorts.release_pooled()  # each cohort then held once; the union is rebuilt (about 1 s per 100,000 patients) when asked again
@@ -124,10 +124,15 @@ def cohort_panel() -> None:
             st.sidebar.warning(plain(warning.message, limit=400), icon=":material/warning:")
 
 
+def _name_key(name: str) -> str:
+    return f"cohort_name::{name}"
+
+
 def _rename(old: str, key: str) -> None:
     cohorts = st.session_state[SET]
     new = cohorts.rename(old, st.session_state[key])
-    st.session_state[key] = new
+    st.session_state.pop(key, None)
+    st.session_state[_name_key(new)] = new
     if st.session_state.get(CHOICE) == old:
         st.session_state[CHOICE] = new
 
@@ -135,7 +140,7 @@ def _rename(old: str, key: str) -> None:
 def _remove(name: str) -> None:
     cohorts = st.session_state[SET]
     if len(cohorts) > 1:
-        st.session_state.pop(f"cohort_name_{id(cohorts[name])}", None)  # a later cohort may get the same id
+        st.session_state.pop(_name_key(name), None)  # a later cohort of the same name starts from its own name
         cohorts.remove(name)
     if st.session_state.get(CHOICE) not in cohorts:
         st.session_state[CHOICE] = cohorts.names[0]
