@@ -80,7 +80,14 @@ def _as_text(value) -> str:
 
 
 def _distinct(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of each row and the distinct values, without converting 13 M cells to objects."""
+    """Codes of each row and the distinct values, without converting 13 M cells to objects.
+
+    A categorical (a Parquet dictionary column) is already coded: its codes
+    and categories are used as they are (a category no row uses is parsed
+    too, and never spread to a row).
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), np.asarray(series.cat.categories, dtype=object)
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     return codes, np.asarray(uniques, dtype=object)
 
@@ -184,8 +191,8 @@ def parse_codes(series: pd.Series, column: Column) -> tuple[pd.Categorical, np.n
     position = {c: i for i, c in enumerate(column.codes)}
     # The extra last entry is for blank cells (code -1): blank, not bad.
     bad = np.array([v is _MISSING for v in parsed] + [False], dtype=bool)
-    category = np.array([position.get(v, -1) if isinstance(v, str) else -1 for v in parsed] + [-1], dtype=np.int64)
-    return pd.Categorical.from_codes(category[codes], categories=list(column.codes)), bad[codes]
+    category = np.array([position.get(v, -1) if isinstance(v, str) else -1 for v in parsed] + [-1], dtype=_code_type(len(column.codes)))
+    return pd.Categorical.from_codes(category[codes], categories=list(column.codes), validate=False), bad[codes]
 
 
 def _yes_no(value):
@@ -271,14 +278,33 @@ def categorical_text(series: pd.Series) -> tuple[pd.Categorical, np.ndarray]:
         blank_unique = np.array([c is None for c in cleaned], dtype=bool)
     # Distinct raw values may become equal once trimmed ("ISM " and "ISM").
     final_codes, final = pd.factorize(pd.Series(np.where(blank_unique, None, cleaned), dtype="object"), use_na_sentinel=True)
-    row_codes = _recode(codes, final_codes)
+    if len(final) == len(uniques) and np.array_equal(final_codes, np.arange(len(uniques))):
+        # Nothing trimmed away, merged or blank (a clean Parquet dictionary): the row codes stand as they are.
+        row_codes = codes
+    else:
+        row_codes = _recode(codes, final_codes)
     blank = row_codes < 0
     return pd.Categorical.from_codes(row_codes, categories=pd.Index(final, dtype="object"), validate=False), blank
 
 
 def _recode(codes: np.ndarray, new_codes: np.ndarray) -> np.ndarray:
-    """``new_codes[code]`` for each code, -1 (blank) staying -1, in one pass."""
-    return np.append(np.asarray(new_codes, dtype=np.int64), -1)[codes]
+    """``new_codes[code]`` for each code, -1 (blank) staying -1, in one pass.
+
+    In the smallest integer type that holds the new codes (a categorical
+    keeps its codes in it anyway): 13 million symptom rows are 13 MB of
+    int8, not 100 MB of int64.
+    """
+    new_codes = np.asarray(new_codes)
+    top = int(new_codes.max(initial=-1)) + 1
+    return np.append(new_codes.astype(_code_type(top)), -1)[codes]
+
+
+def _code_type(n: int) -> type:
+    """The smallest signed integer type holding codes -1 .. n - 1."""
+    for kind in (np.int8, np.int16, np.int32):
+        if n <= np.iinfo(kind).max:
+            return kind
+    return np.int64
 
 
 # --- one table ----------------------------------------------------------------
@@ -335,7 +361,8 @@ def _type_table(raw: RawTable, report: _Report) -> pd.DataFrame | None:
         typed[name] = parsed
         if column.required and column.kind != YESNO:
             report.rows(ERROR, raw, np.flatnonzero(blank), name, f"{name} must be filled in on every row.")
-    return pd.DataFrame(typed, index=frame.index)
+    # copy=False: the parsed columns are new arrays; consolidating them into 2-D blocks would copy each once more.
+    return pd.DataFrame(typed, index=frame.index, copy=False)
 
 
 def _parse_column(values: pd.Series, column: Column):
@@ -570,11 +597,13 @@ def _symptoms(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, report
     symptom = pd.Categorical(frame["symptom"])
     # Symptoms in alphabetical order, so that a file sorted by patient,
     # symptom and month is already in the engine's order (no sort to score it).
-    symptom = symptom.reorder_categories(symptom.categories.sort_values())
+    if not symptom.categories.is_monotonic_increasing:
+        symptom = symptom.reorder_categories(symptom.categories.sort_values())
     names = symptom.categories.to_numpy(dtype=object)
     # Duplicates ignore case: "Flushing" and "flushing" are the same symptom.
     lower_codes = pd.factorize(pd.Series(names, dtype="object").str.lower(), sort=True)[0] if len(names) else np.array([], dtype=np.int64)
-    duplicated = _duplicated_rows(patient.codes, _recode(symptom.codes, lower_codes), month)
+    same_names = np.array_equal(lower_codes, np.arange(len(names)))  # no two names differ by case only
+    duplicated = _duplicated_rows(patient.codes, symptom.codes if same_names else _recode(symptom.codes, lower_codes), month)
     if duplicated.any():
         report.rows(ERROR, raw, np.flatnonzero(duplicated), "symptom", "The same symptom is scored twice for this patient and month: keep one row per patient, symptom and month.", np.asarray(symptom[duplicated][:MAX_ROWS_PER_PROBLEM]))
 
@@ -596,7 +625,8 @@ def _symptoms(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, report
             "month": month,
             "score": score,
             "category": pd.Categorical.from_codes(np.where(row_category >= 0, row_category, list(CATEGORIES).index("other")), categories=list(CATEGORIES), validate=False),
-        }
+        },
+        copy=False,  # month and score stay one column each (no 2-D block copied from them)
     )
 
 
@@ -611,6 +641,12 @@ def _duplicated_rows(patient: np.ndarray, symptom: np.ndarray, month: np.ndarray
     n = len(month)
     if n < 2:
         return np.zeros(n, dtype=bool)
+    if not np.isnan(month).any():
+        # Compared column by column (small integer codes and the months as
+        # written): no 64-bit key is built for a sorted file.
+        for order in ((patient, symptom, month), (patient, month, symptom)):
+            if _strictly_increasing(order):
+                return np.zeros(n, dtype=bool)
     has_month = np.isfinite(month)
     ranks = np.full(n, -1, dtype=np.int64)
     ranks[has_month], values = month_ranks(month[has_month])
@@ -633,6 +669,21 @@ def _duplicated_rows(patient: np.ndarray, symptom: np.ndarray, month: np.ndarray
     if len(repeated):
         duplicated[has_month] = np.isin(key, repeated)
     return duplicated
+
+
+def _strictly_increasing(columns) -> bool:
+    """True when the rows strictly increase on the columns taken in order (lexicographically)."""
+    tied = None  # pairs of consecutive rows equal on the columns so far
+    for column in columns:
+        before, after = column[:-1], column[1:]
+        lower = after < before
+        if tied is not None:
+            lower &= tied
+        if lower.any():
+            return False
+        equal = after == before
+        tied = equal if tied is None else tied & equal
+    return not tied.any()
 
 
 def _months(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, patient: pd.Categorical, report: _Report, *, noun: str = "symptom") -> np.ndarray:
