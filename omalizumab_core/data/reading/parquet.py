@@ -21,8 +21,10 @@ from omalizumab_core.data.reading.budgets import (
     MAX_DECODED_BYTES,
     MAX_PARQUET_CELLS,
     MAX_TOTAL_BYTES,
+    RAISE_ADVICE,
     budget_error,
     check_shape,
+    scaled,
     text_limit,
 )
 from omalizumab_core.data.reading.common import (
@@ -199,7 +201,7 @@ def _check_budgets(content: bytes, origin: str, table: str):
     except Exception:
         return None
     rows, columns = meta.num_rows, meta.num_columns
-    check_shape(rows, columns, MAX_PARQUET_CELLS, origin, table)
+    check_shape(rows, columns, scaled(MAX_PARQUET_CELLS), origin, table)
     if meta.num_row_groups * max(columns, 1) > _MAX_CHUNKS:
         raise budget_error(
             f"This Parquet file is cut into {meta.num_row_groups:,} row groups, more than the dashboard reads "
@@ -212,10 +214,10 @@ def _check_budgets(content: bytes, origin: str, table: str):
         for group in range(meta.num_row_groups)
         for column in range(columns)
     )
-    if encoded > MAX_TOTAL_BYTES:
+    if encoded > scaled(MAX_TOTAL_BYTES):
         raise budget_error(
-            f"This table is {megabytes(encoded)} once uncompressed, more than the {megabytes(MAX_TOTAL_BYTES)} "
-            "the dashboard reads (limit: uncompressed size per file).",
+            f"This table is {megabytes(encoded)} once uncompressed, more than the {megabytes(scaled(MAX_TOTAL_BYTES))} "
+            f"the dashboard reads (limit: uncompressed size per file). {RAISE_ADVICE}",
             origin,
             table,
         )
@@ -260,10 +262,10 @@ def _check_budgets(content: bytes, origin: str, table: str):
                 )])
             decoded += total + 8 * len(chunk)
             offset += len(chunk)
-    if decoded > MAX_DECODED_BYTES:
+    if decoded > scaled(MAX_DECODED_BYTES):
         raise budget_error(
             f"This table would take {megabytes(decoded)} of memory once decoded, more than the "
-            f"{megabytes(MAX_DECODED_BYTES)} the dashboard allows for one table (limit: decoded size).",
+            f"{megabytes(scaled(MAX_DECODED_BYTES))} the dashboard allows for one table (limit: decoded size). {RAISE_ADVICE}",
             origin,
             table,
         )
