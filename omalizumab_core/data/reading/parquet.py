@@ -74,7 +74,8 @@ def read_parquet(content: bytes, origin: str, table: str) -> RawTable:
     # an unnamed one is only pandas' row labels.
     named_index = any(name is not None for name in frame.index.names)
     frame = _plain_values(frame.reset_index(drop=not named_index), origin, table)
-    numbers = np.arange(1, len(frame) + 1, dtype=np.int64)
+    # Row numbers as the user counts them; int32 (50 MB, not 100, for 13 million rows) while they fit.
+    numbers = np.arange(1, len(frame) + 1, dtype=np.int32 if len(frame) < 2**31 - 1 else np.int64)
 
     def has_data(position: int) -> bool:
         return not blank_cells(frame.iloc[:, position]).all()
