@@ -262,8 +262,9 @@ def categorical_text(series: pd.Series) -> tuple[pd.Categorical, np.ndarray]:
     if isinstance(series.dtype, pd.CategoricalDtype):
         # Already coded (parquet dictionary columns): its categories are the distinct values.
         codes = series.cat.codes.to_numpy()
-        used = np.bincount(codes[codes >= 0], minlength=len(series.cat.categories)) > 0
-        if not used.all():
+        used = np.zeros(len(series.cat.categories) + 1, dtype=bool)
+        used[codes] = True  # code -1 (blank) marks the extra last entry
+        if not used[:-1].all():
             series = series.cat.remove_unused_categories()
             codes = series.cat.codes.to_numpy()
         uniques = np.asarray(series.cat.categories, dtype=object)

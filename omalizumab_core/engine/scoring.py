@@ -300,6 +300,8 @@ def _on_treatment_rows(symptoms: pd.DataFrame, patients: pd.DataFrame) -> dict:
     64-bit copy is made only to be subset.
     """
     p = patient_positions(symptoms["patient_id"], patients)
+    if len(patients) < 2**31 - 1:
+        p = p.astype(np.int32)  # half the memory of every per-row patient array below; widened where packed
     month = symptoms["month"].to_numpy(dtype="float64")
     end = patients["treatment_end_month"].to_numpy(dtype="float64")
     # "Treatment was given as long as it was effective": an assessment after
@@ -339,7 +341,7 @@ def _assessments(rows: dict, patient_ids: pd.Series, worsening_rule: str) -> pd.
     if _sorted_rows(rows["p"], rows["s"], month_rank):
         order = None  # the usual file: no 64-bit key built, no sort
     else:
-        key = (rows["p"] * n_symptoms + rows["s"]) * n_months + month_rank
+        key = (rows["p"].astype(np.int64) * n_symptoms + rows["s"]) * n_months + month_rank
         order = _sorting_order(key)
         del key
     p, s, m_rank, q = (v if order is None else v[order] for v in (rows["p"], rows["s"], month_rank, rows["q"]))
@@ -375,7 +377,7 @@ def _assessments(rows: dict, patient_ids: pd.Series, worsening_rule: str) -> pd.
     del q, prev_q, base
 
     # One row per (patient, month) visit, in patient then month order.
-    visit, visit_key = _visits(p * n_months + m_rank, n_patients * n_months)
+    visit, visit_key = _visits(p.astype(np.int64) * n_months + m_rank, n_patients * n_months)
     del p, m_rank
     n_visits = len(visit_key)
     pp = visit_key // n_months
