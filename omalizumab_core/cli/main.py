@@ -252,7 +252,7 @@ def _add_rows_option(parser) -> None:
         type=int,
         metavar="ROWS",
         help="read tables of up to ROWS rows (default 20,000,000, or the environment variable OMALIZUMAB_MAX_TABLE_ROWS); "
-        "the size limits of a table grow with it. About 14 KB of memory per patient are needed.",
+        "the size limits of a table grow with it. About 12 KB of memory per patient are needed.",
     )
 
 

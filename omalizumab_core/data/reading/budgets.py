@@ -16,7 +16,7 @@ patients in Parquet still loads.
 Raising the row budget
 ----------------------
 Whoever runs the dashboard or the command line on a server with the memory
-for it (about 14 KB per patient, 130 symptom rows each) can raise the rows
+for it (about 12 KB per patient, 130 symptom rows each) can raise the rows
 per table: the environment variable ``OMALIZUMAB_MAX_TABLE_ROWS`` (a whole
 number of rows), or the command line's ``--max-table-rows``. The budgets
 that grow with a table's rows (cells of a CSV or Parquet table, a Parquet
