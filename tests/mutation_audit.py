@@ -69,7 +69,7 @@ MUTANTS = (
            "~(end[np.maximum(p, 0)] < month)", "~(end[np.maximum(p, 0)] <= month)",
            ("tests/test_engine.py::test_assessment_at_the_end_month_counts",)),
     Mutant("New symptom present when score > 0 -> >= 0", "omalizumab_core/engine/scoring.py",
-           "(q > 0).astype(np.int64) - (prev_q > 0)", "(q >= 0).astype(np.int64) - (prev_q >= 0)",
+           "(q > 0).astype(np.int8) - (prev_q > 0)", "(q >= 0).astype(np.int8) - (prev_q >= 0)",
            ("tests/test_engine.py::test_new_symptom_present_means_no_response_until_it_disappears",)),
     # Biology (analyses/biology.py)
     Mutant("IgE/tryptase increased: > +20 % -> >= +20 %", "omalizumab_core/analyses/biology.py", "increased = o * den > b", "increased = o * den >= b",

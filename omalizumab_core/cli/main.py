@@ -200,6 +200,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a cohort file and list every problem")
     p.add_argument("path", help="an .xlsx or .zip file, a folder of <table>.csv or .parquet files, a REDCap export, ADaM datasets, or 'demo'")
     add_mapping_option(p)
+    _add_rows_option(p)
     p.set_defaults(run=_cmd_validate)
 
     p = sub.add_parser("summary", help="per-patient responses and Table 2 counts")
@@ -213,6 +214,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="worsened symptom rule: any worsened symptom is no response (default, the paper), or total score only",
     )
     add_mapping_option(p)
+    _add_rows_option(p)
     p.set_defaults(run=_cmd_summary)
 
     p = sub.add_parser("template", help="write the empty template workbook with a data dictionary")
@@ -244,6 +246,30 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _add_rows_option(parser) -> None:
+    parser.add_argument(
+        "--max-table-rows",
+        type=int,
+        metavar="ROWS",
+        help="read tables of up to ROWS rows (default 20,000,000, or the environment variable OMALIZUMAB_MAX_TABLE_ROWS); "
+        "the size limits of a table grow with it. About 12 KB of memory per patient are needed.",
+    )
+
+
+def _apply_rows_option(args) -> None:
+    """``--max-table-rows``: the same as setting OMALIZUMAB_MAX_TABLE_ROWS for this command."""
+    rows = getattr(args, "max_table_rows", None)
+    if rows is None:
+        return
+    if rows <= 0:
+        raise ValueError(f"--max-table-rows must be a positive number of rows, not {rows}.")
+    import os
+
+    from omalizumab_core.data.reading.budgets import ROWS_SETTING
+
+    os.environ[ROWS_SETTING] = str(rows)
+
+
 def _add_report_command(sub) -> None:
     try:
         from omalizumab_core.cli.report import add_report_command
@@ -257,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv[0] if argv and argv[0] in _LIGHT_COMMANDS else None)
     args = parser.parse_args(argv)
     try:
+        _apply_rows_option(args)
         return args.run(args)
     except CohortError as error:
         print(error.summary(), file=sys.stderr)

@@ -264,7 +264,15 @@ def month_ranks(month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rank of each month among the distinct months, and the distinct months sorted.
 
     Hashing the months (a few hundred distinct values at most) is cheaper
-    than sorting the rows.
+    than sorting the rows; the distinct months are then sorted and the codes
+    renamed through a small table (pandas' own ``sort=True`` re-codes the
+    13 million rows through a slower take). Ranks are int32 (a month rank
+    never needs more); a NaN month has rank -1.
     """
-    codes, uniques = pd.factorize(month, sort=True)
-    return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype="float64")
+    codes, uniques = pd.factorize(month)
+    uniques = np.asarray(uniques, dtype="float64")
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(len(uniques) + 1, dtype=np.int32)
+    rank[order] = np.arange(len(uniques), dtype=np.int32)
+    rank[-1] = -1  # code -1 (NaN) stays -1
+    return rank[codes], uniques[order]

@@ -41,6 +41,7 @@ YES = {"yes", "y", "oui", "o", "true", "1", "1.0", "x", "positive", "positif"}
 NO = {"no", "n", "non", "false", "0", "0.0", "negative", "negatif", "négatif"}
 DAYS_PER_MONTH = 30.4375
 _ALLOWED_QUARTERS = {int(round(s * QUARTERS_PER_POINT)) for s in ALLOWED_SCORES}
+_ALLOWED_SCORE_VALUES = np.array(sorted(q / QUARTERS_PER_POINT for q in _ALLOWED_QUARTERS))
 _SCORE_WORDS = "1.5 (worse), 1 (no change), 0.75 (slight), 0.5 (substantial), 0.25 (dramatic improvement) or 0 (disappeared)"
 
 
@@ -80,7 +81,14 @@ def _as_text(value) -> str:
 
 
 def _distinct(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of each row and the distinct values, without converting 13 M cells to objects."""
+    """Codes of each row and the distinct values, without converting 13 M cells to objects.
+
+    A categorical (a Parquet dictionary column) is already coded: its codes
+    and categories are used as they are (a category no row uses is parsed
+    too, and never spread to a row).
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), np.asarray(series.cat.categories, dtype=object)
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     return codes, np.asarray(uniques, dtype=object)
 
@@ -184,8 +192,8 @@ def parse_codes(series: pd.Series, column: Column) -> tuple[pd.Categorical, np.n
     position = {c: i for i, c in enumerate(column.codes)}
     # The extra last entry is for blank cells (code -1): blank, not bad.
     bad = np.array([v is _MISSING for v in parsed] + [False], dtype=bool)
-    category = np.array([position.get(v, -1) if isinstance(v, str) else -1 for v in parsed] + [-1], dtype=np.int64)
-    return pd.Categorical.from_codes(category[codes], categories=list(column.codes)), bad[codes]
+    category = np.array([position.get(v, -1) if isinstance(v, str) else -1 for v in parsed] + [-1], dtype=_code_type(len(column.codes)))
+    return pd.Categorical.from_codes(category[codes], categories=list(column.codes), validate=False), bad[codes]
 
 
 def _yes_no(value):
@@ -254,8 +262,9 @@ def categorical_text(series: pd.Series) -> tuple[pd.Categorical, np.ndarray]:
     if isinstance(series.dtype, pd.CategoricalDtype):
         # Already coded (parquet dictionary columns): its categories are the distinct values.
         codes = series.cat.codes.to_numpy()
-        used = np.bincount(codes[codes >= 0], minlength=len(series.cat.categories)) > 0
-        if not used.all():
+        used = np.zeros(len(series.cat.categories) + 1, dtype=bool)
+        used[codes] = True  # code -1 (blank) marks the extra last entry
+        if not used[:-1].all():
             series = series.cat.remove_unused_categories()
             codes = series.cat.codes.to_numpy()
         uniques = np.asarray(series.cat.categories, dtype=object)
@@ -271,14 +280,33 @@ def categorical_text(series: pd.Series) -> tuple[pd.Categorical, np.ndarray]:
         blank_unique = np.array([c is None for c in cleaned], dtype=bool)
     # Distinct raw values may become equal once trimmed ("ISM " and "ISM").
     final_codes, final = pd.factorize(pd.Series(np.where(blank_unique, None, cleaned), dtype="object"), use_na_sentinel=True)
-    row_codes = _recode(codes, final_codes)
+    if len(final) == len(uniques) and np.array_equal(final_codes, np.arange(len(uniques))):
+        # Nothing trimmed away, merged or blank (a clean Parquet dictionary): the row codes stand as they are.
+        row_codes = codes
+    else:
+        row_codes = _recode(codes, final_codes)
     blank = row_codes < 0
     return pd.Categorical.from_codes(row_codes, categories=pd.Index(final, dtype="object"), validate=False), blank
 
 
 def _recode(codes: np.ndarray, new_codes: np.ndarray) -> np.ndarray:
-    """``new_codes[code]`` for each code, -1 (blank) staying -1, in one pass."""
-    return np.append(np.asarray(new_codes, dtype=np.int64), -1)[codes]
+    """``new_codes[code]`` for each code, -1 (blank) staying -1, in one pass.
+
+    In the smallest integer type that holds the new codes (a categorical
+    keeps its codes in it anyway): 13 million symptom rows are 13 MB of
+    int8, not 100 MB of int64.
+    """
+    new_codes = np.asarray(new_codes)
+    top = int(new_codes.max(initial=-1)) + 1
+    return np.append(new_codes.astype(_code_type(top)), -1)[codes]
+
+
+def _code_type(n: int) -> type:
+    """The smallest signed integer type holding codes -1 .. n - 1."""
+    for kind in (np.int8, np.int16, np.int32):
+        if n <= np.iinfo(kind).max:
+            return kind
+    return np.int64
 
 
 # --- one table ----------------------------------------------------------------
@@ -335,7 +363,8 @@ def _type_table(raw: RawTable, report: _Report) -> pd.DataFrame | None:
         typed[name] = parsed
         if column.required and column.kind != YESNO:
             report.rows(ERROR, raw, np.flatnonzero(blank), name, f"{name} must be filled in on every row.")
-    return pd.DataFrame(typed, index=frame.index)
+    # copy=False: the parsed columns are new arrays; consolidating them into 2-D blocks would copy each once more.
+    return pd.DataFrame(typed, index=frame.index, copy=False)
 
 
 def _parse_column(values: pd.Series, column: Column):
@@ -548,33 +577,40 @@ def _symptoms(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, report
     patient = _patient_codes(raw, ids, frame["patient_id"], report)
     month = _months(raw, frame, patients, patient, report)
     score = frame["score"].to_numpy(dtype="float64")
-    # Each distinct score is checked once (a file holds a handful of them).
-    score_code, distinct_scores = pd.factorize(score)
-    distinct_scores = np.asarray(distinct_scores, dtype="float64")
-    with np.errstate(invalid="ignore"):  # an "inf" cell is reported below, not warned about
-        quarters = distinct_scores * QUARTERS_PER_POINT
-    whole = np.rint(quarters)
-    # A score is a whole number of quarter points (1e-9 tolerates a spreadsheet's binary rounding).
-    allowed = np.zeros(max(_ALLOWED_QUARTERS) + 1, dtype=bool)
-    allowed[sorted(_ALLOWED_QUARTERS)] = True
-    with np.errstate(invalid="ignore"):
-        in_range = np.isfinite(distinct_scores) & (whole >= 0) & (whole < len(allowed))
-        valid_distinct = in_range & (np.abs(quarters - whole) < 1e-9) & allowed[np.where(in_range, whole, 0).astype(np.int64)]
-    valid_score = np.append(valid_distinct, True)[score_code]  # a blank score (code -1) is reported as blank, not here
-    bad_score = ~valid_score
-    report.rows(ERROR, raw, np.flatnonzero(bad_score), "score", f"The score must be {_SCORE_WORDS}.", score[bad_score])
-    not_one = np.append(valid_distinct & (distinct_scores != 1), False)
-    baseline_not_one = (month == 0) & not_one[score_code]
-    report.rows(ERROR, raw, np.flatnonzero(baseline_not_one), "score", "Baseline (month 0) symptoms must score 1: every symptom present before treatment counts 1.", score[baseline_not_one])
+    if np.isin(score, _ALLOWED_SCORE_VALUES).all():
+        # The usual file: every score written exactly as an allowed value (six comparisons a row, no hashing).
+        baseline_not_one = (month == 0) & (score != 1)
+        report.rows(ERROR, raw, np.flatnonzero(baseline_not_one), "score", "Baseline (month 0) symptoms must score 1: every symptom present before treatment counts 1.", score[baseline_not_one])
+    else:
+        # Each distinct score is checked once (a file holds a handful of them).
+        score_code, distinct_scores = pd.factorize(score)
+        distinct_scores = np.asarray(distinct_scores, dtype="float64")
+        with np.errstate(invalid="ignore"):  # an "inf" cell is reported below, not warned about
+            quarters = distinct_scores * QUARTERS_PER_POINT
+        whole = np.rint(quarters)
+        # A score is a whole number of quarter points (1e-9 tolerates a spreadsheet's binary rounding).
+        allowed = np.zeros(max(_ALLOWED_QUARTERS) + 1, dtype=bool)
+        allowed[sorted(_ALLOWED_QUARTERS)] = True
+        with np.errstate(invalid="ignore"):
+            in_range = np.isfinite(distinct_scores) & (whole >= 0) & (whole < len(allowed))
+            valid_distinct = in_range & (np.abs(quarters - whole) < 1e-9) & allowed[np.where(in_range, whole, 0).astype(np.int64)]
+        valid_score = np.append(valid_distinct, True)[score_code]  # a blank score (code -1) is reported as blank, not here
+        bad_score = ~valid_score
+        report.rows(ERROR, raw, np.flatnonzero(bad_score), "score", f"The score must be {_SCORE_WORDS}.", score[bad_score])
+        not_one = np.append(valid_distinct & (distinct_scores != 1), False)
+        baseline_not_one = (month == 0) & not_one[score_code]
+        report.rows(ERROR, raw, np.flatnonzero(baseline_not_one), "score", "Baseline (month 0) symptoms must score 1: every symptom present before treatment counts 1.", score[baseline_not_one])
 
     symptom = pd.Categorical(frame["symptom"])
     # Symptoms in alphabetical order, so that a file sorted by patient,
     # symptom and month is already in the engine's order (no sort to score it).
-    symptom = symptom.reorder_categories(symptom.categories.sort_values())
+    if not symptom.categories.is_monotonic_increasing:
+        symptom = symptom.reorder_categories(symptom.categories.sort_values())
     names = symptom.categories.to_numpy(dtype=object)
     # Duplicates ignore case: "Flushing" and "flushing" are the same symptom.
     lower_codes = pd.factorize(pd.Series(names, dtype="object").str.lower(), sort=True)[0] if len(names) else np.array([], dtype=np.int64)
-    duplicated = _duplicated_rows(patient.codes, _recode(symptom.codes, lower_codes), month)
+    same_names = np.array_equal(lower_codes, np.arange(len(names)))  # no two names differ by case only
+    duplicated = _duplicated_rows(patient.codes, symptom.codes if same_names else _recode(symptom.codes, lower_codes), month)
     if duplicated.any():
         report.rows(ERROR, raw, np.flatnonzero(duplicated), "symptom", "The same symptom is scored twice for this patient and month: keep one row per patient, symptom and month.", np.asarray(symptom[duplicated][:MAX_ROWS_PER_PROBLEM]))
 
@@ -596,7 +632,8 @@ def _symptoms(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, report
             "month": month,
             "score": score,
             "category": pd.Categorical.from_codes(np.where(row_category >= 0, row_category, list(CATEGORIES).index("other")), categories=list(CATEGORIES), validate=False),
-        }
+        },
+        copy=False,  # month and score stay one column each (no 2-D block copied from them)
     )
 
 
@@ -611,6 +648,12 @@ def _duplicated_rows(patient: np.ndarray, symptom: np.ndarray, month: np.ndarray
     n = len(month)
     if n < 2:
         return np.zeros(n, dtype=bool)
+    if not np.isnan(month).any():
+        # Compared column by column (small integer codes and the months as
+        # written): no 64-bit key is built for a sorted file.
+        for order in ((patient, symptom, month), (patient, month, symptom)):
+            if _strictly_increasing(order):
+                return np.zeros(n, dtype=bool)
     has_month = np.isfinite(month)
     ranks = np.full(n, -1, dtype=np.int64)
     ranks[has_month], values = month_ranks(month[has_month])
@@ -633,6 +676,21 @@ def _duplicated_rows(patient: np.ndarray, symptom: np.ndarray, month: np.ndarray
     if len(repeated):
         duplicated[has_month] = np.isin(key, repeated)
     return duplicated
+
+
+def _strictly_increasing(columns) -> bool:
+    """True when the rows strictly increase on the columns taken in order (lexicographically)."""
+    tied = None  # pairs of consecutive rows equal on the columns so far
+    for column in columns:
+        before, after = column[:-1], column[1:]
+        lower = after < before
+        if tied is not None:
+            lower &= tied
+        if lower.any():
+            return False
+        equal = after == before
+        tied = equal if tied is None else tied & equal
+    return not tied.any()
 
 
 def _months(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, patient: pd.Categorical, report: _Report, *, noun: str = "symptom") -> np.ndarray:

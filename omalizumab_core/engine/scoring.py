@@ -300,6 +300,8 @@ def _on_treatment_rows(symptoms: pd.DataFrame, patients: pd.DataFrame) -> dict:
     64-bit copy is made only to be subset.
     """
     p = patient_positions(symptoms["patient_id"], patients)
+    if len(patients) < 2**31 - 1:
+        p = p.astype(np.int32)  # half the memory of every per-row patient array below; widened where packed
     month = symptoms["month"].to_numpy(dtype="float64")
     end = patients["treatment_end_month"].to_numpy(dtype="float64")
     # "Treatment was given as long as it was effective": an assessment after
@@ -336,9 +338,12 @@ def _assessments(rows: dict, patient_ids: pd.Series, worsening_rule: str) -> pd.
     month_rank, month_values = month_ranks(rows["month"])
     n_months = max(len(month_values), 1)
     n_symptoms = int(rows["s"].max()) + 1 if len(rows["s"]) else 1
-    key = (rows["p"] * n_symptoms + rows["s"]) * n_months + month_rank
-    order = _sorting_order(key)
-    del key
+    if _sorted_rows(rows["p"], rows["s"], month_rank):
+        order = None  # the usual file: no 64-bit key built, no sort
+    else:
+        key = (rows["p"].astype(np.int64) * n_symptoms + rows["s"]) * n_months + month_rank
+        order = _sorting_order(key)
+        del key
     p, s, m_rank, q = (v if order is None else v[order] for v in (rows["p"], rows["s"], month_rank, rows["q"]))
     del order, month_rank
     # Month 0 is baseline, months > 0 assessments (ranks follow the months' order).
@@ -350,7 +355,8 @@ def _assessments(rows: dict, patient_ids: pd.Series, worsening_rule: str) -> pd.
     history_start = ~same_history
     del same_history, s
     # Baseline symptoms are those whose history starts at month 0.
-    history = np.cumsum(history_start) - 1
+    history = np.cumsum(history_start, dtype=np.int32 if len(p) < 2**31 else np.int64)
+    history -= 1
     base = (m_rank[history_start] == zero_rank)[history]
     del history
 
@@ -365,12 +371,13 @@ def _assessments(rows: dict, patient_ids: pd.Series, worsening_rule: str) -> pd.
     p, m_rank, q, prev_q, base = p[later], m_rank[later], q[later], prev_q[later], base[later]
     # Changes that each row makes to the patient's running totals.
     d_score = np.where(base, q - prev_q, 0)
-    d_worse = np.where(base, (q == WORSE_QUARTERS).astype(np.int64) - (prev_q == WORSE_QUARTERS), 0)
-    d_new = np.where(base, 0, (q > 0).astype(np.int64) - (prev_q > 0))
+    # -1, 0 or +1 a row: int8 (13 million rows), summed per visit below.
+    d_worse = np.where(base, (q == WORSE_QUARTERS).astype(np.int8) - (prev_q == WORSE_QUARTERS), 0)
+    d_new = np.where(base, 0, (q > 0).astype(np.int8) - (prev_q > 0))
     del q, prev_q, base
 
     # One row per (patient, month) visit, in patient then month order.
-    visit, visit_key = _visits(p * n_months + m_rank, n_patients * n_months)
+    visit, visit_key = _visits(p.astype(np.int64) * n_months + m_rank, n_patients * n_months)
     del p, m_rank
     n_visits = len(visit_key)
     pp = visit_key // n_months
@@ -424,6 +431,23 @@ def _visits(cell: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
         return number[cell], np.flatnonzero(present)
     codes, uniques = pd.factorize(cell, sort=True)
     return codes, np.asarray(uniques, dtype=np.int64)
+
+
+def _sorted_rows(patient: np.ndarray, symptom: np.ndarray, month_rank: np.ndarray) -> bool:
+    """True when the rows are in (patient, symptom, month) order already, compared column by column."""
+    if len(patient) < 2:
+        return True
+    tied = None  # consecutive rows equal on the columns so far
+    for column in (patient, symptom, month_rank):
+        before, after = column[:-1], column[1:]
+        lower = after < before
+        if tied is not None:
+            lower &= tied
+        if lower.any():
+            return False
+        equal = after == before
+        tied = equal if tied is None else tied & equal
+    return True
 
 
 def _sorting_order(key: np.ndarray) -> np.ndarray | None:

@@ -95,6 +95,7 @@ def read_path(path: str | os.PathLike) -> RawCohort:
     """
     location = Path(os.fspath(path))
     name = location.name or str(location)
+    budgets.max_rows()  # a wrong OMALIZUMAB_MAX_TABLE_ROWS is said once, before any file
     try:
         if location.is_dir():
             return _assemble(tables_from_folder(location), f"folder {name}")
@@ -137,6 +138,7 @@ def read_upload(files: Sequence[tuple[str, bytes]]) -> RawCohort:
     files = list(files)
     if not files:
         raise cohort_error("No file was uploaded. " + FORMS)
+    budgets.max_rows()  # a wrong OMALIZUMAB_MAX_TABLE_ROWS is said once, before any file
     found: list[Found] = []
     problems: list[Problem] = []
     for raw_name, content in files:

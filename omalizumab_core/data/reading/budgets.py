@@ -12,9 +12,22 @@ The budgets are set so that a file within the upload limit is accepted or
 refused within a minute and 1.5 GB of memory on a small server
 (``python -m benchmarks.reading``, rows "hostile"), while a real cohort of 100,000
 patients in Parquet still loads.
+
+Raising the row budget
+----------------------
+Whoever runs the dashboard or the command line on a server with the memory
+for it (about 12 KB per patient, 130 symptom rows each) can raise the rows
+per table: the environment variable ``OMALIZUMAB_MAX_TABLE_ROWS`` (a whole
+number of rows), or the command line's ``--max-table-rows``. The budgets
+that grow with a table's rows (cells of a CSV or Parquet table, a Parquet
+table's uncompressed and decoded sizes) grow in the same proportion; the
+upload, zip, workbook, column and text budgets, which guard the web
+uploader, do not. A lower value than the default lowers the rows only.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pandas as pd
@@ -32,7 +45,10 @@ MAX_MEMBER_BYTES = 400 * 1024 * 1024
 MAX_TOTAL_BYTES = 500 * 1024 * 1024
 """Largest uncompressed size of all the files read from one zip or workbook (10 x the upload limit)."""
 MAX_ROWS = 20_000_000
-"""Most rows (or CSV lines) in one table: a 100,000-patient cohort has about 13 million symptom rows."""
+"""Most rows (or CSV lines) in one table by default: a 100,000-patient cohort has about 13 million symptom rows.
+The budget in force is :func:`max_rows` (raised by ``OMALIZUMAB_MAX_TABLE_ROWS``)."""
+ROWS_SETTING = "OMALIZUMAB_MAX_TABLE_ROWS"
+"""Environment variable raising (or lowering) the rows per table; see the module's docstring."""
 MAX_COLUMNS = 1_000
 """Most columns in one table (the data contract has fewer than 30)."""
 MAX_SHEET_CELLS = 16 * 1_048_576
@@ -51,6 +67,45 @@ MAX_TEXT_CHARS = 5_000
 SPLIT_ADVICE = (
     "Split the file: one table per file (patients.csv, symptoms.csv, ...) in a .zip, "
     "or the cohort in several parts by centre or by period, each loaded on its own."
+)
+
+
+def max_rows() -> int:
+    """Rows per table in force: ``OMALIZUMAB_MAX_TABLE_ROWS`` when set, else :data:`MAX_ROWS`.
+
+    Raises
+    ------
+    CohortError
+        When the setting is not a positive whole number (a setting of the
+        server, said as such: the file is not at fault).
+    """
+    text = os.environ.get(ROWS_SETTING, "").strip()
+    if not text:
+        return MAX_ROWS
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise CohortError(problems=[Problem(
+            ERROR, None,
+            f"The setting {ROWS_SETTING} is '{text[:40]}': it must be a whole number of rows per table "
+            f"(e.g. {ROWS_SETTING}=60000000). Correct it in the environment the dashboard or the command runs in, or remove it "
+            f"(default {MAX_ROWS:,}).",
+            where=f"setting {ROWS_SETTING}",
+        )])
+    return value
+
+
+def scaled(limit: int) -> int:
+    """A per-table size budget grown in proportion to a raised row budget (never lowered)."""
+    rows = max_rows()
+    return limit if rows <= MAX_ROWS else int(limit * (rows / MAX_ROWS))
+
+
+RAISE_ADVICE = (
+    f"Whoever runs the dashboard or the command line can raise this limit: environment variable {ROWS_SETTING} "
+    "(rows per table, e.g. 60000000) or the command line's --max-table-rows; the size limits of a table grow with it."
 )
 
 
@@ -113,10 +168,11 @@ def check_zip_entries(content: bytes, where: str) -> None:
 
 def check_shape(rows: int, columns: int, cells_limit: int, where: str, table: str | None, row_word: str = "rows") -> None:
     """Refuse a table whose declared or counted size exceeds the row, column or cell budget."""
-    if rows > MAX_ROWS:
+    limit = max_rows()
+    if rows > limit:
         raise budget_error(
-            f"This table has {rows:,} {row_word}, more than the {MAX_ROWS:,} the dashboard reads in one table "
-            "(limit: rows per table).",
+            f"This table has {rows:,} {row_word}, more than the {limit:,} the dashboard reads in one table "
+            f"(limit: rows per table). {RAISE_ADVICE}",
             where,
             table,
         )

@@ -153,8 +153,8 @@ def without_blank_rows(table: RawTable) -> RawTable:
     blank = np.ones(len(frame), dtype=bool)
     for _, column in frame.items():
         blank &= blank_cells(column)
-    if not blank.any():
-        return table
+        if not blank.any():
+            return table  # a column filled on every row (patient_id, usually the first): no row is blank
     keep = ~blank
     return RawTable(
         table.name,

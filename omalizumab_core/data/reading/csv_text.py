@@ -22,7 +22,7 @@ import pandas as pd
 
 from omalizumab_core.data.problems import CohortError
 from omalizumab_core.data.raw import RawTable
-from omalizumab_core.data.reading.budgets import MAX_CSV_CELLS, check_shape
+from omalizumab_core.data.reading.budgets import MAX_CSV_CELLS, check_shape, scaled
 from omalizumab_core.data.reading.common import (
     HEADER_SEARCH_ROWS,
     blank_cells,
@@ -101,7 +101,7 @@ def _check_size(data: bytes, sample: str, separator: str, header_index: int, ori
     lines = max(data.count(b"\n"), data.count(b"\r")) + 1
     records = _sample_records(sample, separator, header_index + 1)
     width = max((len(cells) for cells in records[header_index:]), default=1)
-    check_shape(lines, width, MAX_CSV_CELLS, origin, table, row_word="lines")
+    check_shape(lines, width, scaled(MAX_CSV_CELLS), origin, table, row_word="lines")
 
 
 def _utf8(content: bytes, origin: str, table: str) -> bytes:
