@@ -16,12 +16,19 @@ def page_files() -> list[str]:
 
 
 def figure_section_keys() -> list[str]:
-    """The session keys of every figure drawn on request (ui.charts.figure_section) on any page."""
+    """The session keys of every figure drawn on request (ui.charts.figure_section) on any page.
+
+    A name written as an f-string (Biology: one section per analyte) has its
+    placeholders filled with every analyte.
+    """
     import re
+
+    from omalizumab_core.data.codes import ANALYTES
 
     names = set()
     for path in (ROOT / "views").glob("*.py"):
-        names.update(re.findall(r"figure_section\([^\n]*?,\s*\"([a-z0-9_]+)\"\)", path.read_text(encoding="utf-8")))
+        for name in re.findall(r"figure_section\([^\n]*?,\s*f?\"([a-z0-9_{}]+)\"\)", path.read_text(encoding="utf-8")):
+            names.update({name.replace("{analyte}", analyte) for analyte in ANALYTES} if "{analyte}" in name else {name})
     return sorted(f"open_{name}" for name in names)
 
 
