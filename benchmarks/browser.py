@@ -21,7 +21,8 @@ warm
 and once, *shared link*: a new context opens the Response page with filters
 in its query string (``?diagnosis=ISM&age=30-70``).
 
-*Settled* means: the page's title (``h1``) is the expected one, the script
+*Settled* (``SETTLED``, also what the browser tests wait for, with ``null`` for any title)
+means: the page's title (``h1``) is the expected one, the script
 is not running, no element is a loading skeleton or stale (greyed from the
 previous run), every plotly chart and dataframe wholly in the window has drawn
 its SVG or canvas. The result is the median of ``--repeats`` runs, as a markdown table.
@@ -69,7 +70,7 @@ SETTLED = """(title) => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   const h1 = document.querySelector('h1');
-  if (!h1 || h1.innerText.trim() !== title) return false;
+  if (!h1 || (title !== null && h1.innerText.trim() !== title)) return false;
   if (document.querySelector('[data-testid="stSkeleton"], [data-stale="true"]')) return false;
   // Drawn now: not in a closed expander or another tab, and wholly within the
   // window (a dataframe at or below the fold is drawn only when scrolled to).
