@@ -6,6 +6,7 @@ Run from the repository root (needs playwright and /usr/bin/chromium)::
     python -m benchmarks.browser --repeats 5 --out benchmarks/results/browser.md
     python -m benchmarks.browser --patients 10000         # a synthetic cohort of that size
     python -m benchmarks.browser --app-dir /tmp/other     # another checkout (before/after)
+    python -m benchmarks.browser --pages patient,symptoms # only these pages (no shared link)
 
 For every page:
 
@@ -20,7 +21,8 @@ warm
 and once, *shared link*: a new context opens the Response page with filters
 in its query string (``?diagnosis=ISM&age=30-70``).
 
-*Settled* means: the page's title (``h1``) is the expected one, the script
+*Settled* (``SETTLED``, also what the browser tests wait for, with ``null`` for any title)
+means: the page's title (``h1``) is the expected one, the script
 is not running, no element is a loading skeleton or stale (greyed from the
 previous run), every plotly chart and dataframe wholly in the window has drawn
 its SVG or canvas. The result is the median of ``--repeats`` runs, as a markdown table.
@@ -68,7 +70,7 @@ SETTLED = """(title) => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   const h1 = document.querySelector('h1');
-  if (!h1 || h1.innerText.trim() !== title) return false;
+  if (!h1 || (title !== null && h1.innerText.trim() !== title)) return false;
   if (document.querySelector('[data-testid="stSkeleton"], [data-stale="true"]')) return false;
   // Drawn now: not in a closed expander or another tab, and wholly within the
   // window (a dataframe at or below the fold is drawn only when scrolled to).
@@ -111,28 +113,32 @@ def _warm(page, link: str, title: str) -> float:
     return time.perf_counter() - start
 
 
-def measure(url: str, repeats: int) -> dict[str, dict[str, float]]:
+def measure(url: str, repeats: int, pages=None, shared_link: bool = True) -> dict[str, dict[str, float]]:
+    """Median cold and warm times of ``pages`` (all by default, ``PAGES`` rows), and of the shared link."""
     from playwright.sync_api import sync_playwright
 
-    results: dict[str, dict[str, list[float]]] = {title: {"cold": [], "warm": []} for _, _, title in PAGES}
+    pages = PAGES if pages is None else pages
+    results: dict[str, dict[str, list[float]]] = {title: {"cold": [], "warm": []} for _, _, title in pages}
     shared: list[float] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
         _cold(browser, f"{url}/", PAGES[0][2])  # the server's first session (imports, demo load) is not counted
         for _ in range(repeats):
-            for path, _, title in PAGES:
+            for path, _, title in pages:
                 results[title]["cold"].append(_cold(browser, f"{url}/{path}", title))
-            shared.append(_cold(browser, f"{url}/{SHARED_LINK}", "Response to omalizumab"))
+            if shared_link:
+                shared.append(_cold(browser, f"{url}/{SHARED_LINK}", "Response to omalizumab"))
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             page = context.new_page()
             page.goto(f"{url}/literature")
             _settle(page, "Published series")
-            for _, link, title in PAGES:
+            for _, link, title in pages:
                 results[title]["warm"].append(_warm(page, link, title))
             context.close()
         browser.close()
     table = {title: {kind: statistics.median(times) for kind, times in kinds.items()} for title, kinds in results.items()}
-    table["Shared link (Response, filtered)"] = {"cold": statistics.median(shared), "warm": float("nan")}
+    if shared:
+        table["Shared link (Response, filtered)"] = {"cold": statistics.median(shared), "warm": float("nan")}
     return table
 
 
@@ -151,7 +157,17 @@ def main(argv=None) -> int:
     parser.add_argument("--patients", type=int, default=0, help="synthetic cohort size instead of the demo")
     parser.add_argument("--label", default="", help="heading of the table")
     parser.add_argument("--out", type=Path, help="append the markdown table to this file")
+    parser.add_argument("--pages", help="comma-separated URL paths to measure (e.g. patient,symptoms; 'home' for the Overview); "
+                        "all pages and the shared link by default")
     args = parser.parse_args(argv)
+    pages = None
+    if args.pages:
+        wanted = [name.strip() for name in args.pages.split(",") if name.strip()]
+        known = {path or "home": (path, link, title) for path, link, title in PAGES}
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            parser.error(f"unknown page(s) {', '.join(unknown)}: choose from {', '.join(known)}")
+        pages = [known[name] for name in wanted]
     env = dict(os.environ)
     if args.patients:
         env["OMALIZUMAB_BENCH_PATIENTS"] = str(args.patients)
@@ -166,7 +182,7 @@ def main(argv=None) -> int:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, server)
-        table = measure(url, args.repeats)
+        table = measure(url, args.repeats, pages, shared_link=pages is None)
     finally:
         stop(server)
     size = f"{args.patients:,} synthetic patients" if args.patients else "demo cohort (55 patients)"

@@ -16,19 +16,27 @@ def page_files() -> list[str]:
 
 
 def figure_section_keys() -> list[str]:
-    """The session keys of every figure drawn on request (ui.charts.figure_section) on any page."""
+    """The session keys of every figure drawn on request (ui.charts.figure_section) on any page.
+
+    A name written as an f-string (Biology: one section per analyte) has its
+    placeholders filled with every analyte.
+    """
     import re
+
+    from omalizumab_core.data.codes import ANALYTES
 
     names = set()
     for path in (ROOT / "views").glob("*.py"):
-        names.update(re.findall(r"figure_section\([^\n]*?,\s*\"([a-z0-9_]+)\"\)", path.read_text(encoding="utf-8")))
+        for name in re.findall(r"figure_section\([^\n]*?,\s*f?\"([a-z0-9_{}]+)\"\)", path.read_text(encoding="utf-8")):
+            names.update({name.replace("{analyte}", analyte) for analyte in ANALYTES} if "{analyte}" in name else {name})
     return sorted(f"open_{name}" for name in names)
 
 
 def app_on(cohort=None, *, page: str | None = None, query: dict | None = None, open_sections: bool = False) -> AppTest:
     """An AppTest of app.py, optionally with ``cohort`` loaded and ``page`` open, after one run.
 
-    ``open_sections``: every figure drawn on request is opened, so a test sees all figures.
+    ``open_sections``: every figure and every Code section drawn on request is
+    opened, so a test sees all figures and scripts.
     """
     at = AppTest.from_file(APP, default_timeout=120)
     if cohort is not None:
@@ -41,6 +49,27 @@ def app_on(cohort=None, *, page: str | None = None, query: dict | None = None, o
     at.run()
     if page is not None:
         at.switch_page(page)
+        at.run()
+    if open_sections:
+        open_code_sections(at)
+    return at
+
+
+def open_code_sections(at: AppTest, *, rounds: int = 4) -> AppTest:
+    """Open every Code section of the page (``ui.code.show_code``: written only when opened) and rerun.
+
+    Their keys (``code_<output>``) are read from the expanders drawn; an opened
+    figure section may hold more, hence a few rounds.
+    """
+    opened: set[str] = set()
+    for _ in range(rounds):
+        keys = {e.proto.id.split("-", 2)[2] for e in at.expander if e.proto.id.startswith("$$ID-")} - opened
+        keys = {key for key in keys if key.startswith("code_")}
+        if not keys:
+            break
+        for key in keys:
+            at.session_state[key] = True
+        opened |= keys
         at.run()
     return at
 

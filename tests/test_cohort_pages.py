@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from omalizumab_core.data.cohort_set import CohortSet
 from omalizumab_core.synthetic.demo import demo_cohort
 from omalizumab_core.synthetic.two_cohorts import SMALL_NAME, small_cohort
-from tests.apptest_support import APP, page_files, page_tables, shown_text
+from tests.apptest_support import APP, open_code_sections, page_files, page_tables, shown_text
 
 
 def _app(mode: str, page: str | None = None) -> AppTest:
@@ -26,6 +26,7 @@ def _app(mode: str, page: str | None = None) -> AppTest:
     if page is not None:
         at.switch_page(page)
         at.run()
+        open_code_sections(at)  # the scripts are written when their section is opened
     assert not at.exception, [e.value for e in at.exception]
     return at
 

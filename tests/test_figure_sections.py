@@ -7,7 +7,9 @@ import pytest
 from tests.apptest_support import app_on, figure_section_keys
 
 # page -> (figures drawn at first, figures once every section is opened)
-PAGES = {"views/response.py": (0, 2), "views/follow_up.py": (1, 3), "views/dosing.py": (1, 2), "views/safety.py": (1, 2)}
+PAGES = {"views/response.py": (0, 2), "views/follow_up.py": (1, 3),
+         "views/time_to_response.py": (1, 3), "views/symptoms.py": (1, 3), "views/patient.py": (1, 3),
+         "views/safety.py": (0, 2), "views/anaphylaxis.py": (0, 1), "views/dosing.py": (0, 2), "views/biology.py": (0, 2)}
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -20,4 +22,4 @@ def test_a_secondary_figure_is_drawn_only_once_its_section_is_opened(page):
 
 def test_every_section_is_named_once():
     keys = figure_section_keys()
-    assert len(keys) == len(set(keys)) == 6
+    assert len(keys) == len(set(keys)) == 17

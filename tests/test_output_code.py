@@ -21,7 +21,7 @@ import pytest
 from streamlit import dataframe_util
 
 import omalizumab_core as oc
-from tests.apptest_support import unescaped_table, app_on
+from tests.apptest_support import app_on, open_code_sections, unescaped_table
 
 CANDIDATE = oc.Candidate("ISM", "positive", 45, "F", ("flushing", "pruritus", "diarrhea"))
 
@@ -42,6 +42,7 @@ def _run(page: str, query: dict, *, rule: str | None = None, setup=None):
         setup(at)
     if rule or setup:
         at.run()
+        open_code_sections(at)  # the sections the new settings drew
     assert not at.exception, at.exception
     return at
 

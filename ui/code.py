@@ -36,9 +36,30 @@ def current_code(output: str, **settings) -> str:
     )
 
 
-def show_code(output: str, **settings) -> None:
-    """A collapsed "Code" expander holding the runnable script of ``output`` (with a copy button)."""
-    with st.expander("Code", icon=":material/code:"):
+def code_key(output: str, place: str = "", **settings) -> str:
+    """The session key of ``output``'s Code section: ``code_<output>``, then its analyte and ``place`` when a page repeats it."""
+    return "code_" + output + "".join(f"_{settings[name]}" for name in _REPEATED_BY if name in settings) + (f"_{place}" if place else "")
+
+
+# Settings by which one page repeats an output (Biology: a tab per analyte), so that each Code section has its own key.
+_REPEATED_BY = ("analyte",)
+
+
+def show_code(output: str, *, place: str = "", **settings) -> None:
+    """A collapsed "Code" section holding the runnable script of ``output`` (with a copy button), written when opened.
+
+    A closed section runs nothing and sends nothing: a page has up to a dozen
+    of them, and each script drawn at once (even collapsed) made the browser
+    load and run its code highlighter on every first visit, before the page
+    settled (issue 18, item 6). Opening one reruns the page and shows the
+    script; it stays open while the doctor changes settings. ``place`` tells
+    apart two sections of the same output on one page (Patient: its table, and
+    again in the Tables tabs).
+    """
+    box = st.expander("Code", icon=":material/code:", key=code_key(output, place, **settings), on_change="rerun")
+    if not box.open:
+        return
+    with box:
         st.caption("Python that re-creates this output from the original file with the current filters and settings.")
         st.code(current_code(output, **settings), language="python")
 

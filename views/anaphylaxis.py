@@ -5,7 +5,7 @@ import streamlit as st
 import omalizumab_core as oc
 from ui.code import show_code
 from ui.cohorts import recorded_only
-from ui.charts import show_figure
+from ui.charts import figure_section, show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, no_data, statistic
 from ui.tables import summary_table
@@ -36,6 +36,8 @@ if rates is not None:
     show_code("anaphylaxis_rates")
 periods = statistic(oc.anaphylaxis_periods, scored)
 if periods is not None:
-    show_figure(oc.anaphylaxis_dot_plot(periods), "anaphylaxis_per_patient")
-    show_code("anaphylaxis_per_patient")
-    st.caption("One line per patient with at least one episode; patients without any episode are not drawn.")
+    if (box := figure_section("Episodes of each patient before and on omalizumab (dot plot)", "anaphylaxis_per_patient")) is not None:
+        with box:  # drawn on request (issue 18, item 6)
+            show_figure(oc.anaphylaxis_dot_plot(periods), "anaphylaxis_per_patient")
+            show_code("anaphylaxis_per_patient")
+            st.caption("One line per patient with at least one episode; patients without any episode are not drawn.")

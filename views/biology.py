@@ -6,7 +6,7 @@ import omalizumab_core as oc
 from omalizumab_core.analyses import biology
 from omalizumab_core.data.codes import ANALYTE_LABELS, ANALYTES
 from ui.code import show_code
-from ui.charts import show_figure
+from ui.charts import figure_section, show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
 from ui.page import filtered_cohort, metric_row, no_data, statistic
@@ -45,12 +45,14 @@ for tab, analyte in zip(st.tabs([ANALYTE_LABELS[a] for a in ANALYTES]), ANALYTES
         )
         table_downloads(table.reset_index(), f"{analyte}_before_on")
         show_code("lab_tests", analyte=analyte, stable_within_pct=stable_within)
-        st.caption("Click a line to open that patient.")
-        event = show_figure(oc.paired_plot(pairs), f"{analyte}_paired", on_select="rerun", selection_mode="points")
-        show_code("lab_paired_plot", analyte=analyte, stable_within_pct=stable_within)
-        clicked = selected_point_ids(event)
-        if clicked:
-            open_patient(clicked[0])
+        # Drawn on request (issue 18, item 6); one section per analyte.
+        label = "Each patient before and on omalizumab (paired plot; click a line to open that patient)"
+        if (box := figure_section(label, f"{analyte}_paired")) is not None:
+            with box:
+                event = show_figure(oc.paired_plot(pairs), f"{analyte}_paired", on_select="rerun", selection_mode="points")
+                show_code("lab_paired_plot", analyte=analyte, stable_within_pct=stable_within)
+                if clicked := selected_point_ids(event):
+                    open_patient(clicked[0])
         st.markdown("**By best response**")
         by_response = oc.format_lab_tests(oc.lab_by_response(scored, analyte, stable_within_pct=stable_within), stable_within_pct=stable_within)
         st.dataframe(by_response, width="stretch")

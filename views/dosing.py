@@ -37,8 +37,10 @@ changes = oc.dose_changes(scored)
 if changes.empty:
     st.info("No patient of the selection changed regimen.")
 else:
-    show_figure(oc.response_around_changes(changes), "dosing_response_around_changes")
-    show_code("dosing_response_around_changes")
+    if (box := figure_section("Response before and after each change (chart)", "dosing_response_around_changes")) is not None:
+        with box:  # drawn on request (issue 18, item 6)
+            show_figure(oc.response_around_changes(changes), "dosing_response_around_changes")
+            show_code("dosing_response_around_changes")
     with st.expander(f"Each change of regimen ({len(changes)})"):
         change_table = oc.format_dose_changes(changes)
         st.dataframe(change_table, width="stretch", hide_index=True)

@@ -7,7 +7,7 @@ from omalizumab_core.analyses import patient_course as pc
 
 from ui.beyond_score import beyond_score
 from ui.code import show_code
-from ui.charts import show_figure
+from ui.charts import figure_section, show_figure
 from ui.downloads import table_downloads
 from ui.filters import current_description
 from ui.links import PATIENT_PARAM
@@ -48,12 +48,16 @@ st.markdown(f"**Data gaps**: more than {pc.GAP_MONTHS} months between consecutiv
 st.markdown("\n".join(f"- {sentence}" for sentence in oc.describe_gaps(course.gaps)))
 
 st.subheader("Symptoms")
-show_figure(oc.symptom_heatmap_figure(course.grid), "patient_symptoms")
-show_code("patient_symptoms_figure", patient_id=course.header["patient_id"])
+if (box := figure_section("Each symptom at each assessment (heat map; also in the Symptoms table below)", "patient_symptoms")) is not None:
+    with box:  # drawn on request (issue 18, item 6)
+        show_figure(oc.symptom_heatmap_figure(course.grid), "patient_symptoms")
+        show_code("patient_symptoms_figure", patient_id=course.header["patient_id"])
 
 st.subheader("Compared with the subgroup")
-show_figure(oc.subgroup_response_figure(course.comparison.counts, course.comparison.subgroup), "patient_subgroup")
-show_code("patient_subgroup_figure", patient_id=course.header["patient_id"])
+if (box := figure_section("Best response in the patient's subgroup (bar chart)", "patient_subgroup")) is not None:
+    with box:
+        show_figure(oc.subgroup_response_figure(course.comparison.counts, course.comparison.subgroup), "patient_subgroup")
+        show_code("patient_subgroup_figure", patient_id=course.header["patient_id"])
 timing = oc.format_subgroup_timing(course.comparison)
 st.dataframe(timing, width="stretch", hide_index=True)
 show_code("patient_subgroup_timing", patient_id=course.header["patient_id"])
@@ -71,7 +75,7 @@ for tab, (_, stem, table) in zip(st.tabs([label for label, _, _ in tables]), tab
     with tab:
         st.dataframe(table, width="stretch", hide_index=True)
         table_downloads(table, f"patient_{course.header['patient_id']}_{stem}")
-        show_code(f"patient_{stem}", patient_id=course.header["patient_id"])
+        show_code(f"patient_{stem}", place="tables", patient_id=course.header["patient_id"])
 
 filters = current_description()
 report_download(lambda: oc.patient_report(scored, course.header["patient_id"], filters=filters, source=scored.cohort.source, course=course),

@@ -35,8 +35,10 @@ st.caption(
 )
 table_downloads(shown, "adverse_events")
 show_code("adverse_events", by_severity=by_severity)
-show_figure(oc.adverse_event_bars(table), "adverse_events")
-show_code("adverse_events_figure")
+if (box := figure_section("Adverse events (bar chart of the table)", "adverse_events")) is not None:  # drawn on request (issue 18, item 6)
+    with box:
+        show_figure(oc.adverse_event_bars(table), "adverse_events")
+        show_code("adverse_events_figure")
 
 st.subheader("When adverse events happened")
 timing = oc.adverse_event_timing(scored)

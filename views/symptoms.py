@@ -6,7 +6,7 @@ import omalizumab_core as oc
 from omalizumab_core.stats.multiple_testing import ADJUSTMENT_LABELS
 from ui.code import show_code
 from ui.cohorts import compare_cohorts
-from ui.charts import show_figure
+from ui.charts import figure_section, show_figure
 from ui.downloads import table_downloads
 from ui.links import open_patient, selected_point_ids
 from ui.page import filtered_cohort, statistic
@@ -50,11 +50,15 @@ if changes is not None:
 
     show_figure(oc.symptom_score_bars(changes), f"symptom_scores_by_{level}")
     show_code("symptom_scores", at=at, level=level, adjust=adjust)
-    show_figure(oc.improvement_share_bars(oc.improvement_shares(changes)), f"symptom_improvement_by_{level}")
-    show_code("symptom_improvement", at=at, level=level, adjust=adjust)
-    matrix = oc.symptom_heatmap_data(scored, at=at, level=level)
-    event = show_figure(oc.symptom_heatmap(matrix), f"symptom_heatmap_by_{level}", on_select="rerun", selection_mode="points")
-    show_code("symptom_heatmap", at=at, level=level)
-    clicked = selected_point_ids(event)
-    if clicked:
-        open_patient(clicked[0])
+    # Drawn on request: figures drawn at once, below the fold, delay the page's first display (issue 18, item 6).
+    if (box := figure_section("Share of patients improved, unchanged or worse (bar chart)", "symptom_improvement")) is not None:
+        with box:
+            show_figure(oc.improvement_share_bars(oc.improvement_shares(changes)), f"symptom_improvement_by_{level}")
+            show_code("symptom_improvement", at=at, level=level, adjust=adjust)
+    if (box := figure_section("Each patient's score per symptom (heat map; click a cell to open that patient)", "symptom_heatmap")) is not None:
+        with box:
+            matrix = oc.symptom_heatmap_data(scored, at=at, level=level)
+            event = show_figure(oc.symptom_heatmap(matrix), f"symptom_heatmap_by_{level}", on_select="rerun", selection_mode="points")
+            show_code("symptom_heatmap", at=at, level=level)
+            if clicked := selected_point_ids(event):
+                open_patient(clicked[0])

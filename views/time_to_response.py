@@ -6,7 +6,7 @@ import omalizumab_core as oc
 from omalizumab_core.analyses import time_to_response as ttr
 from ui.code import show_code
 from ui.cohorts import compare_cohorts
-from ui.charts import show_figure
+from ui.charts import figure_section, show_figure
 from ui.downloads import table_downloads
 from ui.page import filtered_cohort, metric_row, statistic
 from ui.tables import summary_table
@@ -63,8 +63,10 @@ if summary is not None:
     )
     table_downloads(table, "time_to_response_summary")
     show_code("time_to_response_summary", by=by, method=method)
-    show_figure(oc.response_time_histogram(oc.response_times(scored)), "time_to_response_histogram")
-    show_code("time_to_response_histogram")
+    if (box := figure_section("Months to first and best response of each responder (histogram)", "time_to_response_histogram")) is not None:
+        with box:  # drawn on request (issue 18, item 6)
+            show_figure(oc.response_time_histogram(oc.response_times(scored)), "time_to_response_histogram")
+            show_code("time_to_response_histogram")
 
 st.subheader("First improvement by symptom category")
 improvement = statistic(oc.first_improvement_by_category, scored)
@@ -74,5 +76,7 @@ if improvement is not None:
     st.caption("First improvement: the first assessment at which a baseline symptom of the category scored below 1 (slight improvement or better).")
     table_downloads(improvement_table, "first_improvement_by_category")
     show_code("first_improvement")
-    show_figure(oc.first_improvement_plot(improvement), "first_improvement_by_category")
-    show_code("first_improvement_figure")
+    if (box := figure_section("First improvement by symptom category (chart)", "first_improvement_by_category")) is not None:
+        with box:
+            show_figure(oc.first_improvement_plot(improvement), "first_improvement_by_category")
+            show_code("first_improvement_figure")

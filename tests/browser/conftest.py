@@ -95,6 +95,14 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
 
 
+def wait_until_drawn(page, timeout: float = 60_000) -> None:
+    """Wait until the page is settled as the browser benchmark defines it: script done, no skeleton
+    or stale element, every figure and table in the window drawn (a state, not a time window)."""
+    from benchmarks.browser import SETTLED
+
+    page.wait_for_function(SETTLED, arg=None, timeout=timeout, polling=100)
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

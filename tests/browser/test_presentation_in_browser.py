@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from tests.apptest_support import page_files
-from tests.browser.conftest import SCREENSHOTS, wait_for_app
+from tests.browser.conftest import SCREENSHOTS, wait_for_app, wait_until_drawn
 
 pytestmark = pytest.mark.browser
 
@@ -76,7 +76,7 @@ def test_every_page_fits_names_its_filters_and_stays_on_the_machine(sized, serve
     page, requests, size = sized
     page.goto(f"{server_url}/{_url_path(page_file)}")
     wait_for_app(page)
-    page.wait_for_timeout(1500)  # figures and tables drawn
+    wait_until_drawn(page)  # figures and tables in the window drawn
     name = page_file.removeprefix("views/").removesuffix(".py")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{size}_{name}.png"))
