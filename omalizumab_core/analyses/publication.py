@@ -203,25 +203,29 @@ def _table1_rows(scored, t, symptoms_published) -> list:
     for column, label in _PRESENTATION:
         rows.append(_row("Table 1", label, t[column], _count(p, column)))
     recorded = p["prior_therapies"].notna().any()
-    for therapy, published in t["prior"].items():
-        derived = int(_prior_therapy(scored, therapy).sum()) if recorded else None
-        rows.append(_row("Table 1", f"Previous therapy: {therapy}", published, derived))
+    therapies = tuple(t["prior"])
+    named = _prior_therapies(scored, therapies).sum(axis=0) if recorded else [None] * len(therapies)
+    for therapy, n in zip(therapies, named):
+        rows.append(_row("Table 1", f"Previous therapy: {therapy}", t["prior"][therapy], None if n is None else int(n)))
     return rows + _symptom_rows(scored, symptoms_published)
 
 
-def _prior_therapy(scored, therapy: str) -> np.ndarray:
-    """Per patient of the selection: ``therapy`` is named (any case) in the prior therapies.
+def _prior_therapies(scored, therapies: tuple) -> np.ndarray:
+    """Per patient of the selection (rows) and therapy (columns): the therapy is named, in any case, in the prior therapies.
 
     Text matching does not depend on the filters: done once per scored
-    cohort, each selection takes its patients' values.
+    cohort, each selection takes its patients' rows.
     """
-    return scored.per_patient_values(f"publication.prior_therapy.{therapy}", lambda root: _names_therapy(root.cohort.patients, therapy))
+    return scored.per_patient_values(f"publication.prior_therapies.{therapies}", lambda root: _names_therapies(root.cohort.patients, therapies))
 
 
-def _names_therapy(patients: pd.DataFrame, therapy: str) -> np.ndarray:
-    if "prior_therapies" not in patients:
-        return np.zeros(len(patients), dtype=bool)
-    return patients["prior_therapies"].fillna("").astype(str).str.lower().str.contains(therapy, regex=False).to_numpy(dtype=bool)
+def _names_therapies(patients: pd.DataFrame, therapies: tuple) -> np.ndarray:
+    named = np.zeros((len(patients), len(therapies)), dtype=bool)
+    if "prior_therapies" in patients:
+        text = patients["prior_therapies"].fillna("").astype(str).str.lower()
+        for j, therapy in enumerate(therapies):
+            named[:, j] = text.str.contains(therapy, regex=False).to_numpy(dtype=bool)
+    return named
 
 
 def _baseline_rows(scored) -> int:
