@@ -260,11 +260,14 @@ def _all_events(scored: ScoredCohort) -> pd.DataFrame:
     """
     ids = scored.outcomes["patient_id"].astype(str).to_numpy(dtype=object)
     bars = scored.per_patient("follow_up.swimmer_bars", _all_bars)
-    parts = [*_response_events(scored, ids), _loss_events(scored, ids), _stop_events(bars)]
+    a = scored.assessments
+    index = pd.Index(ids)  # one hash table of the ids for every table's look-up
+    position, category = _positions(a["patient_id"], index), _codes_of(a["category"])
+    parts = [*_response_events(scored, ids, position, category), _loss_events(scored, ids, position, category), _stop_events(bars)]
     if scored.cohort.doses is not None:
-        parts.append(_dose_events(scored.cohort.doses, scored.outcomes, ids))
+        parts.append(_dose_events(scored.cohort.doses, index, ids))
     if scored.cohort.adverse_events is not None:
-        parts.append(_adverse_events(scored.cohort.adverse_events, scored.outcomes, ids))
+        parts.append(_adverse_events(scored.cohort.adverse_events, index, ids))
     parts = [p for p in parts if len(p["code"])]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c == "month" else object) for c in EVENT_COLUMNS}).assign(code=pd.Series(dtype=np.int64))
@@ -273,16 +276,38 @@ def _all_events(scored: ScoredCohort) -> pd.DataFrame:
     month = np.concatenate([p["month"] for p in parts])
     kind_order = np.concatenate([np.full(len(p["code"]), EVENT_KINDS.index(p["kind"]), dtype=np.int64) for p in parts])
     order = np.lexsort((kind_order, month, _id_rank(patient_id, code, ids)))  # stable, as sort_values(kind="stable")
+    code = code[order]
     events = pd.DataFrame(
         {
-            "code": code[order],
-            "patient_id": patient_id[order],
+            "code": code,
+            "patient_id": _take_text(ids, code) if (code >= 0).all() else patient_id[order],
             "month": month[order],
-            "kind": np.asarray(EVENT_KINDS, dtype=object)[kind_order[order]],
-            "label": np.concatenate([np.asarray(p["label"], dtype=object) for p in parts])[order],
+            "kind": _take_text(np.asarray(EVENT_KINDS, dtype=object), kind_order[order]),
+            "label": _text(np.concatenate([np.asarray(p["label"], dtype=object) for p in parts])[order]),
         }
     )
     return events[["code", *EVENT_COLUMNS]]
+
+
+_TEXT = pd.Series([], dtype="str").dtype  # how pandas stores text here (Arrow when pyarrow is installed)
+
+
+def _take_text(values: np.ndarray, indices: np.ndarray):
+    """``values[indices]`` (texts) as a text column: one Arrow take, not one conversion per row, when text is stored in Arrow."""
+    if getattr(_TEXT, "storage", None) != "pyarrow":
+        return values[indices]
+    import pyarrow as pa
+
+    return pd.array(pa.array(values, type=pa.large_string()).take(pa.array(indices)), dtype=_TEXT)
+
+
+def _text(values: np.ndarray):
+    """An array of Python texts as a text column (converted by Arrow in one pass when text is stored in Arrow)."""
+    if getattr(_TEXT, "storage", None) != "pyarrow":
+        return values
+    import pyarrow as pa
+
+    return pd.array(pa.array(values, type=pa.large_string()), dtype=_TEXT)
 
 
 def _id_rank(patient_id: np.ndarray, code: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -298,9 +323,8 @@ def _part(code, patient_id, month, kind: str, label) -> dict:
     return {"code": np.asarray(code, dtype=np.int64), "patient_id": np.asarray(patient_id, dtype=object), "month": np.asarray(month, dtype="float64"), "kind": kind, "label": label}
 
 
-def _positions(ids: pd.Series, outcomes: pd.DataFrame) -> np.ndarray:
-    """Row position in ``outcomes`` of each id (-1 if absent), cheap for categorical ids."""
-    index = pd.Index(outcomes["patient_id"].astype(str))
+def _positions(ids: pd.Series, index: pd.Index) -> np.ndarray:
+    """Row position in ``index`` (the outcomes' ids as text) of each id (-1 if absent), cheap for categorical ids."""
     if isinstance(ids.dtype, pd.CategoricalDtype):
         of_category = index.get_indexer(ids.cat.categories.astype(str))
         codes = ids.cat.codes.to_numpy(dtype=np.int64)
@@ -333,11 +357,10 @@ def _labels(values: np.ndarray, text) -> list:
     return [known[v] if v in known else known.setdefault(v, text(v)) for v in values.tolist()]
 
 
-def _response_events(scored: ScoredCohort, ids: np.ndarray) -> list[dict]:
+def _response_events(scored: ScoredCohort, ids: np.ndarray, position: np.ndarray, category: np.ndarray) -> list[dict]:
     o, a = scored.outcomes, scored.assessments
-    pos = _positions(a["patient_id"], o)
-    known = pos >= 0
-    pos, month, category = pos[known], a["month"].to_numpy(dtype="float64")[known], _codes_of(a["category"])[known]
+    known = position >= 0
+    pos, month, category = position[known], a["month"].to_numpy(dtype="float64")[known], category[known]
     words = {code: label.lower() for code, label in RESPONSE_LABELS.items()}
     parts = []
     for column, kind, prefix in (
@@ -351,15 +374,15 @@ def _response_events(scored: ScoredCohort, ids: np.ndarray) -> list[dict]:
     return parts
 
 
-def _loss_events(scored: ScoredCohort, ids: np.ndarray) -> dict:
+def _loss_events(scored: ScoredCohort, ids: np.ndarray, pos: np.ndarray, category: np.ndarray) -> dict:
     o, a = scored.outcomes, scored.assessments
     lost = (o["status_at_last_follow_up"] == "loss_of_response").to_numpy()
     first = np.where(lost, o["months_to_first_response"].to_numpy(dtype="float64"), np.nan)
-    pos = _positions(a["patient_id"], o)
     month = a["month"].to_numpy(dtype="float64")
     # NaN compares False, so patients without loss of response drop out here.
     after = (pos >= 0) & (month > first[np.maximum(pos, 0)])
-    nr = after & (_codes_of(a["category"]) == "NR")
+    candidates = np.flatnonzero(after)  # few: assessments after a lost patient's first response
+    nr = candidates[category[candidates] == "NR"]
     first_nr = pd.Series(month[nr]).groupby(pos[nr]).min()
     code = first_nr.index.to_numpy(dtype=np.int64)
     return _part(code, ids[code], first_nr.to_numpy(), "loss of response", ["Loss of response"] * len(code))
@@ -374,8 +397,8 @@ def _regimen(dose, interval) -> str:
     return regimen(dose, interval)
 
 
-def _dose_events(doses: pd.DataFrame, outcomes: pd.DataFrame, ids: np.ndarray) -> dict:
-    pos = _positions(doses["patient_id"], outcomes)
+def _dose_events(doses: pd.DataFrame, index: pd.Index, ids: np.ndarray) -> dict:
+    pos = _positions(doses["patient_id"], index)
     # Rows of a patient together (in month order) only to compare each with the previous one.
     key = pos if (pos >= 0).all() else pd.factorize(_ids_of(doses["patient_id"], pos, ids))[0]
     month = doses["month"].to_numpy(dtype="float64")
@@ -414,7 +437,7 @@ def _dose_events(doses: pd.DataFrame, outcomes: pd.DataFrame, ids: np.ndarray) -
     return _part(code, patient_id, rows["month"].to_numpy(), "dose change", labels)
 
 
-def _adverse_events(adverse_events: pd.DataFrame, outcomes: pd.DataFrame, ids: np.ndarray) -> dict:
+def _adverse_events(adverse_events: pd.DataFrame, index: pd.Index, ids: np.ndarray) -> dict:
     ae = adverse_events
     label = "Adverse event: " + ae["event"].astype(str)
     if "severity" in ae:
@@ -423,7 +446,7 @@ def _adverse_events(adverse_events: pd.DataFrame, outcomes: pd.DataFrame, ids: n
     for column, words in (("serious", ", serious"), ("led_to_discontinuation", ", led to discontinuation")):
         if column in ae:
             label = label + np.where(ae[column].fillna(False).astype(bool), words, "")
-    pos = _positions(ae["patient_id"], outcomes)
+    pos = _positions(ae["patient_id"], index)
     return _part(pos, _ids_of(ae["patient_id"], pos, ids), ae["month"].to_numpy(dtype="float64"), "adverse event", np.asarray(label, dtype=object))
 
 
