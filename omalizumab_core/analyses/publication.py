@@ -189,9 +189,10 @@ def _table1_rows(scored, t, symptoms_published) -> list:
             "Printed as 3 years (2 months – 37 years); derived as age at treatment minus age at diagnosis.",
         ),
     ]
+    kit = {k: (p["kit_d816v"] == k).to_numpy(dtype=bool, na_value=False) for k in ("positive", "negative", "not_evaluated")}
     for dx, published in t["kit"].items():
-        sub = p[p["diagnosis"] == dx]
-        derived = "/".join(str(int((sub["kit_d816v"] == k).sum())) for k in ("positive", "negative", "not_evaluated"))
+        in_dx = (p["diagnosis"] == dx).to_numpy(dtype=bool, na_value=False)  # masks, not a copy of the table per diagnosis
+        derived = "/".join(str(int((in_dx & kit[k]).sum())) for k in ("positive", "negative", "not_evaluated"))
         rows.append(_row("Table 1", f"{dx}: KIT D816V positive/negative/not evaluated", "/".join(map(str, published)), derived))
     tryptase = p["baseline_tryptase"]
     rows.append(_row(
