@@ -205,3 +205,15 @@ def test_hodges_lehmann_by_selection_on_one_and_two_values():
 
     for d in ([2.5], [0.0], [1.0, 1.0], [-1.0, 3.0], [0.1, 0.2, 0.30000000000000004]):
         assert hodges_lehmann(d) == _walsh_by_sorting(d)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_hodges_lehmann_with_sampled_pivots_equals_sorting_every_walsh_average(seed):
+    # Enough distinct values (a million Walsh averages) for the pivots to be placed from a sample of
+    # the candidates, with uneven multiplicities so that the sample's weights matter.
+    from omalizumab_core.stats.signed_rank import hodges_lehmann
+
+    rng = np.random.default_rng(100 + seed)
+    d = np.round(np.concatenate([rng.lognormal(2, 1, 1200), np.repeat(rng.normal(0, 5, 30).round(1), 10)]) - 5, 1)
+    for confidence in (0.9, 0.95):
+        assert hodges_lehmann(d, confidence=confidence) == _walsh_by_sorting(d, confidence)

@@ -402,7 +402,11 @@ def format_lab_pairs(pairs: pd.DataFrame, *, stable_within_pct: float = STABLE_W
     return pd.DataFrame({
         "Patient": pairs["patient_id"],
         "Before omalizumab": _numbers(pairs["before"]),
-        "Taken": [f"month {m}" if s == "labs" else "baseline (patients table)" for m, s in zip(_numbers(pairs["before_month"]), pairs["before_source"])],
+        "Taken": np.where(
+            (pairs["before_source"] == "labs").to_numpy(dtype=bool, na_value=False),
+            np.asarray(["month " + m for m in _numbers(pairs["before_month"])], dtype=object),
+            "baseline (patients table)",
+        ),
         "On omalizumab": _numbers(pairs["on"]),
         "Month on treatment": _numbers(pairs["on_month"]),
         "Change": ["–" if x != x else f"{x:+.1f} %" for x in pairs["change_pct"].to_numpy(dtype="float64").tolist()],

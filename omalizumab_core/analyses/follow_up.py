@@ -252,30 +252,94 @@ def _all_bars(scored: ScoredCohort) -> pd.DataFrame:
 
 
 def _all_events(scored: ScoredCohort) -> pd.DataFrame:
-    bars = _all_bars(scored)
-    parts = [_response_events(scored), _loss_events(scored), _stop_events(bars)]
+    """Every event of every patient, sorted by patient id, month and kind.
+
+    Built in patient positions (code) and sorted on integer keys: at
+    registry scale (100,000 patients, 300,000 events) sorting and looking up
+    text ids cost most of the Follow-up page's first display.
+    """
+    ids = scored.outcomes["patient_id"].astype(str).to_numpy(dtype=object)
+    bars = scored.per_patient("follow_up.swimmer_bars", _all_bars)
+    a = scored.assessments
+    index = pd.Index(ids)  # one hash table of the ids for every table's look-up
+    position, category = _positions(a["patient_id"], index), _codes_of(a["category"])
+    parts = [*_response_events(scored, ids, position, category), _loss_events(scored, ids, position, category), _stop_events(bars)]
     if scored.cohort.doses is not None:
-        parts.append(_dose_events(scored.cohort.doses))
+        parts.append(_dose_events(scored.cohort.doses, index, ids))
     if scored.cohort.adverse_events is not None:
-        parts.append(_adverse_events(scored.cohort.adverse_events))
-    parts = [p for p in parts if len(p)]
+        parts.append(_adverse_events(scored.cohort.adverse_events, index, ids))
+    parts = [p for p in parts if len(p["code"])]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="float64" if c == "month" else object) for c in EVENT_COLUMNS}).assign(code=pd.Series(dtype=np.int64))
-    events = pd.concat(parts, ignore_index=True)
-    events["kind_order"] = events["kind"].map({k: i for i, k in enumerate(EVENT_KINDS)})
-    events = events.sort_values(["patient_id", "month", "kind_order"], kind="stable")
-    events["code"] = pd.Index(scored.outcomes["patient_id"].astype(str)).get_indexer(events["patient_id"])
-    return events[["code", *EVENT_COLUMNS]].reset_index(drop=True)
+    code = np.concatenate([p["code"] for p in parts])
+    patient_id = np.concatenate([p["patient_id"] for p in parts])
+    month = np.concatenate([p["month"] for p in parts])
+    kind_order = np.concatenate([np.full(len(p["code"]), EVENT_KINDS.index(p["kind"]), dtype=np.int64) for p in parts])
+    order = np.lexsort((kind_order, month, _id_rank(patient_id, code, ids)))  # stable, as sort_values(kind="stable")
+    code = code[order]
+    events = pd.DataFrame(
+        {
+            "code": code,
+            "patient_id": _take_text(ids, code) if (code >= 0).all() else patient_id[order],
+            "month": month[order],
+            "kind": _take_text(np.asarray(EVENT_KINDS, dtype=object), kind_order[order]),
+            "label": _text(np.concatenate([np.asarray(p["label"], dtype=object) for p in parts])[order]),
+        }
+    )
+    return events[["code", *EVENT_COLUMNS]]
 
 
-def _positions(ids: pd.Series, outcomes: pd.DataFrame) -> np.ndarray:
-    """Row position in ``outcomes`` of each id (-1 if absent), cheap for categorical ids."""
-    index = pd.Index(outcomes["patient_id"].astype(str))
+_TEXT = pd.Series([], dtype="str").dtype  # how pandas stores text here (Arrow when pyarrow is installed)
+
+
+def _take_text(values: np.ndarray, indices: np.ndarray):
+    """``values[indices]`` (texts) as a text column: one Arrow take, not one conversion per row, when text is stored in Arrow."""
+    if getattr(_TEXT, "storage", None) != "pyarrow":
+        return values[indices]
+    import pyarrow as pa
+
+    return pd.array(pa.array(values, type=pa.large_string()).take(pa.array(indices)), dtype=_TEXT)
+
+
+def _text(values: np.ndarray):
+    """An array of Python texts as a text column (converted by Arrow in one pass when text is stored in Arrow)."""
+    if getattr(_TEXT, "storage", None) != "pyarrow":
+        return values
+    import pyarrow as pa
+
+    return pd.array(pa.array(values, type=pa.large_string()), dtype=_TEXT)
+
+
+def _id_rank(patient_id: np.ndarray, code: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Integer sort key of each event's patient id, in the text order of the ids."""
+    if (code < 0).any():  # events of patients not in the patients table: rank the texts themselves
+        return pd.factorize(patient_id, sort=True)[0]
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+    return rank[code]
+
+
+def _part(code, patient_id, month, kind: str, label) -> dict:
+    return {"code": np.asarray(code, dtype=np.int64), "patient_id": np.asarray(patient_id, dtype=object), "month": np.asarray(month, dtype="float64"), "kind": kind, "label": label}
+
+
+def _positions(ids: pd.Series, index: pd.Index) -> np.ndarray:
+    """Row position in ``index`` (the outcomes' ids as text) of each id (-1 if absent), cheap for categorical ids."""
     if isinstance(ids.dtype, pd.CategoricalDtype):
         of_category = index.get_indexer(ids.cat.categories.astype(str))
         codes = ids.cat.codes.to_numpy(dtype=np.int64)
         return np.where(codes >= 0, of_category[np.maximum(codes, 0)], -1)
     return index.get_indexer(ids.astype(str))
+
+
+def _ids_of(column: pd.Series, pos: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Each row's patient id as text: the patients table's for known patients, the row's own otherwise."""
+    out = ids[np.maximum(pos, 0)] if len(ids) else np.full(len(pos), None, dtype=object)
+    unknown = np.flatnonzero(pos < 0)
+    if len(unknown):
+        out = out.copy()
+        out[unknown] = column.iloc[unknown].astype(str).to_numpy(dtype=object)
+    return out
 
 
 def _codes_of(column: pd.Series) -> np.ndarray:
@@ -287,12 +351,16 @@ def _codes_of(column: pd.Series) -> np.ndarray:
     return column.astype(object).to_numpy()
 
 
-def _response_events(scored: ScoredCohort) -> pd.DataFrame:
+def _labels(values: np.ndarray, text) -> list:
+    """``text(value)`` for each value, computed once per distinct value."""
+    known: dict = {}
+    return [known[v] if v in known else known.setdefault(v, text(v)) for v in values.tolist()]
+
+
+def _response_events(scored: ScoredCohort, ids: np.ndarray, position: np.ndarray, category: np.ndarray) -> list[dict]:
     o, a = scored.outcomes, scored.assessments
-    ids = o["patient_id"].astype(str).to_numpy()
-    pos = _positions(a["patient_id"], o)
-    known = pos >= 0
-    pos, month, category = pos[known], a["month"].to_numpy(dtype="float64")[known], _codes_of(a["category"])[known]
+    known = position >= 0
+    pos, month, category = position[known], a["month"].to_numpy(dtype="float64")[known], category[known]
     words = {code: label.lower() for code, label in RESPONSE_LABELS.items()}
     parts = []
     for column, kind, prefix in (
@@ -302,54 +370,50 @@ def _response_events(scored: ScoredCohort) -> pd.DataFrame:
         at = o[column].to_numpy(dtype="float64")
         # One assessment per patient and month: the row at the response month.
         hit = month == at[pos]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "patient_id": ids[pos[hit]],
-                    "month": month[hit],
-                    "kind": kind,
-                    "label": [f"{prefix}: {words.get(c, c)}" for c in category[hit]],
-                }
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+        parts.append(_part(pos[hit], ids[pos[hit]], month[hit], kind, _labels(category[hit], lambda c, p=prefix: f"{p}: {words.get(c, c)}")))
+    return parts
 
 
-def _loss_events(scored: ScoredCohort) -> pd.DataFrame:
+def _loss_events(scored: ScoredCohort, ids: np.ndarray, pos: np.ndarray, category: np.ndarray) -> dict:
     o, a = scored.outcomes, scored.assessments
     lost = (o["status_at_last_follow_up"] == "loss_of_response").to_numpy()
     first = np.where(lost, o["months_to_first_response"].to_numpy(dtype="float64"), np.nan)
-    pos = _positions(a["patient_id"], o)
     month = a["month"].to_numpy(dtype="float64")
     # NaN compares False, so patients without loss of response drop out here.
     after = (pos >= 0) & (month > first[np.maximum(pos, 0)])
-    nr = after & (_codes_of(a["category"]) == "NR")
+    candidates = np.flatnonzero(after)  # few: assessments after a lost patient's first response
+    nr = candidates[category[candidates] == "NR"]
     first_nr = pd.Series(month[nr]).groupby(pos[nr]).min()
-    ids = o["patient_id"].astype(str).to_numpy()
-    return pd.DataFrame({"patient_id": ids[first_nr.index.to_numpy(dtype=np.int64)], "month": first_nr.to_numpy(), "kind": "loss of response", "label": "Loss of response"})
+    code = first_nr.index.to_numpy(dtype=np.int64)
+    return _part(code, ids[code], first_nr.to_numpy(), "loss of response", ["Loss of response"] * len(code))
 
 
-def _stop_events(bars: pd.DataFrame) -> pd.DataFrame:
+def _stop_events(bars: pd.DataFrame) -> dict:
     stopped = bars[~bars["still_treated"] & bars["months_on_treatment"].notna()]
-    return pd.DataFrame(
-        {"patient_id": stopped["patient_id"], "month": stopped["months_on_treatment"], "kind": "stop", "label": stopped["end_reason_label"]}
-    )
+    return _part(stopped["code"].to_numpy(), stopped["patient_id"].to_numpy(dtype=object), stopped["months_on_treatment"].to_numpy(), "stop", stopped["end_reason_label"].to_numpy(dtype=object))
 
 
 def _regimen(dose, interval) -> str:
     return regimen(dose, interval)
 
 
-def _dose_events(doses: pd.DataFrame) -> pd.DataFrame:
+def _dose_events(doses: pd.DataFrame, index: pd.Index, ids: np.ndarray) -> dict:
+    pos = _positions(doses["patient_id"], index)
+    # Rows of a patient together (in month order) only to compare each with the previous one.
+    key = pos if (pos >= 0).all() else pd.factorize(_ids_of(doses["patient_id"], pos, ids))[0]
+    month = doses["month"].to_numpy(dtype="float64")
+    order = np.lexsort((month, key))  # stable
     d = pd.DataFrame(
         {
-            "patient_id": doses["patient_id"].astype(str).to_numpy(),
-            "month": doses["month"].to_numpy(dtype="float64"),
-            "dose_mg": doses["dose_mg"].to_numpy(dtype="float64"),
-            "interval_days": doses["interval_days"].to_numpy(dtype="float64"),
+            "pos": pos[order],
+            "key": key[order],
+            "row": order,
+            "month": month[order],
+            "dose_mg": doses["dose_mg"].to_numpy(dtype="float64")[order],
+            "interval_days": doses["interval_days"].to_numpy(dtype="float64")[order],
         }
-    ).sort_values(["patient_id", "month"], kind="stable")
-    same_patient = d["patient_id"].eq(d["patient_id"].shift())
+    )
+    same_patient = d["key"].eq(d["key"].shift())
     previous_dose, previous_interval = d["dose_mg"].shift(), d["interval_days"].shift()
     # NaN-aware "differs": two missing values are the same regimen.
     dose_differs = ~((d["dose_mg"] == previous_dose) | (d["dose_mg"].isna() & previous_dose.isna()))
@@ -368,10 +432,12 @@ def _dose_events(doses: pd.DataFrame) -> pd.DataFrame:
     new = [regimen(x, y) for x, y in zip(rows["dose_mg"], rows["interval_days"])]
     old = [regimen(x, y) if known else None for x, y, known in zip(before["dose"], before["interval"], before["known"])]
     labels = [f"Dose change: {o} → {n}" if o else f"Dose change: {n}" for o, n in zip(old, new)]
-    return pd.DataFrame({"patient_id": rows["patient_id"].to_numpy(), "month": rows["month"].to_numpy(), "kind": "dose change", "label": labels})
+    code = rows["pos"].to_numpy(dtype=np.int64)
+    patient_id = _ids_of(doses["patient_id"].iloc[rows["row"].to_numpy()], code, ids)
+    return _part(code, patient_id, rows["month"].to_numpy(), "dose change", labels)
 
 
-def _adverse_events(adverse_events: pd.DataFrame) -> pd.DataFrame:
+def _adverse_events(adverse_events: pd.DataFrame, index: pd.Index, ids: np.ndarray) -> dict:
     ae = adverse_events
     label = "Adverse event: " + ae["event"].astype(str)
     if "severity" in ae:
@@ -380,9 +446,8 @@ def _adverse_events(adverse_events: pd.DataFrame) -> pd.DataFrame:
     for column, words in (("serious", ", serious"), ("led_to_discontinuation", ", led to discontinuation")):
         if column in ae:
             label = label + np.where(ae[column].fillna(False).astype(bool), words, "")
-    return pd.DataFrame(
-        {"patient_id": ae["patient_id"].astype(str).to_numpy(), "month": ae["month"].to_numpy(dtype="float64"), "kind": "adverse event", "label": np.asarray(label, dtype=object)}
-    )
+    pos = _positions(ae["patient_id"], index)
+    return _part(pos, _ids_of(ae["patient_id"], pos, ids), ae["month"].to_numpy(dtype="float64"), "adverse event", np.asarray(label, dtype=object))
 
 
 # --- display tables -----------------------------------------------------------

@@ -15,8 +15,10 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from omalizumab_core.data.cohort import patient_positions
 from omalizumab_core.data.codes import SUBGROUP_LABELS
 from omalizumab_core.engine.scoring import ScoredCohort
 from omalizumab_core.formatting import n_pct, number
@@ -187,9 +189,10 @@ def _table1_rows(scored, t, symptoms_published) -> list:
             "Printed as 3 years (2 months – 37 years); derived as age at treatment minus age at diagnosis.",
         ),
     ]
+    kit = {k: (p["kit_d816v"] == k).to_numpy(dtype=bool, na_value=False) for k in ("positive", "negative", "not_evaluated")}
     for dx, published in t["kit"].items():
-        sub = p[p["diagnosis"] == dx]
-        derived = "/".join(str(int((sub["kit_d816v"] == k).sum())) for k in ("positive", "negative", "not_evaluated"))
+        in_dx = (p["diagnosis"] == dx).to_numpy(dtype=bool, na_value=False)  # masks, not a copy of the table per diagnosis
+        derived = "/".join(str(int((in_dx & kit[k]).sum())) for k in ("positive", "negative", "not_evaluated"))
         rows.append(_row("Table 1", f"{dx}: KIT D816V positive/negative/not evaluated", "/".join(map(str, published)), derived))
     tryptase = p["baseline_tryptase"]
     rows.append(_row(
@@ -200,31 +203,86 @@ def _table1_rows(scored, t, symptoms_published) -> list:
         rows.append(_row("Table 1", label, "/".join(map(str, t[column])), _yes_of_evaluated(p, column), note))
     for column, label in _PRESENTATION:
         rows.append(_row("Table 1", label, t[column], _count(p, column)))
-    therapies = p["prior_therapies"].fillna("").astype(str).str.lower() if p["prior_therapies"].notna().any() else None
-    for therapy, published in t["prior"].items():
-        derived = None if therapies is None else int(therapies.str.contains(therapy, regex=False).sum())
-        rows.append(_row("Table 1", f"Previous therapy: {therapy}", published, derived))
+    recorded = p["prior_therapies"].notna().any()
+    therapies = tuple(t["prior"])
+    named = _prior_therapies(scored, therapies).sum(axis=0) if recorded else [None] * len(therapies)
+    for therapy, n in zip(therapies, named):
+        rows.append(_row("Table 1", f"Previous therapy: {therapy}", t["prior"][therapy], None if n is None else int(n)))
     return rows + _symptom_rows(scored, symptoms_published)
 
 
-def _symptom_rows(scored, s) -> list:
-    from omalizumab_core.analyses.symptom_changes import symptom_scores
+def _prior_therapies(scored, therapies: tuple) -> np.ndarray:
+    """Per patient of the selection (rows) and therapy (columns): the therapy is named, in any case, in the prior therapies.
 
-    symptoms = scored.cohort.symptoms
-    baseline = symptoms[symptoms["month"] == 0]
+    Text matching does not depend on the filters: done once per scored
+    cohort, each selection takes its patients' rows.
+    """
+    return scored.per_patient_values(f"publication.prior_therapies.{therapies}", lambda root: _names_therapies(root.cohort.patients, therapies))
+
+
+def _names_therapies(patients: pd.DataFrame, therapies: tuple) -> np.ndarray:
+    named = np.zeros((len(patients), len(therapies)), dtype=bool)
+    if "prior_therapies" in patients:
+        text = patients["prior_therapies"].fillna("").astype(str).str.lower()
+        for j, therapy in enumerate(therapies):
+            named[:, j] = text.str.contains(therapy, regex=False).to_numpy(dtype=bool)
+    return named
+
+
+def _baseline_rows(scored) -> int:
+    """Month-0 rows of the selection's symptoms table, without building that table (13 million rows at registry scale).
+
+    Counted once per patient of the whole scored cohort; a selection sums
+    its patients' counts. The whole cohort counts its table directly (rows
+    of no listed patient included, as ``len(symptoms[month == 0])`` does).
+    """
+    if scored._root_selection()[1] is None:
+        return int((scored.cohort.symptoms["month"] == 0).sum())
+    return int(scored.per_patient_values("publication.baseline_rows", _baseline_rows_per_patient).sum())
+
+
+def _baseline_rows_per_patient(root) -> np.ndarray:
+    symptoms, patients = root.cohort.symptoms, root.cohort.patients
+    position = patient_positions(symptoms["patient_id"], patients)
+    at_baseline = (symptoms["month"] == 0).to_numpy(dtype=bool) & (position >= 0)
+    return np.bincount(position[at_baseline], minlength=len(patients))
+
+
+def _symptom_rows(scored, s) -> list:
     n = max(len(scored.outcomes), 1)
-    scores = symptom_scores(scored)
-    anaphylaxis = scores[scores["symptom"].astype(str) == "anaphylaxis"]
-    assessed = anaphylaxis.dropna(subset=["score"])
+    with_anaphylaxis, improved, worsened = (int(x) for x in _anaphylaxis_counts(scored).sum(axis=0))
     return [
-        _row("Symptoms", "Mean number of baseline symptoms per patient", s["mean_per_patient"], number(round(len(baseline) / n, 1))),
-        _row("Symptoms", "Patients with anaphylaxis", s["anaphylaxis"], len(anaphylaxis)),
+        _row("Symptoms", "Mean number of baseline symptoms per patient", s["mean_per_patient"], number(round(_baseline_rows(scored) / n, 1))),
+        _row("Symptoms", "Patients with anaphylaxis", s["anaphylaxis"], with_anaphylaxis),
         _row(
             "Symptoms", "Anaphylaxis at best response: improved / worsened", f"{s['anaphylaxis_improved']}/{s['anaphylaxis_worsened']}",
-            f"{int((assessed['score'] < 1).sum())}/{int((assessed['score'] > 1).sum())}",
+            f"{improved}/{worsened}",
             "Discussion: 13/14 improved, anaphylaxis worsened in 1; read at each patient's best-response assessment.",
         ),
     ]
+
+
+def _anaphylaxis_counts(scored) -> np.ndarray:
+    """Per patient of the selection: baseline anaphylaxis rows, and of those improved (< 1) and worsened (> 1) at best response.
+
+    Read from ``symptom_changes.symptom_scores`` of the whole scored cohort
+    (computed once, shared with the Symptoms page); a selection sums its
+    patients' rows.
+    """
+    return scored.per_patient_values("publication.anaphylaxis_counts", _anaphylaxis_counts_per_patient)
+
+
+def _anaphylaxis_counts_per_patient(root) -> np.ndarray:
+    from omalizumab_core.analyses.symptom_changes import symptom_scores
+
+    scores = symptom_scores(root)
+    anaphylaxis = (scores["symptom"] == "anaphylaxis").to_numpy(dtype=bool)
+    patient = scores["patient_id"].cat.codes.to_numpy(dtype=np.int64)[anaphylaxis]
+    score = scores["score"].to_numpy(dtype="float64")[anaphylaxis]
+    n = len(root.cohort.patients)
+    with np.errstate(invalid="ignore"):  # NaN (not assessed) is neither
+        counts = [np.ones(len(patient)), score < 1, score > 1]
+    return np.column_stack([np.bincount(patient, weights=np.asarray(c, dtype="float64"), minlength=n) for c in counts]).astype(np.int64)
 
 
 # --- time to response and duration --------------------------------------------------------

@@ -234,9 +234,13 @@ def _symptom_scores(scored: ScoredCohort, at) -> pd.DataFrame:
 
 
 def _category_codes(values: pd.Series, categories: list | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of a column and the values they stand for (free for a categorical)."""
+    """Integer codes of a column and the values they stand for (free for a categorical).
+
+    A categorical's codes keep their small integer type (13 million rows at
+    registry scale: widening them all would cost more than the rows kept).
+    """
     if isinstance(values.dtype, pd.CategoricalDtype) and (categories is None or list(values.cat.categories) == categories):
-        return values.cat.codes.to_numpy(dtype=np.int64), values.cat.categories.to_numpy(dtype=object)
+        return values.cat.codes.to_numpy(), values.cat.categories.to_numpy(dtype=object)
     if categories is not None:
         return pd.Categorical(values, categories=categories).codes.astype(np.int64), np.asarray(categories, dtype=object)
     codes, uniques = pd.factorize(values.astype("object"))

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from omalizumab_core.data.cohort import memory_of
 from omalizumab_core.data.codes import CATEGORIES, CATEGORY_LABELS, GROUP_LABELS, GROUPS, KIT_LABELS, KIT_STATUSES, QUARTERS_PER_POINT, SEX_LABELS, SEXES, SUBGROUP_LABELS, SUBGROUPS
 from omalizumab_core.engine.scoring import ScoredCohort, patient_positions
 from omalizumab_core.formatting import median_iqr, months, n_pct, number, p_value, span
@@ -636,8 +637,19 @@ def _first_improvement(scored: ScoredCohort) -> tuple[pd.DataFrame, np.ndarray]:
     takes its patients' rows.
     """
     rows = scored.per_patient("time_to_response.first_improvement", _all_first_improvements)
-    has_category = scored.per_patient_values("time_to_response.baseline_categories", lambda root: _symptom_codes(root)[1])
+    has_category = scored.per_patient_values("time_to_response.baseline_categories", _baseline_categories)
     return rows, has_category.sum(axis=0)
+
+
+def _baseline_categories(scored: ScoredCohort) -> np.ndarray:
+    """Patients x categories of their baseline symptoms; kept from the pass of :func:`_all_first_improvements` when it ran."""
+    found = memory_of(scored.cohort.symptoms).get(_BASELINE_CATEGORIES)
+    if found is not None and found[0] is scored.cohort.patients:
+        return found[1]
+    return _symptom_codes(scored)[1]
+
+
+_BASELINE_CATEGORIES = "time_to_response.baseline_categories"
 
 
 def _symptom_codes(scored: ScoredCohort) -> tuple[dict, np.ndarray]:
@@ -663,7 +675,9 @@ def _symptom_codes(scored: ScoredCohort) -> tuple[dict, np.ndarray]:
 
 def _all_first_improvements(scored: ScoredCohort) -> pd.DataFrame:
     """Code (patient position), category and month of each patient's first improvement in each category."""
-    rows, _ = _symptom_codes(scored)
+    rows, has_category = _symptom_codes(scored)
+    # One pass over 13 million symptom rows serves both tables of _first_improvement.
+    memory_of(scored.cohort.symptoms)[_BASELINE_CATEGORIES] = (scored.cohort.patients, has_category)
     p, s, c, month, known, baseline = rows["p"], rows["s"], rows["c"], rows["month"], rows["known"], rows["baseline"]
     patients = scored.cohort.patients
     score = scored.cohort.symptoms["score"].to_numpy(dtype="float64")

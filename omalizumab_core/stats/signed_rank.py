@@ -216,6 +216,9 @@ def hodges_lehmann(differences, *, confidence: float = 0.95) -> tuple[float, flo
     return (estimate, order_statistic(k), order_statistic(total + 1 - k))
 
 
+_PIVOT_SAMPLE = 1024  # Walsh averages sampled to place a pivot near the k-th
+
+
 class _WalshAverages:
     """Order statistics of the Walsh averages (v_i + v_j)/2, i <= j, of distinct values with multiplicities.
 
@@ -260,18 +263,44 @@ class _WalshAverages:
             low = np.where(right, middle + 1, low)
             high = np.where(active & ~below, middle, high)
 
+    def _pivot(self, k: int, counted: int, start: np.ndarray, stop: np.ndarray, rng, step: int) -> float:
+        """A remaining Walsh average to split the candidates at.
+
+        With many candidates left, a sample of them estimates (weighted by
+        multiplicity) where the k-th lies, and the pivots alternate just below
+        and just above that estimate: the k-th is then bracketed and most
+        candidates go in two steps (Floyd and Rivest 1975). Otherwise one
+        candidate drawn at random. Any remaining average is a valid pivot.
+        """
+        v, c = self.values, self.counts
+        sizes = np.maximum(stop - start, 0)
+        cumulative = np.cumsum(sizes)
+        total = int(cumulative[-1])
+        if total <= 4 * _PIVOT_SAMPLE:
+            pick = int(rng.integers(total))
+            row = int(np.searchsorted(cumulative, pick, side="right"))
+            return (v[row] + v[int(start[row] + pick - (cumulative[row] - sizes[row]))]) / 2
+        picks = rng.integers(total, size=_PIVOT_SAMPLE)
+        rows = np.searchsorted(cumulative, picks, side="right")
+        columns = start[rows] + picks - (cumulative[rows] - sizes[rows])
+        averages = (v[rows] + v[columns]) / 2
+        weights = np.where(rows == columns, c[rows] * (c[rows] + 1) // 2, c[rows] * c[columns]).astype("float64")
+        order = np.argsort(averages, kind="stable")
+        share = np.cumsum(weights[order]) / weights.sum()
+        target = (k - counted) / self._weight(start, stop)
+        margin = 2.5 / math.sqrt(_PIVOT_SAMPLE)
+        at = int(np.searchsorted(share, target - margin if step % 2 == 0 else target + margin))
+        return float(averages[order[min(at, len(order) - 1)]])
+
     def order_statistic(self, k: int) -> float:
         m = len(self.values)
         start, stop = self.rows.copy(), np.full(m, m)
         counted = 0  # weight of the pairs known to lie below every candidate
         rng = np.random.default_rng(0)  # pivots only change the speed, never the result
-        v = self.values
+        step = 0
         while True:
-            sizes = np.maximum(stop - start, 0)
-            pick = int(rng.integers(int(sizes.sum())))
-            row = int(np.searchsorted(np.cumsum(sizes), pick, side="right"))
-            column = int(start[row] + pick - (int(sizes[:row].sum())))
-            pivot = (v[row] + v[column]) / 2
+            pivot = self._pivot(k, counted, start, stop, rng, step)
+            step += 1
             below = self._first_above(pivot, start, stop, strictly=False)  # averages < pivot end here
             upto = self._first_above(pivot, below, stop, strictly=True)  # averages <= pivot end here
             weight_below = counted + self._weight(start, below)
