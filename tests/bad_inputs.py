@@ -568,7 +568,7 @@ CATALOGUE: tuple[BadInput, ...] = (
     BadInput("date_without_treatment_start",
              lambda: csv_files(symptoms=SYMPTOMS.replace(",month,", ",date,").replace("P3,pruritus,6,0", "P3,pruritus,2016-06-01,0").replace(",0,1\n", ",2016-01-01,1\n")
                                .replace(",3,", ",2016-04-01,").replace(",2,1", ",2016-03-01,1")),
-             False, where="symptoms.csv, line 2", column="date", text="no treatment_start"),
+             False, where="symptoms.csv, line 2", column="date", text="treatment_start in the patients table is blank"),
     BadInput("impossible_date", lambda: _replace_in(_dates_in_several_formats(), "symptoms.csv", "01/03/2016", "32/13/2016"), False,
              where="symptoms.csv, line 3", column="date", text="is not a date"),
     BadInput("symptom_row_without_month_or_date", lambda: replaced("symptoms", "P1,flushing,3,0.5", "P1,flushing,,0.5"), False,
