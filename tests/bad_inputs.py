@@ -627,6 +627,11 @@ CATALOGUE: tuple[BadInput, ...] = (
     BadInput("binary_garbage_as_parquet", lambda: csv_files(labs=None) + [("labs.parquet", _garbage())], False,
              where="labs.parquet", table="labs", text="Parquet"),
     BadInput("xlsx_renamed_zip", lambda: [("cohort.zip", workbook()[0][1])], False, where="file cohort.zip", text="renamed .zip"),
+    # A CSV saved under a workbook's or a zip's name (a rename in the file manager): say so and how to fix it.
+    BadInput("csv_renamed_xlsx", lambda: [("cohort.xlsx", PATIENTS.encode())], False, where="file cohort.xlsx",
+             text="a CSV text file renamed .xlsx"),
+    BadInput("csv_renamed_zip", lambda: [("cohort.zip", SYMPTOMS.encode("utf-16"))], False, where="file cohort.zip",
+             text="a CSV text file renamed .zip"),
     BadInput("truncated_zip", _truncated_zip, False, where="file cohort.zip", text="incomplete"),
     BadInput("zip_with_tables_nested_two_folders_deep", lambda: _zip_of(_csv_members("export/2019/")), False,
              where="file cohort.zip", text="holds no table"),

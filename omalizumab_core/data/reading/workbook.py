@@ -44,6 +44,7 @@ from omalizumab_core.data.reading.common import (
     content_kind,
     empty_table,
     names_patient_id,
+    renamed_csv,
     table_named,
 )
 from omalizumab_core.data.reading.xlsx_parts import SheetFacts, column_letter, scan_workbook
@@ -95,10 +96,10 @@ def _open_workbook(name: str, content: bytes):
             reason = f"it is {kind}, not a workbook"
         else:
             reason = "it may be damaged or another kind of file renamed .xlsx"
-        raise cohort_error(
-            f"This file could not be read as an Excel workbook: {reason}. Save it again from Excel as .xlsx.",
-            where=f"file {name}",
-        ) from None
+        advice = " Save it again from Excel as .xlsx."
+        if text := renamed_csv(content, ".xlsx"):
+            reason, advice = text, ""
+        raise cohort_error(f"This file could not be read as an Excel workbook: {reason}.{advice}", where=f"file {name}") from None
 
 
 @contextlib.contextmanager
