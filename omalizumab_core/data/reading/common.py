@@ -131,7 +131,8 @@ def renamed_csv(content: bytes, extension: str) -> str | None:
     else:
         text = head.decode("utf-8", errors="replace")
     control = sum(1 for c in text if (c < " " and c not in "\t\r\n") or c == "\ufffd")
-    if control > len(text) // 100 or not any(mark in text for mark in ",;\t"):
+    first_line = text.split("\n", 1)[0]
+    if control > len(text) // 100 or "\n" not in text or not any(mark in first_line for mark in ",;\t"):  # a header line, then rows
         return None
     return (
         f"it is a CSV text file renamed {extension}. Name it after its table with the .csv extension "
