@@ -1,0 +1,28 @@
+"""The command line's messages about files: in words, naming the path and what to do, never Python's error text."""
+
+from __future__ import annotations
+
+import pytest
+
+from omalizumab_core.cli.main import main
+from tests.bad_inputs import csv_files
+
+
+@pytest.mark.parametrize("args", [
+    ["template", "{missing}/template.xlsx"],
+    ["table", "table2", "demo", "--format", "docx", "--out", "{missing}/table2.docx"],
+    ["table", "table2", "demo", "--analysis", "{missing}/analysis.json"],
+    ["summary", "{cohort}", "--mapping", "{missing}/mapping.json"],
+])
+def test_a_path_that_does_not_exist_is_named_in_words(args, tmp_path, capsys):
+    # They printed "ERROR: [Errno 2] No such file or directory: '...'".
+    missing = tmp_path / "no such folder"
+    cohort = tmp_path / "cohort"
+    cohort.mkdir()
+    for name, content in csv_files():
+        (cohort / name).write_bytes(content)
+    code = main([a.format(missing=missing, cohort=cohort) for a in args])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Errno" not in err and str(missing) in err
+    assert "does not exist" in err, err
