@@ -26,3 +26,14 @@ def test_a_path_that_does_not_exist_is_named_in_words(args, tmp_path, capsys):
     assert code == 1
     assert "Errno" not in err and str(missing) in err
     assert "does not exist" in err, err
+
+
+
+def test_a_table_the_cohort_lacks_is_asked_for_in_plain_english(tmp_path, capsys):
+    # "add a 'anaphylaxis' sheet" read as a typo in front of the user.
+    for name, content in csv_files(doses=None, adverse_events=None, labs=None):
+        (tmp_path / name).write_bytes(content)
+    assert main(["table", "anaphylaxis", str(tmp_path), "--format", "csv"]) == 1
+    assert "add an 'anaphylaxis' sheet or file" in capsys.readouterr().err
+    assert main(["table", "dosing", str(tmp_path), "--format", "csv"]) == 1
+    assert "add a 'doses' sheet or file" in capsys.readouterr().err
