@@ -25,6 +25,7 @@ checks the budgets and finds what calamine cannot tell from a blank cell:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import io
 
@@ -72,6 +73,13 @@ def tables_from_workbook(name: str, content: bytes) -> list[Found]:
         workbook.close()
     if problems:
         raise CohortError(problems=problems)
+    missing = [t for t in ("patients", "symptoms") if t not in {f.table.name for f in found}]
+    skipped = [title for title in titles if table_named(title) is None]
+    if found and missing and skipped:  # the required table may be in a sheet named otherwise: say which sheets were skipped
+        sheets = ", ".join(f"'{title}'" for title in skipped)
+        hint = Problem(WARNING, missing[0], f"Sheets not read, as they are not named after a table: {sheets}. If one of them holds "
+                       f"the {' or '.join(missing)} table, rename it {' or '.join(repr(t) for t in missing)}.", where=f"file {name}")
+        found[0] = dataclasses.replace(found[0], warnings=(*found[0].warnings, hint))
     if not found:
         sheets = ", ".join(f"'{title}'" for title in titles) or "none"
         raise cohort_error(
