@@ -568,7 +568,7 @@ CATALOGUE: tuple[BadInput, ...] = (
     BadInput("date_without_treatment_start",
              lambda: csv_files(symptoms=SYMPTOMS.replace(",month,", ",date,").replace("P3,pruritus,6,0", "P3,pruritus,2016-06-01,0").replace(",0,1\n", ",2016-01-01,1\n")
                                .replace(",3,", ",2016-04-01,").replace(",2,1", ",2016-03-01,1")),
-             False, where="symptoms.csv, line 2", column="date", text="no treatment_start"),
+             False, where="symptoms.csv, line 2", column="date", text="treatment_start in the patients table is blank"),
     BadInput("impossible_date", lambda: _replace_in(_dates_in_several_formats(), "symptoms.csv", "01/03/2016", "32/13/2016"), False,
              where="symptoms.csv, line 3", column="date", text="is not a date"),
     BadInput("symptom_row_without_month_or_date", lambda: replaced("symptoms", "P1,flushing,3,0.5", "P1,flushing,,0.5"), False,
@@ -627,6 +627,11 @@ CATALOGUE: tuple[BadInput, ...] = (
     BadInput("binary_garbage_as_parquet", lambda: csv_files(labs=None) + [("labs.parquet", _garbage())], False,
              where="labs.parquet", table="labs", text="Parquet"),
     BadInput("xlsx_renamed_zip", lambda: [("cohort.zip", workbook()[0][1])], False, where="file cohort.zip", text="renamed .zip"),
+    # A CSV saved under a workbook's or a zip's name (a rename in the file manager): say so and how to fix it.
+    BadInput("csv_renamed_xlsx", lambda: [("cohort.xlsx", PATIENTS.encode())], False, where="file cohort.xlsx",
+             text="a CSV text file renamed .xlsx"),
+    BadInput("csv_renamed_zip", lambda: [("cohort.zip", SYMPTOMS.encode("utf-16"))], False, where="file cohort.zip",
+             text="a CSV text file renamed .zip"),
     BadInput("truncated_zip", _truncated_zip, False, where="file cohort.zip", text="incomplete"),
     BadInput("zip_with_tables_nested_two_folders_deep", lambda: _zip_of(_csv_members("export/2019/")), False,
              where="file cohort.zip", text="holds no table"),

@@ -593,6 +593,9 @@ def test_cli_candidates_differ_and_k_is_honoured(capsys):
         (["--symptoms", "flushng"], "Did you mean 'flushing'?"),
         (["--diagnosis", "MMAS", "--kit", "negative"], "MMAS is MCAS with KIT D816V positive"),
         (["--extra", "skin_involvement=maybe"], "use one of yes, no"),
+        # The page's tryptase box takes 0.1 to 10,000 ng/mL; the CLI said "between 1e-09 and 1e+06" and took 50,000.
+        (["--extra", "baseline_tryptase=abc"], "'abc' is not a number between 0.1 and 10,000"),
+        (["--extra", "baseline_tryptase=50000"], "'50000' is not a number between 0.1 and 10,000"),
     ],
 )
 def test_cli_bad_values_exit_1_naming_the_option_and_the_accepted_values(capsys, change, message):

@@ -163,3 +163,34 @@ def test_demo_cohort_subgroups_have_the_published_sizes():
     index = filter_index(scored)
     sizes = {g: apply_filters(scored, FilterSpec(diagnosis=(g,)), index=index).cohort.n_patients for g in ("ISM", "CM", "MMAS", "idiopathic")}
     assert sizes == {"ISM": 29, "CM": 11, "MMAS": 1, "idiopathic": 14}  # Table 2 column headers
+
+
+def _link_options():
+    options = filter_options(filter_index(_scored_for_links()))
+    options["extra"]["weight_kg"] = (60.0, 90.0)  # a numeric column with many values is filtered by a range
+    return options
+
+
+def _scored_for_links():
+    patients = [patient("A", diagnosis="ISM", age_at_treatment=30.0, weight_kg=60.0), patient("B", diagnosis="CM", age_at_treatment=70.0, weight_kg=90.0)]
+    rows = course("A", {"flushing": {0: 1, 2: 0.5}}) + course("B", {"fatigue": {0: 1, 3: 1}})
+    doses = pd.DataFrame({"patient_id": ["A", "B", "B"], "month": [0.0, 0.0, 3.0], "dose_mg": [300.0] * 3, "interval_days": [28.0, 28.0, 14.0]})
+    return score_cohort(cohort_of(patients, rows, doses=doses))
+
+
+@pytest.mark.parametrize("query, said", [
+    ({"age": "nan-nan"}, "age range 'nan-nan' is not of the form 18-60"),
+    ({"age": "nan-60"}, "age range 'nan-60' is not of the form 18-60"),
+    ({"escalated": "maybe"}, "'maybe'"),
+    ({"x.weight_kg": "heavy"}, "'heavy'"),
+])
+def test_a_malformed_link_value_is_never_dropped_silently(query, said):
+    # Each of these left the selection unfiltered without a word (nan-nan even became a (nan, nan) age range).
+    spec, problems = spec_from_query(query, _link_options())
+    assert spec == FilterSpec()
+    assert any(said in p.message for p in problems), [p.message for p in problems]
+
+
+def test_a_level_named_twice_in_a_link_is_kept_once():
+    spec, problems = spec_from_query({"diagnosis": "ISM,ISM"}, _link_options())
+    assert spec.diagnosis == ("ISM",) and problems == []

@@ -93,6 +93,34 @@ def test_wide_problem_is_located_in_the_original_cell():
     assert problem.where == "sheet 'registry', row 4, column K (Flushing M3)"
 
 
+def _two_row_header_workbook(flushing_m3=0.5) -> bytes:
+    """The wide cohort as clinicians often lay it out: each symptom's name merged over its visits, the visits below."""
+    from tests.file_builders import xlsx_bytes
+
+    patient_columns = files.WIDE_HEADER[:9]
+    rows = [
+        patient_columns + ["Flushing", None, "Diarrhea", None, "Fatigue", None, "Pruritus", None],
+        [None] * 9 + ["M0", "M3", "M0", "M3", "M0", "M2", "M0", "M6"],
+        ["P1", "F", "ISM", "positive", 38, 40, None, None, 12, 1, flushing_m3, "yes", 0.25, None, None, None, None],
+        ["P2", "M", "MCAS", "negative", 50, 52, 3, "intolerance", 4, None, None, None, None, "x", 1, None, None],
+        ["P3", "F", "CM", "not_evaluated", 20, 25, None, None, 24, None, None, None, None, None, None, "oui", 0],
+    ]
+    merged = [f"{c}1:{c}2" for c in "ABCDEFGHI"] + ["J1:K1", "L1:M1", "N1:O1", "P1:Q1"]
+    return xlsx_bytes({"registry": rows}, merge={"registry": merged})
+
+
+def test_wide_sheet_with_symptom_names_merged_over_a_row_of_visits_gives_the_long_cohorts_results(long_summary):
+    # It was refused with "No sheet of this workbook is named after a table", advice that did not fit a one-row-per-patient sheet.
+    assert summary_of("registry.xlsx", _two_row_header_workbook()) == long_summary
+
+
+def test_two_row_header_problem_is_located_in_the_original_cell():
+    with pytest.raises(CohortError) as error:
+        load_upload([("registry.xlsx", _two_row_header_workbook(flushing_m3=0.7))])
+    [problem] = error.value.errors
+    assert problem.where == "sheet 'registry', row 3, column K (Flushing M3)"
+
+
 # --- round trip ----------------------------------------------------------------------
 
 

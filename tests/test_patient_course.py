@@ -274,6 +274,14 @@ def test_page_says_the_patient_of_the_url_is_not_in_the_cohort_when_no_filter_is
     assert _metric(at, "Diagnosis") == "ISM"
 
 
+def test_a_patient_link_with_spaces_around_the_identifier_opens_that_patient():
+    # A link pasted from an e-mail often carries "%20" around the id: "DEMO-003 " is DEMO-003, not "not in the cohort".
+    at = app_on(query={"patient": " DEMO-003 "}, page="views/patient.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert "not in the cohort" not in shown_text(at)
+    assert at.selectbox(key="patient_picker").value == "DEMO-003"
+
+
 def test_one_course_figure_shares_its_month_axis_and_colours_events_by_severity():
     from omalizumab_core.outputs.figures import patient as figures
 

@@ -120,3 +120,20 @@ def test_page_says_no_data_without_an_adverse_events_table():
     at = app_on(cohort_of([patient("A")], course("A", {"a": {0: 1, 1: 0.5}})), page="views/safety.py")
     assert not at.exception
     assert "No data: the loaded cohort has no adverse events table" in shown_text(at)
+
+
+@pytest.mark.parametrize("by_severity", [False, True])
+def test_a_selection_without_any_adverse_event_has_one_row_saying_none(by_severity):
+    # A cohort with an adverse_events table whose selected patients had none (the demo's MMAS patient) crashed the
+    # Safety and Publication pages ("unary '-' not supported for dtype 'str'").
+    table = adverse_event_table(_cohort([("P1", 1, "fatigue", "mild", False, False, False)]).subset(["P2", "P3"]), by_severity=by_severity)
+    assert table[["event", "severity", "patients", "events", "serious", "flare", "led_to_discontinuation", "total"]].values.tolist() == [
+        [ANY_EVENT, "any", 0, 0, 0, 0, 0, 2]
+    ]
+
+
+@pytest.mark.parametrize("page", ["views/safety.py", "views/publication.py"])
+def test_safety_and_publication_open_on_a_selection_without_adverse_events(page):
+    at = app_on(page=page, query={"diagnosis": "MMAS"})  # the demo's one MMAS patient had no adverse event
+    assert not at.exception, [e.value for e in at.exception]
+    assert "1 of 55 patients" in shown_text(at)

@@ -181,7 +181,7 @@ def test_dates_are_converted_to_months_since_treatment_start():
 
 def test_date_without_treatment_start_is_an_error():
     symptoms = "patient_id,symptom,date,score\nA,flushing,2015-12-20,1\nB,fatigue,2016-01-01,1\n"
-    find(problems(symptoms=symptoms), column="date", text="no treatment_start")
+    find(problems(symptoms=symptoms), column="date", text="treatment_start in the patients table is blank")
 
 
 def test_every_problem_is_reported_in_one_pass():
@@ -208,3 +208,22 @@ def test_loading_does_not_mutate_inputs():
     validate(raw)
     for name, frame in before.items():
         pd.testing.assert_frame_equal(raw.tables[name].frame, frame)
+
+
+def test_dated_symptoms_of_a_patient_whose_treatment_start_is_not_a_date_name_that_cell_only():
+    # A treatment_start written "14-Mar-2016" is one error at its cell; the dated symptom rows say the start
+    # is not a date (not that it is missing), and the patient is not also told it has no baseline symptom.
+    patients = PATIENTS.replace("last_follow_up_month\n", "last_follow_up_month,treatment_start\n").replace(",12\n", ",12,14-Mar-2016\n").replace(",4\n", ",4,2016-01-01\n")
+    symptoms = "patient_id,symptom,date,score\nA,flushing,2016-03-01,1\nA,flushing,2016-06-01,0.5\nB,fatigue,2016-01-01,1\nB,fatigue,2016-03-01,1\n"
+    found = problems(patients=patients, symptoms=symptoms)
+    find(found, where="patients.csv, line 2", column="treatment_start", text="is not a date")
+    dated = find(found, where="symptoms.csv, line 2", column="date")
+    assert "blank or not a date" in dated.message
+    assert not [p for p in found if "no baseline symptom" in p.message], "\n".join(map(str, found))
+
+
+def test_a_month_that_is_not_a_number_is_one_error_at_its_cell():
+    # "zero" is reported as not a number; the row is not also said to have no month, nor its patient no baseline.
+    found = problems(symptoms=SYMPTOMS.replace("B,fatigue,0,1", "B,fatigue,zero,1"))
+    assert [(p.where, p.column) for p in found] == [("symptoms.csv, line 6", "month")], "\n".join(map(str, found))
+    assert "must be a number" in found[0].message

@@ -170,3 +170,16 @@ def test_an_excel_true_in_a_score_cell_stays_true_and_is_refused_not_read_as_1()
     with pytest.raises(CohortError) as raised:
         upload(xlsx_bytes({"patients": [row[:4] for row in PATIENTS], "symptoms": rows}))
     assert [(e.where, e.column) for e in raised.value.errors] == [("sheet 'symptoms', row 4", "score")]
+
+
+def test_a_missing_required_sheet_names_the_sheets_that_were_not_read():
+    # A French workbook with a 'Symptômes' sheet was told only "add a sheet named 'symptoms'", without a word about
+    # the sheet it had, which the reader had skipped as a note.
+    content = xlsx_bytes({"patients": [["patient_id", "diagnosis"], ["P1", "ISM"]], "Symptômes": [["patient_id", "symptom", "month", "score"], ["P1", "flushing", 0, 1]],
+                          "Notes": [["free text"]]})
+    with pytest.raises(CohortError) as error:
+        load_upload([("cohort.xlsx", content)])
+    hints = [p for p in error.value.problems if "not read" in p.message]
+    assert len(hints) == 1, "\n".join(map(str, error.value.problems))
+    assert "'Symptômes', 'Notes'" in hints[0].message and "rename it 'symptoms'" in hints[0].message
+    assert hints[0].where == "file cohort.xlsx"

@@ -75,7 +75,7 @@ def _form(before: mdt.Candidate, k: int) -> None:
                 if kind == "yes/no":
                     picked[key] = column.selectbox(label, list(_YES_NO), list(_YES_NO).index(extras.get(key)), _YES_NO.get, key=f"mdt_extra_{key}")
                 else:
-                    picked[key] = column.number_input(label, 0.1, 10_000.0, extras.get(key), key=f"mdt_extra_{key}", placeholder="Not used")
+                    picked[key] = column.number_input(label, *mdt.TRYPTASE_RANGE, extras.get(key), key=f"mdt_extra_{key}", placeholder="Not used")
         if st.form_submit_button("Find comparable patients", type="primary"):
             st.session_state[CANDIDATE] = mdt.Candidate(diagnosis, kit, age, sex, tuple(chosen), tuple(picked.items()))
             st.session_state[K] = int(new_k)

@@ -25,7 +25,7 @@ metric_row(mdt.headline(len(a.comparable), a.outcomes), per_row=4)
 if a.outcomes is None:
     st.info(a.reason, icon=":material/info:")
 st.markdown(f"**{a.statement}** {oc.relaxation_summary(a.found)}")
-st.dataframe(oc.format_sensitivity(a.sensitivity, candidate), hide_index=True)
+st.table(oc.format_sensitivity(a.sensitivity, candidate), hide_index=True)  # a table wraps its headers: fits 1280 px
 show_code("candidate_sensitivity", candidate=candidate, k=k)
 st.caption("Sensitivity: the same figures for the whole subgroup and the whole selection. If they agree with the comparable "
            "patients, matching adds little beyond the base rate. Exact (Clopper–Pearson) 95 % intervals.")
@@ -57,7 +57,7 @@ st.subheader("Evolution of the candidate's symptoms in the cohort")
 st.caption("Among all selected patients with the symptom at baseline, from its recorded scores on treatment: improved = lowest score "
            "below 1; disappeared = a score of 0; worsened = a score of 1.5 at any assessment; median month of first improvement "
            "among the improved patients.")
-st.dataframe(oc.format_symptom_outcomes(a.symptoms), hide_index=True)
+st.table(oc.format_symptom_outcomes(a.symptoms), hide_index=True)
 show_code("candidate_symptoms", candidate=candidate, k=k)
 if (a.symptoms["patients"] > 0).any():
     show_figure(oc.symptom_evolution(a.symptoms), "candidate_symptoms")

@@ -17,7 +17,7 @@ from ui.text import plain
 
 scored = filtered_cohort("Patient", "One patient's symptom score, symptoms, doses, adverse events and labs on one time axis.")
 ids = scored.outcomes["patient_id"].astype(str).tolist()
-asked = st.query_params.get(PATIENT_PARAM)
+asked = (st.query_params.get(PATIENT_PARAM) or "").strip() or None  # a pasted link may carry spaces around the id
 
 
 def _remember():

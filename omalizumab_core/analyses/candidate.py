@@ -42,6 +42,7 @@ from omalizumab_core.stats.exact import proportion_ci
 
 from omalizumab_core.analyses.candidate_profile import (  # noqa: F401  (the page's names, re-exported)
     EXTRA_CHARACTERISTICS,
+    TRYPTASE_RANGE,
     Candidate,
     _rows_of,
     candidate_group,

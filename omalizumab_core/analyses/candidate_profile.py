@@ -73,6 +73,9 @@ EXTRA_CHARACTERISTICS = {
     "baseline_tryptase": ("Baseline serum tryptase (ng/mL)", "tryptase"),
 }
 
+TRYPTASE_RANGE = (0.1, 10_000.0)
+"""Baseline tryptase a candidate may be given, ng/mL (the page's box and the command line's --extra)."""
+
 
 def _checked_extra(key: str, value) -> tuple[str, object]:
     if key not in EXTRA_CHARACTERISTICS:

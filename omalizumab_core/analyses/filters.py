@@ -12,6 +12,8 @@ is what makes a view shareable: ``?diagnosis=ISM,CM&sex=F&age=18-60``.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -312,7 +314,7 @@ def spec_from_query(query: dict[str, str], options: dict) -> tuple[FilterSpec, l
         unknown = [v for v in asked if v not in allowed]
         if unknown:
             problems.append(Problem(WARNING, None, f"The link asks for {label} {', '.join(unknown)}, which this cohort does not have; ignored."))
-        return tuple(v for v in asked if v in allowed)
+        return tuple(dict.fromkeys(v for v in asked if v in allowed))  # a level named twice is kept once
 
     for name, _, key, label in CHOICE_FILTERS:
         values[name] = levels(key, options[name], label.lower())
@@ -325,6 +327,8 @@ def spec_from_query(query: dict[str, str], options: dict) -> tuple[FilterSpec, l
     values["baseline_categories"] = levels("has", options["baseline_categories"], "baseline symptom category")
     if query.get("escalated") in ("yes", "no") and options["dose_escalation"]:
         values["dose_escalation"] = query["escalated"]
+    elif "escalated" in query:
+        problems.append(Problem(WARNING, None, f"The link's dose-increase filter '{query['escalated']}' is not yes or no, or this cohort has no doses; ignored."))
     extra = []
     for key, text in query.items():
         if not key.startswith(EXTRA_PREFIX):
@@ -333,7 +337,9 @@ def spec_from_query(query: dict[str, str], options: dict) -> tuple[FilterSpec, l
         allowed = options["extra"].get(column)
         if isinstance(allowed, tuple):
             bounds = _range(text)
-            if bounds is not None:
+            if bounds is None:
+                problems.append(Problem(WARNING, None, f"The link's '{column}' range '{text}' is not of the form 10-20; ignored."))
+            else:
                 bounds = _within(bounds, allowed, f"'{column}' range", "", f"'{column}' filter", problems)
             if bounds is not None:
                 extra.append((column, bounds))
@@ -372,5 +378,7 @@ def _range(text: str) -> tuple[float, float] | None:
     try:
         low, high = float(text[:cut]), float(text[cut + 1 :])
     except ValueError:
+        return None
+    if math.isnan(low) or math.isnan(high):  # "nan-60" parses, but bounds nothing
         return None
     return (min(low, high), max(low, high))

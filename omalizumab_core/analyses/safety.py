@@ -189,6 +189,9 @@ def adverse_event_table(scored: ScoredCohort, *, by_severity: bool = False) -> p
         if by_severity:
             rows.append(_severity_rows(events, per))
     table = pd.concat(rows, ignore_index=True)
+    if table.empty:  # no adverse event among the selected patients: the first row says none
+        table = pd.DataFrame([{"key": "", "event": ANY_EVENT, "severity": ANY_SEVERITY, "patients": 0, "events": 0,
+                               "serious": 0, "flare": 0, "led_to_discontinuation": 0}])
     # Order: any event first, then events by patients (most first) and name; any severity before the grades.
     patients_of_event = table[table["severity"] == ANY_SEVERITY].set_index("key")["patients"]
     table["_any"] = table["key"] != ""

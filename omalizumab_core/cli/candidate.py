@@ -16,7 +16,7 @@ import json
 import math
 import sys
 
-from omalizumab_core.analyses.candidate import EXTRA_CHARACTERISTICS
+from omalizumab_core.analyses.candidate import EXTRA_CHARACTERISTICS, TRYPTASE_RANGE
 from omalizumab_core.data.codes import DIAGNOSES, KIT_STATUSES, SEXES
 
 # Subgroup names a doctor may type for MCAS: MMAS is MCAS with KIT D816V
@@ -57,7 +57,7 @@ def _number(option: str, value: str, low: float, high: float) -> float:
     except ValueError:
         x = math.nan
     if not (low <= x <= high):
-        raise ValueError(f"{option}: {value!r} is not a number between {low:g} and {high:g}")
+        raise ValueError(f"{option}: {value!r} is not a number between {low:,g} and {high:,g}")
     return x
 
 
@@ -71,7 +71,7 @@ def _extras(items: list[str]) -> tuple:
             word = _choice(f"--extra {key}", value, ["yes", "no"])
             out.append((key, word == "yes"))
         else:
-            out.append((key, _number(f"--extra {key} ({label})", value, 1e-9, 1e6)))
+            out.append((key, _number(f"--extra {key} ({label})", value, *TRYPTASE_RANGE)))
     return tuple(out)
 
 

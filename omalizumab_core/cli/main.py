@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from json.encoder import encode_basestring_ascii as _encode_string
 
@@ -278,6 +279,23 @@ def _add_report_command(sub) -> None:
     add_report_command(sub)
 
 
+def _file_problem(error: OSError) -> str:
+    """A file error in words, naming the path: never Python's "[Errno 2] No such file or directory"."""
+    path = error.filename
+    if path is None:
+        return error.strerror or str(error)
+    folder = os.path.dirname(os.path.abspath(path))
+    if isinstance(error, FileNotFoundError):
+        if not os.path.isdir(folder):
+            return f"{path}: the folder {folder} does not exist; create it or give another path."
+        return f"{path}: this file does not exist; check the path."
+    if isinstance(error, PermissionError):
+        return f"{path}: permission denied; choose a file or folder you may read and write."
+    if isinstance(error, IsADirectoryError):
+        return f"{path} is a folder; give a file name."
+    return f"{path}: {error.strerror or error}."
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv[0] if argv and argv[0] in _LIGHT_COMMANDS else None)
@@ -290,7 +308,13 @@ def main(argv: list[str] | None = None) -> int:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         return 1
-    except (OSError, ValueError) as error:
+    except BrokenPipeError:  # the output was piped into a command that stopped reading (| head): nothing to say
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (Python flushes stdout at exit)
+        return 0
+    except OSError as error:
+        print(f"ERROR: {_file_problem(error)}", file=sys.stderr)
+        return 1
+    except ValueError as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 1
     except Exception as error:  # never a traceback in front of a user

@@ -37,7 +37,7 @@ class MissingTable(ValueError):
 
 def _needs(scored, table: str, name: str) -> None:
     if scored.cohort.table(table) is None:
-        raise MissingTable(f"the cohort has no {table} table, so there is no {name} table; add a '{table}' sheet or file (see docs/data-format.md).")
+        raise MissingTable(f"the cohort has no {table} table, so there is no {name} table; add {'an' if table[0] in 'aeiou' else 'a'} '{table}' sheet or file (see docs/data-format.md).")
 
 
 # --- one function per table: (scored, args) -> DataFrame ------------------------------------

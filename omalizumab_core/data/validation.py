@@ -699,6 +699,9 @@ def _months(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, patient:
     has_date = date.notna().to_numpy() if date is not None else np.zeros(len(frame), dtype=bool)
     # A row without its time cannot be placed in the patient's course; the engine would drop it silently.
     timeless = np.isnan(month) & ~has_date
+    for written in ("month", "date"):  # a value that is not a number or a date is already an error at its cell
+        if written in raw.frame.columns and timeless.any():
+            timeless &= _blank(raw.frame[written])
     column = "month" if date is None or "month" in frame.columns else "date"
     report.rows(ERROR, raw, np.flatnonzero(timeless), column, f"Each {noun} row needs its month (0 = baseline) or its date: this row has neither.")
     use_date = np.isnan(month) & has_date
@@ -706,7 +709,7 @@ def _months(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, patient:
         return month
     start = pd.to_datetime(patients["treatment_start"]).to_numpy()[np.maximum(patient.codes, 0)]
     no_start = use_date & pd.isna(start) & (patient.codes >= 0)
-    report.rows(ERROR, raw, np.flatnonzero(no_start), "date", "A date is given but the patient has no treatment_start in the patients table: add it, or give the month instead.")
+    report.rows(ERROR, raw, np.flatnonzero(no_start), "date", "A date is given but this patient's treatment_start in the patients table is blank or not a date: fill it in or correct it there, or give the month instead.")
     # Calendar days: a visit on the day of the first injection is baseline whatever the time written.
     days = (date.dt.normalize().to_numpy() - pd.DatetimeIndex(start).normalize().to_numpy()) / np.timedelta64(1, "D")
     # On or before the first injection is baseline; after it, months to one decimal.
@@ -737,7 +740,9 @@ def _check_patient_courses(raw_p: RawTable, patients: pd.DataFrame, raw_s: RawTa
     month = symptoms["month"].to_numpy()
     known = code >= 0
     baseline = np.bincount(code[known & (month == 0)], minlength=n)
-    without = np.flatnonzero(baseline == 0)
+    # A row left without a month (its date unplaceable) is already an error at its line; it may be the baseline.
+    unplaced = np.bincount(code[known & np.isnan(month)], minlength=n)
+    without = np.flatnonzero((baseline == 0) & (unplaced == 0))
     report.rows(ERROR, raw_p, without, "patient_id", "This patient has no baseline symptom (month 0 rows): the symptom score needs the symptoms present before treatment, each scored 1.", patients["patient_id"].to_numpy()[without])
 
     later = np.bincount(code[known & (month > 0)], minlength=n)

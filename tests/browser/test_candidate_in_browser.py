@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.test_presentation_in_browser import CLIPPED
 
 pytestmark = pytest.mark.browser
 
@@ -48,6 +49,11 @@ def test_headline_is_above_the_fold_after_pressing_find(browser, server_url):
             assert _in_view(page, metrics.nth(i)), f"headline metric {i} is below the fold: {metrics.nth(i).bounding_box()}"
         assert _in_view(page, page.get_by_text("not a prediction").first)
         page.screenshot(path=str(screenshot(page, "candidate_answer").with_name("candidate_answer_fold.png")))
+        # The answer's summary tables fit the 1280 px page beside the sidebar (the sensitivity table hid its
+        # "First response" column and the symptom table its last two). Only the comparable patients' list, a
+        # selectable listing of 11 columns, scrolls sideways, as the Data page's preview does.
+        cut = [c for c in page.evaluate(CLIPPED) if c[0] != "select box"]
+        assert [c[0] for c in cut] == ["dataframe"], f"cut at 1280x720 on the MDT answer: {cut}"
         page.get_by_role("button", name="Change candidate").click()
         page.get_by_role("button", name="Find comparable patients").wait_for(timeout=60_000)
     finally:

@@ -95,7 +95,35 @@ def _place(sheet_word: str, sheet: str) -> str:
     return f"sheet '{sheet}'" if sheet_word == "sheet" else sheet
 
 
+def _joined_two_row_header(grid: pd.DataFrame) -> pd.DataFrame:
+    """A header whose symptom names are merged over a row of visits ("Flushing" above "M0", "M3") as one row.
+
+    Each visit cell below the header row takes the symptom name written above
+    it or, under a merged cell, to its left ("Flushing M3"); that visit row is
+    then blanked, so the patients' rows keep the numbers Excel shows.
+    """
+    header_at = _header_row(grid)
+    if header_at is None or header_at + 1 >= len(grid):
+        return grid
+    header, visits = list(grid.iloc[header_at]), list(grid.iloc[header_at + 1])
+    id_position = next(i for i, h in enumerate(header) if not blank(h) and normalise(h) in PATIENT_ID_NAMES)
+    if not blank(visits[id_position]) or not any(not blank(v) and visit_month(v) is not None for v in visits):
+        return grid
+    joined, above = list(header), None
+    for c, (name, visit) in enumerate(zip(header, visits)):
+        above = name if not blank(name) else above
+        if not blank(visit) and visit_month(visit) is not None and above is not None and normalise(above) not in _PATIENT_COLUMNS:
+            joined[c] = f"{str(above).strip()} {str(visit).strip()}"
+        elif not blank(visit):
+            return grid  # something else than visits stands below the header: not this layout
+    grid = grid.copy()
+    grid.iloc[header_at] = joined
+    grid.iloc[header_at + 1] = [None] * len(joined)
+    return grid
+
+
 def _read(grids: dict, name: str, *, sheet_word: str) -> RawCohort | None:
+    grids = {sheet: _joined_two_row_header(grid) for sheet, grid in grids.items()}
     visit_sheets, table_sheets, candidates = [], {}, []
     for sheet, grid in grids.items():
         key = normalise(sheet)

@@ -24,6 +24,7 @@ from omalizumab_core.data.reading.common import (
     content_kind,
     extension,
     file_names,
+    renamed_csv,
     table_of_file,
 )
 from omalizumab_core.data.reading.tables import read_table_file
@@ -41,7 +42,10 @@ def tables_from_zip(name: str, content: bytes) -> list[Found]:
             reason = f"it is {kind}"
         else:
             reason = "it may be incomplete (an interrupted download or copy) or damaged"
-        raise cohort_error(f"This file could not be opened as a zip file: {reason}. Create the zip again.", where) from None
+        advice = " Create the zip again."
+        if text := renamed_csv(content, ".zip"):
+            reason, advice = text, ""
+        raise cohort_error(f"This file could not be opened as a zip file: {reason}.{advice}", where) from None
     with archive:
         members = archive.infolist()
         unsafe = [info.filename for info in members if _unsafe_member(info.filename)]

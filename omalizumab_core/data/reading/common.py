@@ -121,6 +121,25 @@ def content_kind(content: bytes) -> str | None:
     return None
 
 
+def renamed_csv(content: bytes, extension: str) -> str | None:
+    """Why a file named ``.xlsx`` or ``.zip`` could not be opened, when it is really a CSV (renamed by hand), else None."""
+    head = content[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", errors="replace")
+    elif not head.strip() or b"\x00" in head or content_kind(content):
+        return None
+    else:
+        text = head.decode("utf-8", errors="replace")
+    control = sum(1 for c in text if (c < " " and c not in "\t\r\n") or c == "\ufffd")
+    first_line = text.split("\n", 1)[0]
+    if control > len(text) // 100 or "\n" not in text or not any(mark in first_line for mark in ",;\t"):  # a header line, then rows
+        return None
+    return (
+        f"it is a CSV text file renamed {extension}. Name it after its table with the .csv extension "
+        f"(patients.csv, symptoms.csv...) and upload it as it is, or open it in Excel and save it as an Excel workbook (.xlsx)"
+    )
+
+
 def blank_value(value: object) -> bool:
     """True for None, NaN and empty or whitespace-only text."""
     if value is None:

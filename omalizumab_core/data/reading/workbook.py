@@ -25,6 +25,7 @@ checks the budgets and finds what calamine cannot tell from a blank cell:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import io
 
@@ -44,6 +45,7 @@ from omalizumab_core.data.reading.common import (
     content_kind,
     empty_table,
     names_patient_id,
+    renamed_csv,
     table_named,
 )
 from omalizumab_core.data.reading.xlsx_parts import SheetFacts, column_letter, scan_workbook
@@ -71,6 +73,13 @@ def tables_from_workbook(name: str, content: bytes) -> list[Found]:
         workbook.close()
     if problems:
         raise CohortError(problems=problems)
+    missing = [t for t in ("patients", "symptoms") if t not in {f.table.name for f in found}]
+    skipped = [title for title in titles if table_named(title) is None]
+    if found and missing and skipped:  # the required table may be in a sheet named otherwise: say which sheets were skipped
+        sheets = ", ".join(f"'{title}'" for title in skipped)
+        hint = Problem(WARNING, missing[0], f"Sheets not read, as they are not named after a table: {sheets}. If one of them holds "
+                       f"the {' or '.join(missing)} table, rename it {' or '.join(repr(t) for t in missing)}.", where=f"file {name}")
+        found[0] = dataclasses.replace(found[0], warnings=(*found[0].warnings, hint))
     if not found:
         sheets = ", ".join(f"'{title}'" for title in titles) or "none"
         raise cohort_error(
@@ -95,10 +104,10 @@ def _open_workbook(name: str, content: bytes):
             reason = f"it is {kind}, not a workbook"
         else:
             reason = "it may be damaged or another kind of file renamed .xlsx"
-        raise cohort_error(
-            f"This file could not be read as an Excel workbook: {reason}. Save it again from Excel as .xlsx.",
-            where=f"file {name}",
-        ) from None
+        advice = " Save it again from Excel as .xlsx."
+        if text := renamed_csv(content, ".xlsx"):
+            reason, advice = text, ""
+        raise cohort_error(f"This file could not be read as an Excel workbook: {reason}.{advice}", where=f"file {name}") from None
 
 
 @contextlib.contextmanager
