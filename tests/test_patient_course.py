@@ -299,3 +299,11 @@ def test_one_course_figure_shares_its_month_axis_and_colours_events_by_severity(
 def test_page_says_a_patient_left_out_by_the_filters_is_not_in_the_selection():
     at = app_on(query={"patient": "DEMO-030", "diagnosis": "ISM"}, page="views/patient.py")  # DEMO-030 has CM
     assert "Patient DEMO-030 is not in the current selection" in shown_text(at)
+
+
+def test_the_patient_tables_draw_only_the_open_tab_first_the_score():
+    # Lazy tabs (issue 18, item 6): the four tables were all sent and drawn on every visit.
+    at = app_on(query={"patient": "DEMO-003"}, page="views/patient.py")
+    names = {str(b.key) for b in at.get("download_button")}
+    assert "csv_patient_DEMO-003_score" in names
+    assert not {"csv_patient_DEMO-003_symptoms", "csv_patient_DEMO-003_events"} & names

@@ -71,11 +71,13 @@ tables = [
     ("Doses, events, labs", "events", oc.format_events(course.doses, course.adverse_events, course.labs)),
     ("Subgroup timing", "subgroup_timing", timing),
 ]
-for tab, (_, stem, table) in zip(st.tabs([label for label, _, _ in tables]), tables):
-    with tab:
-        st.dataframe(table, width="stretch", hide_index=True)
-        table_downloads(table, f"patient_{course.header['patient_id']}_{stem}")
-        show_code(f"patient_{stem}", place="tables", patient_id=course.header["patient_id"])
+# Only the open tab is drawn (Streamlit's lazy tabs): four tables at once delayed the page's first display (issue 18).
+for tab, (_, stem, table) in zip(st.tabs([label for label, _, _ in tables], key="patient_tables", on_change="rerun"), tables):
+    if tab.open:
+        with tab:
+            st.dataframe(table, width="stretch", hide_index=True)
+            table_downloads(table, f"patient_{course.header['patient_id']}_{stem}")
+            show_code(f"patient_{stem}", place="tables", patient_id=course.header["patient_id"])
 
 filters = current_description()
 report_download(lambda: oc.patient_report(scored, course.header["patient_id"], filters=filters, source=scored.cohort.source, course=course),
