@@ -26,6 +26,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from omalizumab_core.data.row_order import rows_in_order
 from omalizumab_core.data.cohort import OPTIONAL_TABLES, Cohort
 from omalizumab_core.data.codes import ALLOWED_SCORES, CATEGORIES, CATEGORY_LABELS, QUARTERS_PER_POINT
 from omalizumab_core.data.contract import CODE, DATE, ID, NUMBER, REQUIRED_TABLES, TABLE_COLUMNS, TEXT, YESNO, Column
@@ -652,7 +653,7 @@ def _duplicated_rows(patient: np.ndarray, symptom: np.ndarray, month: np.ndarray
         # Compared column by column (small integer codes and the months as
         # written): no 64-bit key is built for a sorted file.
         for order in ((patient, symptom, month), (patient, month, symptom)):
-            if _strictly_increasing(order):
+            if rows_in_order(order, strict=True):
                 return np.zeros(n, dtype=bool)
     has_month = np.isfinite(month)
     ranks = np.full(n, -1, dtype=np.int64)
@@ -676,21 +677,6 @@ def _duplicated_rows(patient: np.ndarray, symptom: np.ndarray, month: np.ndarray
     if len(repeated):
         duplicated[has_month] = np.isin(key, repeated)
     return duplicated
-
-
-def _strictly_increasing(columns) -> bool:
-    """True when the rows strictly increase on the columns taken in order (lexicographically)."""
-    tied = None  # pairs of consecutive rows equal on the columns so far
-    for column in columns:
-        before, after = column[:-1], column[1:]
-        lower = after < before
-        if tied is not None:
-            lower &= tied
-        if lower.any():
-            return False
-        equal = after == before
-        tied = equal if tied is None else tied & equal
-    return not tied.any()
 
 
 def _months(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, patient: pd.Categorical, report: _Report, *, noun: str = "symptom") -> np.ndarray:

@@ -50,6 +50,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from omalizumab_core.data.row_order import rows_in_order
 from omalizumab_core.data.codes import QUARTERS_PER_POINT, RESPONSES, WORSE_QUARTERS, WORSENING_RULES
 from omalizumab_core.data.cohort import Cohort, LazyTables, mask_of, month_ranks, patient_positions, restrict_rows
 
@@ -338,7 +339,7 @@ def _assessments(rows: dict, patient_ids: pd.Series, worsening_rule: str) -> pd.
     month_rank, month_values = month_ranks(rows["month"])
     n_months = max(len(month_values), 1)
     n_symptoms = int(rows["s"].max()) + 1 if len(rows["s"]) else 1
-    if _sorted_rows(rows["p"], rows["s"], month_rank):
+    if rows_in_order((rows["p"], rows["s"], month_rank), strict=False):
         order = None  # the usual file: no 64-bit key built, no sort
     else:
         key = (rows["p"].astype(np.int64) * n_symptoms + rows["s"]) * n_months + month_rank
@@ -431,23 +432,6 @@ def _visits(cell: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
         return number[cell], np.flatnonzero(present)
     codes, uniques = pd.factorize(cell, sort=True)
     return codes, np.asarray(uniques, dtype=np.int64)
-
-
-def _sorted_rows(patient: np.ndarray, symptom: np.ndarray, month_rank: np.ndarray) -> bool:
-    """True when the rows are in (patient, symptom, month) order already, compared column by column."""
-    if len(patient) < 2:
-        return True
-    tied = None  # consecutive rows equal on the columns so far
-    for column in (patient, symptom, month_rank):
-        before, after = column[:-1], column[1:]
-        lower = after < before
-        if tied is not None:
-            lower &= tied
-        if lower.any():
-            return False
-        equal = after == before
-        tied = equal if tied is None else tied & equal
-    return True
 
 
 def _sorting_order(key: np.ndarray) -> np.ndarray | None:
