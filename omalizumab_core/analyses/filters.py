@@ -13,7 +13,6 @@ is what makes a view shareable: ``?diagnosis=ISM,CM&sex=F&age=18-60``.
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -63,7 +63,7 @@ _MONTH_TOLERANCE = 1e-9
 def _outcome(scored: ScoredCohort, patient_id) -> pd.Series:
     rows = scored.outcomes[scored.outcomes["patient_id"].astype(str) == str(patient_id)]
     if rows.empty:
-        whole, _ = scored._root_selection()
+        whole = scored.whole_cohort
         if whole is not scored and (whole.outcomes["patient_id"].astype(str) == str(patient_id)).any():
             raise TooFewPatients(f"Patient {patient_id} is not in the current selection. Pick another patient, or widen the filters.")
         raise TooFewPatients(f"Patient {patient_id} is not in the cohort ({scored.cohort.source}). Check the identifier, or pick a patient from the list.")

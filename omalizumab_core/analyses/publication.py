@@ -236,7 +236,7 @@ def _baseline_rows(scored) -> int:
     its patients' counts. The whole cohort counts its table directly (rows
     of no listed patient included, as ``len(symptoms[month == 0])`` does).
     """
-    if scored._root_selection()[1] is None:
+    if scored.whole_cohort is scored:
         return int((scored.cohort.symptoms["month"] == 0).sum())
     return int(scored.per_patient_values("publication.baseline_rows", _baseline_rows_per_patient).sum())
 

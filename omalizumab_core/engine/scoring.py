@@ -155,6 +155,11 @@ class ScoredCohort(LazyTables):
         root = self.__dict__.get("_root")
         return (self, None) if root is None else (root, self.__dict__["_root_keep"])
 
+    @property
+    def whole_cohort(self) -> "ScoredCohort":
+        """The whole scored cohort this selection was taken from (the cohort itself when it is not a selection)."""
+        return self._root_selection()[0]
+
     def per_patient(self, key: str, compute: Callable[["ScoredCohort"], pd.DataFrame], *, code: str = "code") -> pd.DataFrame:
         """A per-patient table computed once per scored cohort, restricted to this selection.
 
