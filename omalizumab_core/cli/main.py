@@ -264,8 +264,6 @@ def _apply_rows_option(args) -> None:
         return
     if rows <= 0:
         raise ValueError(f"--max-table-rows must be a positive number of rows, not {rows}.")
-    import os
-
     from omalizumab_core.data.reading.budgets import ROWS_SETTING
 
     os.environ[ROWS_SETTING] = str(rows)

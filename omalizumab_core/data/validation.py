@@ -581,7 +581,6 @@ def _symptoms(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, report
     if np.isin(score, _ALLOWED_SCORE_VALUES).all():
         # The usual file: every score written exactly as an allowed value (six comparisons a row, no hashing).
         baseline_not_one = (month == 0) & (score != 1)
-        report.rows(ERROR, raw, np.flatnonzero(baseline_not_one), "score", "Baseline (month 0) symptoms must score 1: every symptom present before treatment counts 1.", score[baseline_not_one])
     else:
         # Each distinct score is checked once (a file holds a handful of them).
         score_code, distinct_scores = pd.factorize(score)
@@ -600,7 +599,7 @@ def _symptoms(raw: RawTable, frame: pd.DataFrame, patients: pd.DataFrame, report
         report.rows(ERROR, raw, np.flatnonzero(bad_score), "score", f"The score must be {_SCORE_WORDS}.", score[bad_score])
         not_one = np.append(valid_distinct & (distinct_scores != 1), False)
         baseline_not_one = (month == 0) & not_one[score_code]
-        report.rows(ERROR, raw, np.flatnonzero(baseline_not_one), "score", "Baseline (month 0) symptoms must score 1: every symptom present before treatment counts 1.", score[baseline_not_one])
+    report.rows(ERROR, raw, np.flatnonzero(baseline_not_one), "score", "Baseline (month 0) symptoms must score 1: every symptom present before treatment counts 1.", score[baseline_not_one])
 
     symptom = pd.Categorical(frame["symptom"])
     # Symptoms in alphabetical order, so that a file sorted by patient,
