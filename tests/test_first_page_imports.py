@@ -37,3 +37,26 @@ def test_the_overview_renders_without_importing_scipy_stats_scipy_optimize_or_st
     assert result["exceptions"] == [] and result["title"] == ["Omalizumab in mast cell disorders"]
     heavy = [m for m in result["modules"] if m in ("scipy.stats", "scipy.optimize") or m.startswith("statsmodels")]
     assert heavy == []
+
+
+SWITCH_PROBE = """
+import json, sys
+from omalizumab_core.synthetic.demo import demo_scored
+from omalizumab_core.analyses.biology import lab_pairs, lab_tests
+from omalizumab_core.analyses.publication import publication_comparison
+from omalizumab_core.analyses.symptom_changes import symptom_changes
+scored = demo_scored()
+publication_comparison(scored), lab_tests(lab_pairs(scored, "tryptase")), symptom_changes(scored)
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("scipy.stats", "scipy.optimize")))))
+"""
+
+
+def test_publication_biology_and_symptom_tests_need_only_scipy_special():
+    # Their paired tests (t, Wilcoxon signed-rank) take their tails from scipy.special; importing
+    # scipy.stats for them cost whichever of these pages opened first about 0.6 s (issue 21).
+    done = subprocess.run(
+        [sys.executable, "-c", SWITCH_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

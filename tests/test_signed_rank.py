@@ -217,3 +217,50 @@ def test_hodges_lehmann_with_sampled_pivots_equals_sorting_every_walsh_average(s
     d = np.round(np.concatenate([rng.lognormal(2, 1, 1200), np.repeat(rng.normal(0, 5, 30).round(1), 10)]) - 5, 1)
     for confidence in (0.9, 0.95):
         assert hodges_lehmann(d, confidence=confidence) == _walsh_by_sorting(d, confidence)
+
+
+def test_paired_t_p_value_is_r_t_test_paired():
+    # R 4: t.test(c(1, 2), c(0, 1.5), paired = TRUE)$p.value = 0.2048327647 (t = 3, df = 1);
+    # t.test(c(2.1, 3.4, 1.9, 5.0), c(1.0, 2.2, 2.0, 3.1), paired = TRUE)$p.value = 0.09011222893 (t = 2.4694, df = 3).
+    from omalizumab_core.stats.signed_rank import paired_t_p_value
+
+    assert paired_t_p_value([0.0, 1.5], [1.0, 2.0]) == pytest.approx(0.2048327647, abs=5e-11)
+    assert paired_t_p_value([1.0, 2.2, 2.0, 3.1], [2.1, 3.4, 1.9, 5.0]) == pytest.approx(0.09011222893, abs=5e-12)
+
+
+def test_paired_t_p_value_without_variance_is_nan_or_zero_as_scipy_ttest_rel():
+    from omalizumab_core.stats.signed_rank import paired_t_p_value
+
+    assert np.isnan(paired_t_p_value([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]))  # no change at all: no test
+    assert paired_t_p_value([1.0, 2.0, 3.0], [2.0, 3.0, 4.0]) == 0.0  # every change equal: t is infinite
+    assert np.isnan(paired_t_p_value([1.0], [2.0]))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_paired_t_p_value_equals_scipy_ttest_rel(seed):
+    import warnings
+
+    from scipy import stats
+
+    from omalizumab_core.stats.signed_rank import paired_t_p_value
+
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        n = int(rng.integers(2, 80))
+        before = np.round(rng.lognormal(3, 1, n), 1)
+        on = before + np.round(rng.normal(-2, 5, n), 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = stats.ttest_rel(on, before).pvalue
+        assert paired_t_p_value(before, on) == pytest.approx(expected, rel=1e-12, abs=1e-300)
+
+
+def test_mid_ranks_equal_scipy_rankdata_average():
+    from scipy import stats
+
+    from omalizumab_core.stats.signed_rank import _mid_ranks
+
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 2, 17, 300):
+        values = np.abs(rng.integers(-6, 7, n) / 4)
+        assert np.array_equal(_mid_ranks(values), stats.rankdata(values) if n else np.array([]))

@@ -14,18 +14,16 @@ paired Student T tests."
 
 from __future__ import annotations
 
-import warnings
 from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _scipy
 
 from omalizumab_core.data.codes import ANALYTE_LABELS, ANALYTES, RESPONSE_LABELS, RESPONSES
 from omalizumab_core.engine.scoring import ScoredCohort, patient_positions
 from omalizumab_core.formatting import estimate_ci, fixed, n_of, number, p_value
 from omalizumab_core.data.problems import TooFewPatients
-from omalizumab_core.stats.signed_rank import EFFECT_COLUMNS, RATIO_COLUMNS, geometric_mean_ratio, paired_effect_sizes, signed_rank_test
+from omalizumab_core.stats.signed_rank import EFFECT_COLUMNS, RATIO_COLUMNS, geometric_mean_ratio, paired_effect_sizes, paired_t_p_value, signed_rank_test
 
 MIN_MONTHS_ON_TREATMENT = 3
 STABLE_WITHIN_PCT = 20
@@ -220,9 +218,7 @@ def _tests(pairs: pd.DataFrame) -> dict:
     n = len(pairs)
     p_t = p_w = np.nan
     if n >= 2:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # constant differences give nan, said as "–"
-            p_t = float(_scipy.ttest_rel(on, before).pvalue)
+        p_t = paired_t_p_value(before, on)  # NaN when no difference varies, said as "–"
     # Differences in whole millionths of a unit, so that equal changes (18.9 -> 18.1 and
     # 14.9 -> 14.1) tie exactly, as on paper, rather than by the accidents of binary fractions.
     change = (np.rint(on * _SCALE) - np.rint(before * _SCALE)) / _SCALE
