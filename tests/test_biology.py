@@ -130,13 +130,29 @@ def test_demo_reproduces_the_published_means_and_directions():
     assert (ige["n_increased"], ige["n_stable"], ige["n_decreased"]) == (11, 4, 0)
 
 
-def test_page_shows_the_demo_tryptase_means():
+def test_page_shows_the_demo_tryptase_means_then_the_ige_means_in_its_tab():
+    from omalizumab_core.data.codes import ANALYTE_LABELS
+
     at = app_on(page="views/biology.py")
     assert not at.exception
     text = shown_text(at)
     assert "Mean before omalizumab 30.3 ng/mL" in text
     assert "Mean on omalizumab 32.0 ng/mL" in text
-    assert "Mean on omalizumab 772.8 IU/mL" in text
+    at.session_state["biology_analyte"] = ANALYTE_LABELS["total_ige"]  # the doctor opens the IgE tab
+    at.run()
+    assert not at.exception
+    assert "Mean on omalizumab 772.8 IU/mL" in shown_text(at)
+
+
+def test_page_computes_only_the_open_tab_and_the_patient_list_once_opened():
+    # Lazy tabs and section (issue 21): both analytes and a line per patient were built at every rerun.
+    at = app_on(page="views/biology.py")
+    keys = {str(b.key) for b in at.get("download_button")}
+    assert "csv_tryptase_before_on" in keys
+    assert not any("total_ige" in k for k in keys) and "csv_tryptase_patients" not in keys
+    at.session_state["tryptase_each_patient"] = True
+    at.run()
+    assert "csv_tryptase_patients" in {str(b.key) for b in at.get("download_button")}
 
 
 def test_page_says_no_data_without_a_labs_table():
@@ -215,6 +231,10 @@ def test_page_states_the_stable_rule_and_recounts_with_another_width():
     at.number_input(key="biology_stable_within_pct").set_value(5.0).run()
     assert not at.exception
     assert "within ±5 % of the value before" in shown_text(at)
+    from omalizumab_core.data.codes import ANALYTE_LABELS
+
+    at.session_state["biology_analyte"] = ANALYTE_LABELS["total_ige"]
+    at.run()
     ige = next(d.value for d in at.dataframe if str(d.value.columns[0]).startswith("Total IgE"))
     # The demo's IgE changes (see STABLE_WITHIN_PCT): at ±5 %, +7.3 % is increased and −7.9 % decreased.
     assert ige.loc["Increased (> +5 %)"].iloc[0] == "12/15 (80.0 %)" and ige.loc["Decreased (< −5 %)"].iloc[0] == "1/15 (6.7 %)"

@@ -27,7 +27,10 @@ stable_within = st.number_input(
 )
 st.caption(biology.stable_rule(stable_within))
 
-for tab, analyte in zip(st.tabs([ANALYTE_LABELS[a] for a in ANALYTES]), ANALYTES):
+# Only the open tab is computed (Streamlit's lazy tabs): both analytes at every rerun doubled the page's time (issue 21).
+for tab, analyte in zip(st.tabs([ANALYTE_LABELS[a] for a in ANALYTES], key="biology_analyte", on_change="rerun"), ANALYTES):
+    if not tab.open:
+        continue
     with tab:
         pairs = oc.lab_pairs(scored, analyte, stable_within_pct=stable_within)
         tests = statistic(oc.lab_tests, pairs)
@@ -58,7 +61,10 @@ for tab, analyte in zip(st.tabs([ANALYTE_LABELS[a] for a in ANALYTES]), ANALYTES
         st.dataframe(by_response, width="stretch")
         table_downloads(by_response.reset_index(), f"{analyte}_by_response")
         show_code("lab_by_response", analyte=analyte, stable_within_pct=stable_within)
-        with st.expander(f"Each patient ({len(pairs)})"):
+        box = st.expander(f"Each patient ({len(pairs)})", key=f"{analyte}_each_patient", on_change="rerun")
+        if not box.open:  # one line per patient (50,000 at registry scale): written when opened
+            continue
+        with box:
             patient_table = oc.format_lab_pairs(pairs, stable_within_pct=stable_within)
             st.dataframe(patient_table, width="stretch", hide_index=True)
             table_downloads(patient_table, f"{analyte}_patients")

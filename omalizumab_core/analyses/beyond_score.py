@@ -193,7 +193,9 @@ def patient_beyond_score_lines(scored: ScoredCohort, patient_id: str) -> list[st
     from omalizumab_core.analyses.instruments import instrument_changes, instrument_responders
 
     pid = str(patient_id)
-    if pid not in set(scored.outcomes["patient_id"].astype(str)):
+    from omalizumab_core.analyses.patient_course import _rows
+
+    if _rows(scored.outcomes, pid).empty:
         raise ValueError(f"Patient {pid} is not in the selection.")
     lines = []
     if scored.cohort.anaphylaxis is not None:

@@ -61,23 +61,33 @@ _MONTH_TOLERANCE = 1e-9
 
 
 def _outcome(scored: ScoredCohort, patient_id) -> pd.Series:
-    rows = scored.outcomes[scored.outcomes["patient_id"].astype(str) == str(patient_id)]
+    rows = _rows(scored.outcomes, patient_id)
     if rows.empty:
         whole = scored.whole_cohort
-        if whole is not scored and (whole.outcomes["patient_id"].astype(str) == str(patient_id)).any():
+        if whole is not scored and not _rows(whole.outcomes, patient_id).empty:
             raise TooFewPatients(f"Patient {patient_id} is not in the current selection. Pick another patient, or widen the filters.")
         raise TooFewPatients(f"Patient {patient_id} is not in the cohort ({scored.cohort.source}). Check the identifier, or pick a patient from the list.")
     return rows.iloc[0]
 
 
 def _rows(frame: pd.DataFrame | None, patient_id) -> pd.DataFrame | None:
-    """One patient's rows of a table (``built_table``: a selection's patient has the same rows in it)."""
+    """One patient's rows of a table (``built_table``: a selection's patient has the same rows in it).
+
+    Compared as text, without converting every id to text (100,000 of them
+    at registry scale): a categorical's codes are compared with the one code
+    of ``patient_id``.
+    """
     if frame is None:
         return None
-    ids = frame["patient_id"]
-    if isinstance(ids.dtype, pd.CategoricalDtype) and str(patient_id) not in ids.cat.categories:
-        return frame.iloc[:0]
-    return frame[(ids == str(patient_id)).to_numpy()]
+    ids, key = frame["patient_id"], str(patient_id)
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        categories = ids.cat.categories
+        text = categories if pd.api.types.is_string_dtype(categories.dtype) else categories.astype(str)
+        found = np.flatnonzero((text == key))
+        return frame.iloc[:0] if not len(found) else frame[np.isin(ids.cat.codes.to_numpy(), found)]
+    if not pd.api.types.is_string_dtype(ids):  # ids built in code as numbers (an object column is looked into)
+        ids = ids.astype(str)
+    return frame[(ids == key).to_numpy(dtype=bool, na_value=False)]
 
 
 def _patient_row(scored: ScoredCohort, patient_id) -> pd.Series:
