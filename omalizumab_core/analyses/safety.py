@@ -60,8 +60,11 @@ def _events(scored: ScoredCohort) -> pd.DataFrame:
     e = scored.per_patient("safety.events", _all_events, code="patient_id").reset_index(drop=True)
     # "Fatigue" and "fatigue " are one event; it is shown as first written (in this selection).
     key_code, keys = pd.factorize(e["key"])
-    first_row = pd.Series(np.arange(len(e))).groupby(key_code).min().to_numpy() if len(e) else np.zeros(0, dtype=np.int64)
-    return e.assign(event=e["event"].to_numpy(dtype=object)[first_row[key_code]] if len(e) else e["event"])
+    first_row = np.full(len(keys), len(e), dtype=np.int64)
+    np.minimum.at(first_row, key_code, np.arange(len(e)))
+    names = pd.Index(e["event"].to_numpy(dtype=object)[first_row], dtype=object)  # distinct keys: distinct names
+    return e.assign(key=pd.Categorical.from_codes(key_code, categories=pd.Index(keys.astype(object), dtype=object)),
+                    event=pd.Categorical.from_codes(key_code, categories=names))
 
 
 def _all_events(scored: ScoredCohort) -> pd.DataFrame:
@@ -80,7 +83,7 @@ def _all_events(scored: ScoredCohort) -> pd.DataFrame:
     for flag in ("serious", "flare", "led_to_discontinuation"):
         values = events[flag] if flag in events else pd.Series(pd.NA, index=events.index)
         e[flag] = values.astype("boolean").fillna(False).to_numpy(dtype=bool)
-    e["key"] = e["event"].str.casefold()
+    e["key"] = pd.Categorical(e["event"].str.casefold())  # grouped by code, not by text, at every rerun
     return e
 
 
@@ -89,12 +92,19 @@ def _groups(frame: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, np.ndarray]
 
     The same grouping as ``groupby(by, sort=False)``, in numpy: a page shows
     about ten of these small tables, and pandas' per-call overhead of a
-    grouped aggregation would dominate on a 55-patient cohort.
+    grouped aggregation would dominate on a 55-patient cohort. A categorical
+    column is grouped by its codes (no text hashed: 40,000 adverse events
+    at registry scale, at every rerun of the Safety page).
     """
     combined = np.zeros(len(frame), dtype=np.int64)
     for column in by:
-        codes, uniques = pd.factorize(frame[column].to_numpy(), use_na_sentinel=False)
-        combined = combined * max(len(uniques), 1) + codes
+        values = frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes, n = values.cat.codes.to_numpy().astype(np.int64) + 1, len(values.cat.categories) + 1  # missing is a group
+        else:
+            codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=False)
+            n = len(uniques)
+        combined, _ = pd.factorize(combined * max(n, 1) + codes)  # renumbered: never overflows
     group, _ = pd.factorize(combined)
     first = np.empty(group.max() + 1 if len(group) else 0, dtype=np.int64)
     first[group[::-1]] = np.arange(len(group) - 1, -1, -1)  # the last write is the first row
@@ -123,13 +133,26 @@ def _count(per_patient: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return out
 
 
+def _severities(rank: pd.Series) -> pd.Categorical:
+    return pd.Categorical.from_codes(rank.to_numpy(dtype=np.int64), categories=pd.Index(_FROM_RANK, dtype=object))
+
+
+def _constant(value: str, n: int) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([value], dtype=object))
+
+
+def _as_text(table: pd.DataFrame, columns: tuple) -> pd.DataFrame:
+    """Grouping columns back to plain text: the tables' columns are text, whatever was grouped by code."""
+    return table.assign(**{c: table[c].astype(str) for c in columns if c in table})
+
+
 def _severity_rows(events: pd.DataFrame, per: pd.DataFrame) -> pd.DataFrame:
     """Per event and grade: patients at that worst grade; reports and flagged patients of that grade."""
     by = ["key", "event", "severity"]
-    graded = events.assign(severity=_FROM_RANK[events["severity_rank"].to_numpy()])
+    graded = events.assign(severity=_severities(events["severity_rank"]))
     rows = _count(_per_patient(graded, by), by)
     # A patient's worst grade of an event is a grade they reported: every (event, worst grade) is a row here.
-    worst = per.assign(severity=_FROM_RANK[per["severity_rank"].to_numpy()])
+    worst = per.assign(severity=_severities(per["severity_rank"]))
     group, first = _groups(pd.concat([rows[by], worst[by]], ignore_index=True), by)
     at_worst = np.bincount(group[len(rows):], minlength=len(first))
     return rows.assign(patients=at_worst[group[: len(rows)]])
@@ -181,14 +204,14 @@ def adverse_event_table(scored: ScoredCohort, *, by_severity: bool = False) -> p
     [{'event': 'Any adverse event', 'patients': 16, 'led_to_discontinuation': 6, 'total': 55}, {'event': 'fatigue', 'patients': 3, 'led_to_discontinuation': 2, 'total': 55}]
     """
     e = _events(scored)
-    everything = e.assign(key="", event=ANY_EVENT)
+    everything = e.assign(key=_constant("", len(e)), event=_constant(ANY_EVENT, len(e)))
     rows = []
     for events in (everything, e):
         per = _per_patient(events, ["key", "event"])
         rows.append(_count(per, ["key", "event"]).assign(severity=ANY_SEVERITY))
         if by_severity:
             rows.append(_severity_rows(events, per))
-    table = pd.concat(rows, ignore_index=True)
+    table = _as_text(pd.concat(rows, ignore_index=True), ("key", "event", "severity"))
     if table.empty:  # no adverse event among the selected patients: the first row says none
         table = pd.DataFrame([{"key": "", "event": ANY_EVENT, "severity": ANY_SEVERITY, "patients": 0, "events": 0,
                                "serious": 0, "flare": 0, "led_to_discontinuation": 0}])
@@ -230,10 +253,12 @@ def adverse_event_timing(scored: ScoredCohort) -> pd.DataFrame:
     [['any', 1], ['severe', 1]]
     """
     e = _events(scored)
-    timing = np.where(e["month"].to_numpy() <= 0, "first_injection", "later")
+    later = ~(e["month"].to_numpy(dtype="float64") <= 0)  # month 0 is the first injection
+    timing = pd.Categorical.from_codes(later.astype(np.int8), categories=pd.Index(TIMINGS, dtype=object))
     e = e.assign(key=timing, event=timing)
     per = _per_patient(e, ["key", "event"])
     table = pd.concat([_count(per, ["key", "event"]).assign(severity=ANY_SEVERITY), _severity_rows(e, per)], ignore_index=True)
+    table = _as_text(table, ("key", "event", "severity"))
     table["_timing"] = table["key"].map({t: i for i, t in enumerate(TIMINGS)})
     table["_grade"] = table["severity"].map({ANY_SEVERITY: -1, **{s: i for i, s in enumerate(SEVERITY_ORDER)}})
     table = table.sort_values(["_timing", "_grade"]).rename(columns={"key": "timing"}).reset_index(drop=True)
