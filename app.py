@@ -8,7 +8,7 @@ source, response rule, filters) is drawn by ``ui.sidebar`` for every page.
 
 import streamlit as st
 
-from ui import sidebar
+from ui import session, sidebar
 from ui.auth import require_sign_in
 from ui.icon import page_icon
 from ui.server import keep_uploads_in_memory, no_external_ip_lookup
@@ -54,4 +54,7 @@ PAGES["Cohort"].append(st.Page(_overview_at_its_url, title="Overview", url_path=
 require_sign_in()
 page = st.navigation(PAGES, expanded=True)  # every page named: "View 5 more" hid the Data page from new users
 sidebar.render(page.url_path or "overview")  # the default page's address is ""
-page.run()
+try:
+    page.run()
+finally:  # a page ends with st.stop() when it has nothing to show
+    session.prepare_in_background()  # a registry's per-cohort tables, computed while the doctor reads this page

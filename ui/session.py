@@ -16,6 +16,9 @@ Session-state keys (also used by tests and benchmarks to inject a cohort):
 
 from __future__ import annotations
 
+import threading
+import weakref
+
 import streamlit as st
 
 from omalizumab_core.data.cohort import Cohort
@@ -68,6 +71,33 @@ def scored() -> ScoredCohort:
     if rule not in cache:
         cache[rule] = score_cohort(current, worsening_rule=rule)
     return cache[rule]
+
+
+_PREPARING: "weakref.WeakSet[ScoredCohort]" = weakref.WeakSet()
+
+
+def prepare_in_background() -> None:
+    """Start preparing the pages' per-cohort tables of a large scored cohort, in a background thread (once per scored cohort).
+
+    Called after a page is drawn: the doctor reads it while the tables other
+    pages need are computed on the server's other core
+    (``omalizumab_core.analyses.prepare``). Pages wait for a table being
+    prepared rather than compute it twice. The thread only computes: it
+    holds the scored cohort of this session and nothing else, draws
+    nothing, and stores nothing outside that scored cohort. Set
+    ``OMALIZUMAB_PREPARE_IN_BACKGROUND=0`` to switch it off (benchmarks).
+    """
+    import os
+
+    if os.environ.get("OMALIZUMAB_PREPARE_IN_BACKGROUND", "1") == "0":
+        return
+    from omalizumab_core.analyses.prepare import prepare_shared_tables, worth_preparing
+
+    for key, scored in (st.session_state.get(SCORED) or {}).items():
+        if key == "cohort" or scored in _PREPARING or not worth_preparing(scored):
+            continue
+        _PREPARING.add(scored)
+        threading.Thread(target=prepare_shared_tables, args=(scored,), name="prepare-cohort-tables", daemon=True).start()
 
 
 def replace_cohort(new: Cohort) -> None:

@@ -44,6 +44,8 @@ the clinical rule across files for no gain in clarity.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Callable
 
@@ -189,10 +191,7 @@ class ScoredCohort(LazyTables):
         shared between sessions.
         """
         root, keep = self._root_selection()
-        memo = root.__dict__.setdefault("_memo", {})
-        if key not in memo:
-            memo[key] = compute(root)
-        table = memo[key]
+        table = _memoised(root, key, compute)
         if keep is None:
             return table.copy(deep=False)  # copy-on-write: the kept table cannot be changed through it
         # Code -1 (a row of no patient of the table) is never part of a selection.
@@ -203,12 +202,38 @@ class ScoredCohort(LazyTables):
     def per_patient_values(self, key: str, compute: Callable[["ScoredCohort"], np.ndarray]) -> np.ndarray:
         """Like :meth:`per_patient` for an array with one entry (or row) per patient of the patients table."""
         root, keep = self._root_selection()
-        memo = root.__dict__.setdefault("_memo", {})
-        if key not in memo:
-            values = np.asarray(compute(root))
+
+        def values_of(whole: "ScoredCohort") -> np.ndarray:
+            values = np.asarray(compute(whole))
             values.flags.writeable = False  # shared by every selection
-            memo[key] = values
-        return memo[key] if keep is None else memo[key][keep]
+            return values
+
+        values = _memoised(root, key, values_of)
+        return values if keep is None else values[keep]
+
+
+_KEY_LOCKS: "weakref.WeakKeyDictionary[ScoredCohort, dict[str, threading.Lock]]" = weakref.WeakKeyDictionary()
+_KEY_LOCKS_GUARD = threading.Lock()
+
+
+def _memoised(root: ScoredCohort, key: str, compute: Callable[[ScoredCohort], object]):
+    """``compute(root)``, once per scored cohort and key, kept on the scored cohort.
+
+    One lock per key: when the dashboard prepares a large cohort's tables in
+    the background (``analyses.prepare``), a page asking for a table being
+    prepared waits for it instead of computing it a second time. Locks live
+    beside the scored cohort, not in it, so it can still be copied and
+    pickled.
+    """
+    memo = root.__dict__.setdefault("_memo", {})
+    if key in memo:
+        return memo[key]
+    with _KEY_LOCKS_GUARD:
+        lock = _KEY_LOCKS.setdefault(root, {}).setdefault(key, threading.Lock())
+    with lock:
+        if key not in memo:  # not computed meanwhile by another thread
+            memo[key] = compute(root)
+    return memo[key]
 
 
 def score_cohort(cohort: Cohort, *, worsening_rule: str = "any_symptom") -> ScoredCohort:
