@@ -213,20 +213,19 @@ def _direction(before, on, width: Fraction) -> np.ndarray:
     return np.select([increased, decreased], ["increased", "decreased"], "stable").astype(object)
 
 
-def _tests(pairs: pd.DataFrame) -> dict:
+def _tests(pairs: pd.DataFrame, *, effects: bool = True) -> dict:
+    """:func:`lab_tests`'s row; without ``effects``, only the means, ranges, paired t-test and directions.
+
+    The Publication page compares those with the paper; the Wilcoxon test and
+    the Hodges–Lehmann estimate over every pair's Walsh averages (50,000
+    pairs at registry scale) are for the Biology page (issue 21).
+    """
     before, on = pairs["before"].to_numpy(dtype="float64"), pairs["on"].to_numpy(dtype="float64")
     n = len(pairs)
-    p_t = p_w = np.nan
-    if n >= 2:
-        p_t = paired_t_p_value(before, on)  # NaN when no difference varies, said as "–"
-    # Differences in whole millionths of a unit, so that equal changes (18.9 -> 18.1 and
-    # 14.9 -> 14.1) tie exactly, as on paper, rather than by the accidents of binary fractions.
-    change = (np.rint(on * _SCALE) - np.rint(before * _SCALE)) / _SCALE
-    wilcoxon = signed_rank_test(change)  # NaN without 2 non-zero differences
-    p_w = wilcoxon["p_value"]
+    p_t = paired_t_p_value(before, on) if n >= 2 else np.nan  # NaN when no difference varies, said as "–"
     counts = pairs["direction"].value_counts()
     empty = n == 0
-    return {
+    row = {
         "n": n,
         "mean_before": np.nan if empty else float(before.mean()),
         "min_before": np.nan if empty else float(before.min()),
@@ -236,8 +235,17 @@ def _tests(pairs: pd.DataFrame) -> dict:
         "max_on": np.nan if empty else float(on.max()),
         "mean_change": np.nan if empty else float((on - before).mean()),
         "p_t_test": p_t,
-        "p_wilcoxon": p_w,
         **{f"n_{d}": int(counts.get(d, 0)) for d in DIRECTIONS},
+    }
+    if not effects:
+        return row
+    # Differences in whole millionths of a unit, so that equal changes (18.9 -> 18.1 and
+    # 14.9 -> 14.1) tie exactly, as on paper, rather than by the accidents of binary fractions.
+    change = (np.rint(on * _SCALE) - np.rint(before * _SCALE)) / _SCALE
+    wilcoxon = signed_rank_test(change)  # NaN without 2 non-zero differences
+    return {
+        **row,
+        "p_wilcoxon": wilcoxon["p_value"],
         "wilcoxon_method": wilcoxon["method"],
         **paired_effect_sizes(change),
         **geometric_mean_ratio(before, on),

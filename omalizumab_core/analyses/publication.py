@@ -420,7 +420,7 @@ def _safety_rows(scored, t, n_published) -> list:
 
 
 def _biology_rows(scored, t) -> list:
-    from omalizumab_core.analyses.biology import lab_pairs, lab_tests
+    from omalizumab_core.analyses.biology import _need_pairs, _tests, lab_pairs
 
     fmt_mean = lambda mean: number(round(mean, 1))  # noqa: E731
     fmt_range = lambda mean, low, high: f"{number(round(mean, 1))} ({number(low)}–{number(high)})"  # noqa: E731
@@ -445,7 +445,8 @@ def _biology_rows(scored, t) -> list:
         if scored.cohort.labs is not None:
             pairs = lab_pairs(scored, analyte)
             try:
-                tests = lab_tests(pairs).iloc[0]
+                _need_pairs(pairs, analyte)  # as lab_tests: at least 2 pairs
+                tests = _tests(pairs, effects=False)  # means, ranges, t-test, directions: what the paper reports
             except TooFewPatients:
                 tests = None
         for key, label, published in items:
