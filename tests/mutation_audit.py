@@ -107,7 +107,7 @@ MUTANTS = (
            ("tests/test_symptom_changes.py", T + "test_publication_anaphylaxis_unchanged_at_1_is_neither_improved_nor_worsened")),
     # Safety, dosing, patient course, filters, p-value notation
     Mutant("Adverse event at the first injection: month <= 0 -> < 0", "omalizumab_core/analyses/safety.py",
-           'np.where(e["month"].to_numpy() <= 0', 'np.where(e["month"].to_numpy() < 0',
+           'later = ~(e["month"].to_numpy(dtype="float64") <= 0)', 'later = ~(e["month"].to_numpy(dtype="float64") < 0)',
            ("tests/test_safety.py::test_timing_separates_the_first_injection_and_counts_a_patient_in_both",)),
     Mutant("Severe reaction at the first injection: month <= 0 -> < 0", "omalizumab_core/analyses/safety.py",
            'severe & (e["month"] <= 0)', 'severe & (e["month"] < 0)',
