@@ -109,9 +109,19 @@ def _indented_records(records: list, pad: str, depth: int) -> str:
     if any(list(r) != keys for r in records):
         text = json.dumps(records, indent=len(pad))
         return pad * (depth - 1) + text[2:-2].replace("\n", "\n" + pad * (depth - 1))  # not the usual case: the library does it
-    columns = [[_encode(v) for v in column] for column in zip(*(r.values() for r in records))]
+    columns = [_encode_column(column) for column in zip(*(r.values() for r in records))]
     template = outer + "{\n" + ",\n".join(inner + _encode(k) + ": %s" for k in keys) + "\n" + outer + "}"
     return ",\n".join(template % row for row in zip(*columns))
+
+
+def _encode_column(values: tuple) -> list:
+    """:func:`_encode` of each value; a column of only text or only integers through the C encoder at once."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return list(map(_encode_string, values))
+    if kinds == {int}:
+        return list(map(int.__repr__, values))
+    return [_encode(v) for v in values]
 
 
 def _encode(value) -> str:

@@ -106,7 +106,7 @@ def patient_positions(ids: pd.Series, patients: pd.DataFrame) -> np.ndarray:
     if not isinstance(ids.dtype, pd.CategoricalDtype):
         return pd.Index(patients["patient_id"]).get_indexer(ids)
     categories = ids.cat.categories
-    codes = ids.cat.codes.to_numpy()
+    codes = ids.array.codes  # a view: .cat.codes copies into a new Series
     lookup = _category_lookup(categories, patients)
     return codes.astype(np.int64) if lookup is None else lookup[codes]
 

@@ -89,7 +89,7 @@ def _distinct(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     too, and never spread to a row).
     """
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(), np.asarray(series.cat.categories, dtype=object)
+        return series.array.codes, np.asarray(series.cat.categories, dtype=object)  # codes: a view, not a copy
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     return codes, np.asarray(uniques, dtype=object)
 
@@ -262,12 +262,12 @@ def categorical_text(series: pd.Series) -> tuple[pd.Categorical, np.ndarray]:
     """Trimmed text as a categorical (parsed once per distinct value), and a blank mask."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         # Already coded (parquet dictionary columns): its categories are the distinct values.
-        codes = series.cat.codes.to_numpy()
+        codes = series.array.codes  # a view: .cat.codes copies into a new Series
         used = np.zeros(len(series.cat.categories) + 1, dtype=bool)
         used[codes] = True  # code -1 (blank) marks the extra last entry
         if not used[:-1].all():
             series = series.cat.remove_unused_categories()
-            codes = series.cat.codes.to_numpy()
+            codes = series.array.codes
         uniques = np.asarray(series.cat.categories, dtype=object)
     else:
         codes, uniques = _distinct(series)
@@ -356,11 +356,11 @@ def _type_table(raw: RawTable, report: _Report) -> pd.DataFrame | None:
                 which = ambiguous & values.astype(str).str.contains(written, regex=False).to_numpy() if ambiguous.any() else ambiguous
                 report.rows(ERROR, raw, np.flatnonzero(which), name, ambiguity_message(written),
                             values[which].head(MAX_ROWS_PER_PROBLEM).to_numpy())
-            blank = pd.isna(pd.Series(parsed)).to_numpy() & ~bad & ~ambiguous
+            blank = np.asarray(pd.isna(parsed)) & ~bad & ~ambiguous  # pd.Series(parsed) would copy the column
         else:
             parsed, bad, message = _parse_column(values, column)
             report.rows(ERROR, raw, np.flatnonzero(bad), name, message, values[bad].head(MAX_ROWS_PER_PROBLEM).to_numpy())
-            blank = pd.isna(pd.Series(parsed)).to_numpy() & ~bad
+            blank = np.asarray(pd.isna(parsed)) & ~bad
         typed[name] = parsed
         if column.required and column.kind != YESNO:
             report.rows(ERROR, raw, np.flatnonzero(blank), name, f"{name} must be filled in on every row.")
@@ -721,7 +721,7 @@ def _long_table(raw: RawTable, frame: pd.DataFrame, ids: pd.Index, report: _Repo
 
 def _check_patient_courses(raw_p: RawTable, patients: pd.DataFrame, raw_s: RawTable, symptoms: pd.DataFrame, report: _Report) -> None:
     n = len(patients)
-    code = symptoms["patient_id"].cat.codes.to_numpy()
+    code = symptoms["patient_id"].array.codes  # a view: .cat.codes copies into a new Series
     month = symptoms["month"].to_numpy()
     known = code >= 0
     baseline = np.bincount(code[known & (month == 0)], minlength=n)

@@ -344,7 +344,7 @@ def _on_treatment_rows(symptoms: pd.DataFrame, patients: pd.DataFrame) -> dict:
         p, month = p[keep], month[keep]
     symptom = symptoms["symptom"]
     if isinstance(symptom.dtype, pd.CategoricalDtype):
-        s = symptom.cat.codes.to_numpy()  # int8/int16: widened where packed into the int64 sort key
+        s = symptom.array.codes  # a view (.cat.codes copies); int8/int16: widened where packed into the int64 sort key
     else:
         s = pd.factorize(symptom, sort=True)[0]
     score = symptoms["score"].to_numpy(dtype="float64")
@@ -516,7 +516,7 @@ def baseline_symptom_counts(symptoms: pd.DataFrame) -> pd.Series:
     baseline = symptoms["month"].to_numpy(dtype="float64") == 0
     ids = symptoms["patient_id"]
     if isinstance(ids.dtype, pd.CategoricalDtype):
-        codes = ids.cat.codes.to_numpy()[baseline]
+        codes = ids.array.codes[baseline]
         counts = np.bincount(codes[codes >= 0], minlength=len(ids.cat.categories))
         return pd.Series(counts, index=ids.cat.categories, name="size")
     return symptoms.loc[baseline].groupby("patient_id", sort=False).size()

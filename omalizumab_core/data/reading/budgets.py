@@ -246,7 +246,7 @@ def _text_lengths(column: pd.Series) -> np.ndarray | None:
         if not len(categories):
             return None
         lengths = pd.Series(categories).map(lambda v: len(v) if isinstance(v, str) else 0).to_numpy(dtype=np.int64)
-        codes = column.cat.codes.to_numpy()
+        codes = column.array.codes  # a view: .cat.codes copies into a new Series
         return np.where(codes >= 0, np.append(lengths, 0)[codes], 0)
     if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
         return column.str.len().fillna(0).to_numpy(dtype=np.int64)
