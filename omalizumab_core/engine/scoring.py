@@ -440,7 +440,8 @@ def _assessments(rows: dict, patient_ids: pd.Series, worsening_rule: str) -> pd.
             "worsened_symptoms": worse,
             "new_symptoms": new,
             "category": pd.Categorical.from_codes(rank, categories=list(_RANK_TO_CODE)),
-        }
+        },
+        copy=False,  # fresh arrays: pandas 3 would otherwise copy each one
     )
     return result[ASSESSMENT_COLUMNS]
 
