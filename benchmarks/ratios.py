@@ -17,7 +17,8 @@ cores), so every target is a ratio of two things timed in the same run:
   AppTest), runs interleaved; each clock runs from before Streamlit is
   imported to the end of the first run (until December 2026 the child
   imported Streamlit to quieten its logger before starting the clock, so
-  both times left out Streamlit's own import);
+  both times left out Streamlit's own import); both read compiled bytecode
+  (see :func:`cold_start`);
 * end to end, ``python -m omalizumab_core summary --json FOLDER`` (read,
   validate, score, write) <= 1.0 x ``python -m benchmarks.reference_polars
   summary FOLDER`` (the same rules in polars), runs interleaved;
@@ -183,7 +184,9 @@ GROWTH_ROWS_SETTING = "OMALIZUMAB_MAX_TABLE_ROWS"
 
 
 def _env(extra: dict | None = None) -> dict:
-    return {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **(extra or {})}
+    """The children's environment: ``extra`` added; a variable given as None is removed."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **(extra or {})}
+    return {name: value for name, value in env.items() if value is not None}
 
 
 def run_child(name: str, n: int, data: Path, args, env: dict | None = None) -> dict:
@@ -236,13 +239,23 @@ QUIET = {"STREAMLIT_LOGGER_LEVEL": "error"}
 
 
 def cold_start(runs: int, args) -> dict:
+    """Interleaved fresh processes of the one-line page and the dashboard, after one uncounted run of each.
+
+    Both read compiled bytecode, as an installed app does from its second start: the children write
+    and read it under a temporary ``PYTHONPYCACHEPREFIX`` (with ``PYTHONDONTWRITEBYTECODE`` unset), so
+    a machine that forbids writing bytecode does not make every dashboard start recompile its ~80
+    modules from source while the one-line page's libraries come precompiled from pip.
+    """
     app, one = [], []
     with tempfile.TemporaryDirectory(prefix="omalizumab-oneline-") as tmp:
         page = Path(tmp) / "one_line.py"
         page.write_text(ONE_LINE_PAGE, encoding="utf-8")
+        env = {**QUIET, "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"), "PYTHONDONTWRITEBYTECODE": None}
+        run_child("coldstart", 0, page, args, env=env)  # uncounted: writes the bytecode
+        run_child("coldstart", 0, APP, args, env=env)
         for _ in range(runs):
-            one.append(run_child("coldstart", 0, page, args, env=QUIET))
-            app.append(run_child("coldstart", 0, APP, args, env=QUIET))
+            one.append(run_child("coldstart", 0, page, args, env=env))
+            app.append(run_child("coldstart", 0, APP, args, env=env))
     app_s = [r["seconds"] for r in app if "seconds" in r]
     one_s = [r["seconds"] for r in one if "seconds" in r]
     ratios = [a / o for a, o in zip(app_s, one_s)]
