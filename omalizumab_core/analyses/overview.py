@@ -198,7 +198,7 @@ def _anaphylaxis_at_baseline(scored: ScoredCohort) -> np.ndarray:
     symptom = symptoms["symptom"]
     if isinstance(symptom.dtype, pd.CategoricalDtype):
         names = pd.Series(symptom.cat.categories.astype(str), dtype=object)
-        is_anaphylaxis = np.append(names.str.strip().str.lower().eq("anaphylaxis").to_numpy(dtype=bool), False)[symptom.cat.codes.to_numpy()]
+        is_anaphylaxis = np.append(names.str.strip().str.lower().eq("anaphylaxis").to_numpy(dtype=bool), False)[symptom.array.codes]
     else:
         is_anaphylaxis = symptom.astype(str).str.strip().str.lower().eq("anaphylaxis").to_numpy(dtype=bool)
     where = patient_positions(symptoms["patient_id"], scored.cohort.patients)[baseline & is_anaphylaxis]

@@ -84,7 +84,7 @@ def _rows(frame: pd.DataFrame | None, patient_id) -> pd.DataFrame | None:
         categories = ids.cat.categories
         text = categories if pd.api.types.is_string_dtype(categories.dtype) else categories.astype(str)
         found = np.flatnonzero((text == key))
-        return frame.iloc[:0] if not len(found) else frame[np.isin(ids.cat.codes.to_numpy(), found)]
+        return frame.iloc[:0] if not len(found) else frame[np.isin(ids.array.codes, found)]
     if not pd.api.types.is_string_dtype(ids):  # ids built in code as numbers (an object column is looked into)
         ids = ids.astype(str)
     return frame[(ids == key).to_numpy(dtype=bool, na_value=False)]

@@ -100,7 +100,7 @@ def _groups(frame: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, np.ndarray]
     for column in by:
         values = frame[column]
         if isinstance(values.dtype, pd.CategoricalDtype):
-            codes, n = values.cat.codes.to_numpy().astype(np.int64) + 1, len(values.cat.categories) + 1  # missing is a group
+            codes, n = values.array.codes.astype(np.int64) + 1, len(values.cat.categories) + 1  # missing is a group
         else:
             codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=False)
             n = len(uniques)

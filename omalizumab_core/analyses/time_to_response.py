@@ -659,7 +659,7 @@ def _symptom_codes(scored: ScoredCohort) -> tuple[dict, np.ndarray]:
     p = patient_positions(symptoms["patient_id"], patients)
     # Codes in their native small integer types; only the selected rows are widened.
     symptom = symptoms["symptom"]
-    s = symptom.cat.codes.to_numpy() if isinstance(symptom.dtype, pd.CategoricalDtype) else pd.factorize(symptom)[0]
+    s = symptom.array.codes if isinstance(symptom.dtype, pd.CategoricalDtype) else pd.factorize(symptom)[0]
     category = symptoms["category"]
     if isinstance(category.dtype, pd.CategoricalDtype):
         c = category.cat.set_categories(list(CATEGORIES)).cat.codes.to_numpy()
