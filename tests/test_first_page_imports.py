@@ -60,3 +60,23 @@ def test_publication_biology_and_symptom_tests_need_only_scipy_special():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+LITERATURE_PROBE = """
+import json, sys
+from omalizumab_core.synthetic.demo import demo_scored
+from omalizumab_core.analyses.literature import literature_comparison
+literature_comparison({"Demo": demo_scored()})
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("scipy.stats", "scipy.optimize")))))
+"""
+
+
+def test_literature_pooling_needs_only_scipy_special():
+    # The DerSimonian-Laird pooling took z, t and the Q test's p from scipy.stats: the Literature
+    # page's first display waited about 0.5 s for that import (issue 21).
+    done = subprocess.run(
+        [sys.executable, "-c", LITERATURE_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

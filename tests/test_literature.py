@@ -94,3 +94,13 @@ def test_literature_comparison_does_not_mutate_the_cohort():
     before = scored.outcomes.copy()
     literature_comparison({"Demo": scored})
     pd.testing.assert_frame_equal(scored.outcomes, before)
+
+
+def test_pooled_intervals_and_q_test_equal_scipy_stats_norm_t_and_chi2():
+    # meta_analysis calls scipy.special's ndtri, stdtrit and chdtrc (what norm.ppf, t.ppf and chi2.sf call).
+    result = pooled_proportion([10, 30, 22, 7], [20, 40, 28, 19], confidence=0.9)
+    z, t = stats.norm.ppf(0.95), stats.t.ppf(0.95, 2)
+    expit = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+    assert result["lower"] == expit(result["logit"] - z * result["se"])
+    assert result["prediction_upper"] == expit(result["logit"] + t * math.sqrt(result["tau2"] + result["se"] ** 2))
+    assert result["q_p_value"] == stats.chi2.sf(result["q"], 3)

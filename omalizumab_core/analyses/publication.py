@@ -168,6 +168,24 @@ def _count(frame: pd.DataFrame, column: str, value=True):
     return int((frame[column] == value).sum())
 
 
+def _value_counts(values: pd.Series) -> dict | None:
+    """Patients per recorded value (None when nothing is recorded, as :func:`_count`)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if not (codes >= 0).any():
+        return None
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    return dict(zip(uniques.tolist(), counts.tolist()))
+
+
+def _cross_counts(rows: pd.Series, columns: pd.Series) -> dict:
+    """Patients per (row value, column value), both recorded."""
+    r, r_values = pd.factorize(rows, use_na_sentinel=True)
+    c, c_values = pd.factorize(columns, use_na_sentinel=True)
+    both = (r >= 0) & (c >= 0)
+    counts = np.bincount(r[both] * len(c_values) + c[both], minlength=len(r_values) * len(c_values))
+    return {(a, b): int(counts[i * len(c_values) + j]) for i, a in enumerate(r_values.tolist()) for j, b in enumerate(c_values.tolist())}
+
+
 def _yes_of_evaluated(frame, column):
     if column not in frame or frame[column].isna().all():
         return None
@@ -179,8 +197,9 @@ def _table1_rows(scored, t, symptoms_published) -> list:
 
     # A cohort built in code may lack optional columns the loader would add.
     p = scored.cohort.patients.reindex(columns=list(dict.fromkeys([*scored.cohort.patients.columns, *(c.name for c in TABLE_COLUMNS["patients"])])))
+    sexes = _value_counts(p["sex"])
     rows = [
-        _row("Table 1", "Sex, male/female", f"{t['male']}/{t['female']}", f"{_count(p, 'sex', 'M')}/{_count(p, 'sex', 'F')}"),
+        _row("Table 1", "Sex, male/female", f"{t['male']}/{t['female']}", "None/None" if sexes is None else f"{sexes.get('M', 0)}/{sexes.get('F', 0)}"),
         _row("Table 1", "Age at diagnosis, median (range), years", _median_range_text(*t["age_at_diagnosis"]), _median_range(p["age_at_diagnosis"])),
         _row("Table 1", "Age at omalizumab treatment, median (range), years", _median_range_text(*t["age_at_treatment"]), _median_range(p["age_at_treatment"])),
         _row(
@@ -189,10 +208,9 @@ def _table1_rows(scored, t, symptoms_published) -> list:
             "Printed as 3 years (2 months – 37 years); derived as age at treatment minus age at diagnosis.",
         ),
     ]
-    kit = {k: (p["kit_d816v"] == k).to_numpy(dtype=bool, na_value=False) for k in ("positive", "negative", "not_evaluated")}
+    kit = _cross_counts(p["diagnosis"], p["kit_d816v"])  # one pass over each column, not one comparison per value
     for dx, published in t["kit"].items():
-        in_dx = (p["diagnosis"] == dx).to_numpy(dtype=bool, na_value=False)  # masks, not a copy of the table per diagnosis
-        derived = "/".join(str(int((in_dx & kit[k]).sum())) for k in ("positive", "negative", "not_evaluated"))
+        derived = "/".join(str(kit.get((dx, k), 0)) for k in ("positive", "negative", "not_evaluated"))
         rows.append(_row("Table 1", f"{dx}: KIT D816V positive/negative/not evaluated", "/".join(map(str, published)), derived))
     tryptase = p["baseline_tryptase"]
     rows.append(_row(
@@ -292,13 +310,16 @@ def _time_rows(scored, t) -> list:
     from omalizumab_core.analyses.time_to_response import first_improvement_by_category
 
     o = scored.outcomes
-    r = o[o["best_response"] != "NR"]
+    # Masks and the few columns each row needs (a filter rerun at registry scale: not a copy of
+    # the outcomes table, text columns included, per subset).
+    non_responders = (o["best_response"] == "NR").to_numpy(dtype=bool, na_value=False)
+    responders = ~non_responders
+    r = pd.DataFrame({name: o[name].to_numpy()[responders] for name in ("months_to_first_response", "months_to_best_response", "sustained_3_months")})
     med = lambda s: None if s.dropna().empty else number(s.median())  # noqa: E731
     span = lambda s: None if s.dropna().empty else _range_text(s.min(), s.max())  # noqa: E731
-    losses = o[o["status_at_last_follow_up"] == "loss_of_response"]
-    non_responders = o["best_response"] == "NR"
-    reasons = scored.cohort.patients["end_reason"].astype(object).to_numpy()
-    stops = pd.Series(reasons[non_responders.to_numpy()]).value_counts()
+    lost = (o["status_at_last_follow_up"] == "loss_of_response").to_numpy(dtype=bool, na_value=False)
+    losses = pd.DataFrame({"months_on_treatment": o["months_on_treatment"].to_numpy()[lost]})
+    stops = scored.cohort.patients["end_reason"][non_responders].value_counts()
     stop_pub = t["non_responder_stops"]
     rows = [
         _row("Time to response", "Median months to first response", t["first_response"], med(r["months_to_first_response"])),
@@ -310,7 +331,7 @@ def _time_rows(scored, t) -> list:
             "Time to response", "Non-responders stopping for lack of efficacy / intolerance", f"{stop_pub['lack_of_efficacy']}/{stop_pub['intolerance']}",
             f"{stops.get('lack_of_efficacy', 0)}/{stops.get('intolerance', 0)}",
         ),
-        _row("Time to response", "Non-responders: months of therapy (range)", _range_text(*t["non_responder_months"]), span(o.loc[non_responders, "months_on_treatment"])),
+        _row("Time to response", "Non-responders: months of therapy (range)", _range_text(*t["non_responder_months"]), span(o["months_on_treatment"][non_responders])),
         _row("Time to response", "Patients still treated at last follow-up", t["still_treated"], int(o["still_treated"].sum())),
     ]
     try:

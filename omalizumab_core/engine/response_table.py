@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from omalizumab_core.data.codes import RESPONSES, STATUSES, SUBGROUPS
@@ -53,17 +54,30 @@ def response_counts(outcomes: pd.DataFrame) -> dict[str, dict]:
     >>> response_counts(demo_scored().outcomes)["idiopathic"]["best"]
     {'CR': 0, 'MR': 8, 'PR': 1, 'NR': 5}
     """
+    # Each patient's response and status as a code, then counted per column's mask (not a copy
+    # of the outcomes table per column: a filter rerun at registry scale).
+    best = _codes(outcomes["best_response"], RESPONSES)
+    last = _codes(outcomes["status_at_last_follow_up"], STATUSES)
     table = {}
     for name, mask in response_columns(outcomes).items():
-        rows = outcomes[mask.to_numpy()]
-        best = rows["best_response"].value_counts()
-        last = rows["status_at_last_follow_up"].value_counts()
+        rows = mask.to_numpy(dtype=bool)
+        b, s = best[rows], last[rows]
+        best_n = np.bincount(b[b >= 0], minlength=len(RESPONSES))
+        last_n = np.bincount(s[s >= 0], minlength=len(STATUSES))
         table[name] = {
-            "n": int(len(rows)),
-            "best": {c: int(best.get(c, 0)) for c in RESPONSES},
-            "last": {s: int(last.get(s, 0)) for s in STATUSES},
+            "n": int(rows.sum()),
+            "best": {c: int(n) for c, n in zip(RESPONSES, best_n)},
+            "last": {c: int(n) for c, n in zip(STATUSES, last_n)},
         }
     return table
+
+
+def _codes(values: pd.Series, categories) -> np.ndarray:
+    """Position of each value in ``categories``; -1 for a missing value or one not listed."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    position = {c: i for i, c in enumerate(categories)}
+    lookup = np.array([position.get(u, -1) for u in uniques.tolist()] + [-1], dtype=np.int64)
+    return lookup[codes]
 
 
 def response_table(outcomes: pd.DataFrame) -> pd.DataFrame:
