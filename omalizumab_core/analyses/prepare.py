@@ -34,9 +34,18 @@ def _steps():
     return (
         ("follow_up", swimmer_data),
         ("time_to_response", time_to_response_summary),
+        ("scipy.stats", _import_scipy_stats),
         ("symptoms", symptom_changes),
         ("publication", publication_comparison),  # symptom scores at best response, first improvements, dosing, safety, labs
     )
+
+
+def _import_scipy_stats(scored: ScoredCohort) -> None:
+    """Import scipy.stats (about half a second), which the first page with a test (Response's Fisher
+    test, the odds ratios, the survival tests) would otherwise wait for."""
+    from omalizumab_core.stats.exact import _stats
+
+    _stats()
 
 
 def worth_preparing(scored: ScoredCohort) -> bool:
@@ -55,7 +64,7 @@ def prepare_shared_tables(scored: ScoredCohort) -> list[str]:
     Returns
     -------
     list of str
-        The pages whose tables were prepared. A step that fails (a cohort
+        The pages whose tables were prepared (and "scipy.stats" once imported). A step that fails (a cohort
         without the table a page needs, too few patients) is skipped: the
         page itself reports the reason when it is opened.
 
@@ -64,7 +73,7 @@ def prepare_shared_tables(scored: ScoredCohort) -> list[str]:
     >>> from omalizumab_core.synthetic.demo import demo_cohort
     >>> from omalizumab_core.engine.scoring import score_cohort
     >>> prepare_shared_tables(score_cohort(demo_cohort()))
-    ['follow_up', 'time_to_response', 'symptoms', 'publication']
+    ['follow_up', 'time_to_response', 'scipy.stats', 'symptoms', 'publication']
     """
     whole = scored.whole_cohort
     done = []

@@ -22,7 +22,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _scipy
+
+from omalizumab_core.stats.exact import _stats
 
 FIRTH_COLUMNS = ["term", "coefficient", "odds_ratio", "lower", "upper", "p_value"]
 
@@ -63,6 +64,7 @@ def conditional_odds_ratio(table, *, confidence: float = 0.95) -> dict:
         raise ValueError("table must be 2 x 2 counts of patients (no negative numbers)")
     if (t.sum(axis=0) == 0).any() or (t.sum(axis=1) == 0).any():
         return {"odds_ratio": math.nan, "lower": math.nan, "upper": math.nan, "p_value": math.nan}
+    _scipy = _stats()  # imported on first use: the Response page imports this module for its optional section
     result = _scipy.contingency.odds_ratio(t, kind="conditional")
     ci = result.confidence_interval(confidence_level=confidence)
     return {
