@@ -59,6 +59,28 @@ def show_figure(figure, name: str, **kwargs):
     return event
 
 
+def kept_figure(name: str, owner, key, build):
+    """The figure ``build()`` returns, kept while ``owner`` (a scored cohort) and ``key`` stay the same.
+
+    One figure per ``name`` in the browser session, held with a weak reference
+    to its owner (a new cohort or response rule builds anew and never keeps the
+    old cohort alive). For a figure of one patient: a filter change reruns the
+    page, the patient and their course stay, so the figure is not rebuilt.
+    """
+    import weakref
+
+    kept = st.session_state.setdefault(_KEPT, {})
+    found = kept.get(name)
+    if found is not None and found[0]() is owner and found[1] == key:
+        return found[2]
+    figure = build()
+    kept[name] = (weakref.ref(owner), key, figure)
+    return figure
+
+
+_KEPT = "kept_figures"
+
+
 def inert_figure(figure):
     """``figure`` with every text tag plotly would turn into a link or a styled span written as text.
 
