@@ -200,6 +200,20 @@ def test_hodges_lehmann_by_selection_equals_sorting_every_walsh_average(seed):
         assert hodges_lehmann(d, confidence=confidence) == _walsh_by_sorting(d, confidence)
 
 
+@pytest.mark.parametrize("listed_pairs", [0, 4096], ids=["selection", "listed"])
+def test_few_distinct_values_give_the_same_walsh_order_statistics_listed_or_selected(monkeypatch, listed_pairs):
+    # Symptom score changes take a handful of values: their Walsh averages are listed and sorted
+    # (issue 21); both ways must equal sorting every average of every pair of patients.
+    from omalizumab_core.stats import signed_rank
+    from omalizumab_core.stats.signed_rank import hodges_lehmann
+
+    monkeypatch.setattr(signed_rank, "_LISTED_PAIRS", listed_pairs)
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 5, 40, 333):
+        d = rng.choice([-1.0, -0.75, -0.5, -0.25, 0.0, 0.5], size=n, p=[0.3, 0.1, 0.2, 0.1, 0.2, 0.1])
+        assert hodges_lehmann(d) == _walsh_by_sorting(d)
+
+
 def test_hodges_lehmann_by_selection_on_one_and_two_values():
     from omalizumab_core.stats.signed_rank import hodges_lehmann
 

@@ -231,6 +231,7 @@ def hodges_lehmann(differences, *, confidence: float = 0.95) -> tuple[float, flo
 
 
 _PIVOT_SAMPLE = 1024  # Walsh averages sampled to place a pivot near the k-th
+_LISTED_PAIRS = 4096  # up to this many pairs of distinct values (symptom scores have a handful), list and sort them
 
 
 class _WalshAverages:
@@ -251,6 +252,17 @@ class _WalshAverages:
         self.counts = np.asarray(counts, dtype=np.int64)
         self.before = np.concatenate(([0], np.cumsum(self.counts)))  # multiplicity of values[:x]
         self.rows = np.arange(len(self.values))
+
+    def _listed_order_statistic(self, k: int) -> float:
+        """The k-th from the sorted list of the distinct pairs' averages with their multiplicities (few pairs)."""
+        if not hasattr(self, "_listed"):
+            i, j = np.triu_indices(len(self.values))
+            averages = (self.values[i] + self.values[j]) / 2
+            weights = np.where(i == j, self.counts[i] * (self.counts[i] + 1) // 2, self.counts[i] * self.counts[j])
+            order = np.argsort(averages, kind="stable")
+            self._listed = (averages[order], np.cumsum(weights[order]))
+        averages, cumulative = self._listed
+        return float(averages[int(np.searchsorted(cumulative, k))])
 
     def _weight(self, start: np.ndarray, stop: np.ndarray) -> int:
         """Number of (multiplicity-weighted) pairs of each row i with j in [start_i, stop_i), start_i >= i."""
@@ -308,6 +320,8 @@ class _WalshAverages:
 
     def order_statistic(self, k: int) -> float:
         m = len(self.values)
+        if m * (m + 1) // 2 <= _LISTED_PAIRS:
+            return self._listed_order_statistic(k)
         start, stop = self.rows.copy(), np.full(m, m)
         counted = 0  # weight of the pairs known to lie below every candidate
         rng = np.random.default_rng(0)  # pivots only change the speed, never the result
