@@ -42,7 +42,7 @@ def test_prepared_tables_give_every_selection_the_results_of_its_own_computation
     cohort = synthetic_cohort(300, seed=4)
     keep = np.arange(cohort.n_patients) % 4 != 1
     prepared = score_cohort(cohort)
-    assert prepare.prepare_shared_tables(prepared) == ["follow_up", "time_to_response", "scipy.stats", "symptoms", "publication"]
+    assert prepare.prepare_shared_tables(prepared) == ["follow_up", "time_to_response", "symptoms", "publication", "scipy.stats"]
     assert "symptom_changes.scores.'best'" in prepared.__dict__["_memo"]
     plain = score_cohort(cohort)
     for function in (publication_comparison, symptom_changes):

@@ -278,3 +278,20 @@ def test_mid_ranks_equal_scipy_rankdata_average():
     for n in (0, 1, 2, 17, 300):
         values = np.abs(rng.integers(-6, 7, n) / 4)
         assert np.array_equal(_mid_ranks(values), stats.rankdata(values) if n else np.array([]))
+
+
+@pytest.mark.parametrize("kind", ["quarters", "negative_quarters", "lab_values", "huge_range"])
+def test_mid_ranks_counted_or_sorted_equal_scipy_rankdata_average(kind):
+    # Quarter-point values are ranked by counting (issue 21), anything else by pandas; both are rankdata's.
+    from scipy import stats
+
+    from omalizumab_core.stats.signed_rank import _mid_ranks
+
+    rng = np.random.default_rng(11)
+    values = {
+        "quarters": rng.choice([0.25, 0.5, 0.75, 1.0, 0.5], 5000),
+        "negative_quarters": rng.integers(-40, 41, 2000) / 4,
+        "lab_values": np.round(rng.normal(10, 3, 2000), 1),  # tenths: not quarters
+        "huge_range": np.array([0.25, 1e9, 0.25, 3.0]),  # quarters too far apart to count
+    }[kind]
+    assert np.array_equal(_mid_ranks(values), stats.rankdata(values))

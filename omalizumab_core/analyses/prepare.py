@@ -34,9 +34,10 @@ def _steps():
     return (
         ("follow_up", swimmer_data),
         ("time_to_response", time_to_response_summary),
-        ("scipy.stats", _import_scipy_stats),
         ("symptoms", symptom_changes),
         ("publication", publication_comparison),  # symptom scores at best response, first improvements, dosing, safety, labs
+        # Last: an import holds the interpreter (pure Python) and slowed the page being opened meanwhile.
+        ("scipy.stats", _import_scipy_stats),
     )
 
 
@@ -73,7 +74,7 @@ def prepare_shared_tables(scored: ScoredCohort) -> list[str]:
     >>> from omalizumab_core.synthetic.demo import demo_cohort
     >>> from omalizumab_core.engine.scoring import score_cohort
     >>> prepare_shared_tables(score_cohort(demo_cohort()))
-    ['follow_up', 'time_to_response', 'scipy.stats', 'symptoms', 'publication']
+    ['follow_up', 'time_to_response', 'symptoms', 'publication', 'scipy.stats']
     """
     whole = scored.whole_cohort
     done = []
