@@ -296,8 +296,11 @@ def instrument_responders(scored: ScoredCohort, *, instrument: str | None = None
     rows = []
     for name in names:
         definition = scored.cohort.instruments[name]
+        changes_of = {}  # rules on the same measure (often the total) share its changes
         for rule in definition.responders:
-            changes = instrument_changes(scored, instrument=name, measure=rule.measure)
+            if rule.measure not in changes_of:
+                changes_of[rule.measure] = instrument_changes(scored, instrument=name, measure=rule.measure)
+            changes = changes_of[rule.measure]
             if month is None:
                 later = changes[changes["month"] > 0]
                 met = later.loc[_meets(rule, later), "patient_id"].unique()
