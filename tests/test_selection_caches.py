@@ -76,3 +76,21 @@ def test_filter_panel_counts_are_those_of_value_counts_after_any_filter(cohort):
         assert list(counts["diagnosis"]) == list(expected)
         centres = index["center"].astype("object").where(index["center"].notna()).astype(str)
         assert counts["center"] == {level: (int(centres[keep].value_counts().get(level, 0)), int(n)) for level, n in centres.value_counts().items()}
+
+
+def test_per_patient_rows_mask_selects_the_rows_per_patient_copies(cohort):
+    # per_patient_rows (the whole table and a mask) and per_patient (a copy of the selected rows,
+    # patients renumbered) hold the same rows in the same order; the whole cohort needs no mask.
+    whole = score_cohort(cohort)
+
+    def compute(root):
+        outcomes = root.outcomes
+        return pd.DataFrame({"code": np.repeat(np.arange(len(outcomes)), 2), "value": np.arange(2 * len(outcomes)) * 0.5})
+
+    keep = np.arange(cohort.n_patients) % 4 == 1
+    selection = whole.restrict(keep)
+    table, rows = selection.per_patient_rows("test.rows", compute)
+    copied = selection.per_patient("test.rows", compute)
+    assert rows.dtype == bool and rows.sum() == len(copied) == 2 * keep.sum()
+    assert np.array_equal(table["value"].to_numpy()[rows], copied["value"].to_numpy())
+    assert whole.per_patient_rows("test.rows", compute)[1] is None

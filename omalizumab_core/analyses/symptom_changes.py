@@ -282,7 +282,7 @@ def _per_patient(scores: pd.DataFrame, level: str, *, assessed_only: bool = True
     }
 
 
-def _patient_rows(scored: ScoredCohort, scores: pd.DataFrame, at, level: str, *, assessed_only: bool = True) -> dict:
+def _patient_rows(scored: ScoredCohort, scores: pd.DataFrame, at, level: str, *, assessed_only: bool = True, columns: tuple | None = None) -> dict:
     """:func:`_per_patient` of ``scores`` (``symptom_scores(scored, at=at)``), computed once per scored cohort.
 
     Each entry depends on one patient only, so the whole cohort's entries are
@@ -298,8 +298,14 @@ def _patient_rows(scored: ScoredCohort, scores: pd.DataFrame, at, level: str, *,
         # bytes each selection takes of this table (a million rows at 100,000 patients) than int64.
         return pd.DataFrame({name: np.asarray(entries[name]).astype(np.int32) for name in ("label", "patient", "category", "quarters", "baseline", "k")}, copy=False)
 
-    table = scored.per_patient(f"symptom_changes.per_patient.{at!r}.{level}.{assessed_only}", compute, code="patient")
-    entries = {name: table[name].to_numpy(dtype=np.int64) for name in table.columns}
+    key = f"symptom_changes.per_patient.{at!r}.{level}.{assessed_only}"
+    if columns is None or "patient" in columns:  # patients renumbered to the selection's positions
+        table = scored.per_patient(key, compute, code="patient")
+        entries = {name: table[name].to_numpy(dtype=np.int64) for name in table.columns}
+    else:  # the selected rows of the columns asked for, not a copy of the whole table
+        table, rows = scored.per_patient_rows(key, compute, code="patient")
+        entries = {name: table[name].to_numpy(dtype=np.int64) if rows is None else table[name].to_numpy()[rows].astype(np.int64)
+                   for name in columns}
     entries["labels"] = scores[level].cat.categories.to_numpy(dtype=object)
     return entries
 
@@ -391,10 +397,10 @@ def symptom_changes(
     scores = symptom_scores(scored, at=at)
     if scores.empty:
         raise TooFewPatients("No patient of the selection has a symptom recorded at baseline (month 0).")
-    assessed = _patient_rows(scored, scores, at, level)
+    assessed = _patient_rows(scored, scores, at, level, columns=("label", "quarters", "baseline", "k"))
     if len(assessed["label"]) == 0:
         raise TooFewPatients(f"No patient of the selection has a symptom score under omalizumab {describe_time(at)}.")
-    everyone = _patient_rows(scored, scores, at, level, assessed_only=False)
+    everyone = _patient_rows(scored, scores, at, level, assessed_only=False, columns=("label", "category"))
     labels = everyone["labels"]
     n_patients = np.bincount(everyone["label"], minlength=len(labels))
     category = np.full(len(labels), -1, dtype=np.int64)

@@ -199,6 +199,21 @@ class ScoredCohort(LazyTables):
         rows = position >= 0
         return table[rows].assign(**{code: position[rows]})
 
+    def per_patient_rows(self, key: str, compute: Callable[["ScoredCohort"], pd.DataFrame], *, code: str = "code") -> tuple[pd.DataFrame, np.ndarray | None]:
+        """The whole cohort's :meth:`per_patient` table and which of its rows are this selection's.
+
+        For a caller that only counts or aggregates a few columns: a boolean
+        mask over the table's rows (None when every patient is selected)
+        instead of a copy of the selected rows of every column. ``code``
+        keeps the whole cohort's patient positions. The table is shared:
+        read it, do not change it.
+        """
+        root, keep = self._root_selection()
+        table = _memoised(root, key, compute)
+        if keep is None:
+            return table, None
+        return table, np.append(keep, False)[table[code].to_numpy()]  # code -1 (no patient) is never selected
+
     def per_patient_values(self, key: str, compute: Callable[["ScoredCohort"], np.ndarray]) -> np.ndarray:
         """Like :meth:`per_patient` for an array with one entry (or row) per patient of the patients table."""
         root, keep = self._root_selection()
