@@ -94,3 +94,19 @@ def test_per_patient_rows_mask_selects_the_rows_per_patient_copies(cohort):
     assert rows.dtype == bool and rows.sum() == len(copied) == 2 * keep.sum()
     assert np.array_equal(table["value"].to_numpy()[rows], copied["value"].to_numpy())
     assert whole.per_patient_rows("test.rows", compute)[1] is None
+
+
+def test_per_selection_computes_once_per_selection_and_anew_for_a_new_filter(cohort):
+    whole = score_cohort(cohort)
+    calls = []
+
+    def compute(selection):
+        calls.append(len(selection.outcomes))
+        return pd.DataFrame({"n": [len(selection.outcomes)]})
+
+    first = whole.restrict(np.arange(cohort.n_patients) % 2 == 0)
+    a, b = first.per_selection("test.n", compute), first.per_selection("test.n", compute)
+    a.loc[0, "n"] = -1  # a caller changing its copy does not change the kept table
+    again = whole.restrict(np.arange(cohort.n_patients) % 2 == 0).per_selection("test.n", compute)
+    assert calls == [100, 100] and b["n"].tolist() == [100] and first.per_selection("test.n", compute)["n"].tolist() == [100]
+    assert again["n"].tolist() == [100]

@@ -192,8 +192,12 @@ def _groups(data: pd.DataFrame, by: str | None):
 
 
 def response_times(scored: ScoredCohort) -> pd.DataFrame:
-    """:func:`response_time_data` for first and best response, stacked (for the histograms)."""
-    return pd.concat([response_time_data(scored, milestone=m) for m in MILESTONES], ignore_index=True)
+    """:func:`response_time_data` for first and best response, stacked (for the histograms).
+
+    Computed once per selection: the page's summary, curves, tests and histogram all read it.
+    """
+    return scored.per_selection("time_to_response.response_times",
+                                lambda s: pd.concat([response_time_data(s, milestone=m) for m in MILESTONES], ignore_index=True))
 
 
 def _check_method(method: str) -> None:

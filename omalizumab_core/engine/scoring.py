@@ -214,6 +214,11 @@ class ScoredCohort(LazyTables):
             return table, None
         return table, np.append(keep, False)[table[code].to_numpy()]  # code -1 (no patient) is never selected
 
+    def per_selection(self, key: str, compute: Callable[["ScoredCohort"], pd.DataFrame]) -> pd.DataFrame:
+        """``compute(self)``, once for this selection: a table of the selected patients that several
+        analyses of one page ask for. A new filter makes a new selection, which computes it anew."""
+        return _memoised(self, f"selection.{key}", compute).copy(deep=False)  # copy-on-write: the kept table stays as computed
+
     def per_patient_values(self, key: str, compute: Callable[["ScoredCohort"], np.ndarray]) -> np.ndarray:
         """Like :meth:`per_patient` for an array with one entry (or row) per patient of the patients table."""
         root, keep = self._root_selection()
