@@ -51,15 +51,20 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith(("scipy.stats", "
 """
 
 
-def test_publication_biology_and_symptom_tests_need_only_scipy_special():
-    # Their paired tests (t, Wilcoxon signed-rank) take their tails from scipy.special; importing
-    # scipy.stats for them cost whichever of these pages opened first about 0.6 s (issue 21).
+def _heavy_modules_after(probe: str) -> list:
+    """scipy.stats / scipy.optimize modules loaded by ``probe`` run in a fresh interpreter."""
     done = subprocess.run(
-        [sys.executable, "-c", SWITCH_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300,
         env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_publication_biology_and_symptom_tests_need_only_scipy_special():
+    # Their paired tests (t, Wilcoxon signed-rank) take their tails from scipy.special; importing
+    # scipy.stats for them cost whichever of these pages opened first about 0.6 s (issue 21).
+    assert _heavy_modules_after(SWITCH_PROBE) == []
 
 
 LITERATURE_PROBE = """
@@ -74,9 +79,4 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith(("scipy.stats", "
 def test_literature_pooling_needs_only_scipy_special():
     # The DerSimonian-Laird pooling took z, t and the Q test's p from scipy.stats: the Literature
     # page's first display waited about 0.5 s for that import (issue 21).
-    done = subprocess.run(
-        [sys.executable, "-c", LITERATURE_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert _heavy_modules_after(LITERATURE_PROBE) == []
