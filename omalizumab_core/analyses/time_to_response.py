@@ -772,11 +772,8 @@ def first_improvement_by_category(scored: ScoredCohort) -> pd.DataFrame:
         else:
             summary = (0, np.nan, np.nan, np.nan, np.nan, np.nan)
         records.append((category, int(with_symptom[category]), *summary))
-    table = pd.DataFrame.from_records(
-        records, columns=["category", "n_with_symptom", "n_improved", "median_months", "q1_months", "q3_months", "min_months", "max_months"]
-    )
-    table["median_months"] = table["median_months"].astype("float64")
-    return table[IMPROVEMENT_COLUMNS]
+    table = pd.DataFrame.from_records(records, columns=IMPROVEMENT_COLUMNS)
+    return table.astype({column: "float64" for column in IMPROVEMENT_COLUMNS[3:]})  # months: NaN for a category none improved
 
 
 def format_first_improvement(summary: pd.DataFrame) -> pd.DataFrame:
