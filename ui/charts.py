@@ -14,6 +14,7 @@ are kept.
 from __future__ import annotations
 
 import re
+import weakref
 
 import numpy as np
 import streamlit as st
@@ -67,8 +68,6 @@ def kept_figure(name: str, owner, key, build):
     old cohort alive). For a figure of one patient: a filter change reruns the
     page, the patient and their course stay, so the figure is not rebuilt.
     """
-    import weakref
-
     kept = st.session_state.setdefault(_KEPT, {})
     found = kept.get(name)
     if found is not None and found[0]() is owner and found[1] == key:
