@@ -34,25 +34,25 @@ def test_metrics_per_row_shrink_until_the_longest_value_fits():
     assert fitting_per_row(["6 (10.9 %)"], 4, labels=["Patients who stopped for an adverse event"]) == 2  # the label too
 
 
-def test_a_kept_figure_is_rebuilt_only_when_its_cohort_or_patient_changes():
-    # The Patient page keeps the course figure across filter reruns (issue 21); a new response rule
-    # (another scored cohort) or another patient builds anew.
+def test_a_kept_value_is_rebuilt_only_when_its_cohort_or_key_changes():
+    # The Patient page keeps the course figure, the Data page its table previews, across filter reruns
+    # (issue 21); a new response rule or upload (another owner) or another patient builds anew.
     from streamlit.testing.v1 import AppTest
 
     def script():
         import streamlit as st
 
-        from ui.charts import kept_figure
+        from ui.session import kept
 
         class Owner:  # stands for a scored cohort (weakly referenced)
             pass
 
         built = []
         first, second = Owner(), Owner()
-        a = kept_figure("course", first, "P1", lambda: built.append("a") or "figure a")
-        again = kept_figure("course", first, "P1", lambda: built.append("again") or "figure again")
-        other_patient = kept_figure("course", first, "P2", lambda: built.append("b") or "figure b")
-        other_owner = kept_figure("course", second, "P2", lambda: built.append("c") or "figure c")
+        a = kept("course", first, "P1", lambda: built.append("a") or "figure a")
+        again = kept("course", first, "P1", lambda: built.append("again") or "figure again")
+        other_patient = kept("course", first, "P2", lambda: built.append("b") or "figure b")
+        other_owner = kept("course", second, "P2", lambda: built.append("c") or "figure c")
         st.session_state["result"] = (a, again, other_patient, other_owner, built)
 
     at = AppTest.from_function(script)

@@ -14,7 +14,6 @@ are kept.
 from __future__ import annotations
 
 import re
-import weakref
 
 import numpy as np
 import streamlit as st
@@ -58,26 +57,6 @@ def show_figure(figure, name: str, **kwargs):
             st.download_button(label, lambda f=fmt, w=width_mm: _figure_bytes(figure, f, w), f"{name}_{width_mm}mm.{fmt}",
                                "image/svg+xml" if fmt == "svg" else "image/png", key=f"{fmt}{width_mm}_{name}", on_click="ignore")
     return event
-
-
-def kept_figure(name: str, owner, key, build):
-    """The figure ``build()`` returns, kept while ``owner`` (a scored cohort) and ``key`` stay the same.
-
-    One figure per ``name`` in the browser session, held with a weak reference
-    to its owner (a new cohort or response rule builds anew and never keeps the
-    old cohort alive). For a figure of one patient: a filter change reruns the
-    page, the patient and their course stay, so the figure is not rebuilt.
-    """
-    kept = st.session_state.setdefault(_KEPT, {})
-    found = kept.get(name)
-    if found is not None and found[0]() is owner and found[1] == key:
-        return found[2]
-    figure = build()
-    kept[name] = (weakref.ref(owner), key, figure)
-    return figure
-
-
-_KEPT = "kept_figures"
 
 
 def inert_figure(figure):

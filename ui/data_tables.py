@@ -8,6 +8,7 @@ import streamlit as st
 from omalizumab_core.data.cohort import TABLES, Cohort
 from omalizumab_core.data.labels import column_help, column_label, readable_table
 
+from . import session
 from .text import plain
 
 TABLE_LABELS = {
@@ -24,6 +25,8 @@ PREVIEW_ROWS = 500
 
 def preview_tables(cohort: Cohort) -> None:
     tabs = st.tabs([TABLE_LABELS[t].split(" (")[0] for t in TABLES])
+    # Filters do not apply on this page: the previews are built once per loaded cohort, not at every rerun.
+    previews = session.kept("data_previews", cohort, None, lambda: {name: _preview(name, cohort.table(name)) for name in TABLES})
     for tab, name in zip(tabs, TABLES):
         frame = cohort.table(name)
         with tab:
@@ -34,18 +37,26 @@ def preview_tables(cohort: Cohort) -> None:
             st.caption(f"{TABLE_LABELS[name]}: {shown} rows")
             if name == "instrument_scores":
                 _instrument_definitions(cohort)
-            # Clinical headers (the template name in each header's help), dates as dates, yes/no, and an empty
-            # cell for a missing value: st.dataframe prints a missing number as "None", so a number column with
-            # blanks is shown as text, each value as typed (a full column stays a number column and sorts as numbers).
-            shown = readable_table(name, frame.head(PREVIEW_ROWS))
-            for c in shown.columns:
-                if pd.api.types.is_float_dtype(shown[c]) and shown[c].isna().any():
-                    shown[c] = pd.array([_as_entered(x) for x in shown[c]], dtype="string").fillna("")
-                elif isinstance(shown[c].dtype, pd.StringDtype) or shown[c].dtype == object:
-                    shown[c] = shown[c].astype("string").fillna("")
-            # A header is drawn as plain text; its help tooltip as Markdown, so a column name from the file is escaped there.
-            config = {c: st.column_config.Column(column_label(name, c), help=plain(column_help(name, c), limit=600)) for c in shown.columns}
+            shown, config = previews[name]
             st.dataframe(shown, width="stretch", hide_index=True, column_config=config)
+
+
+def _preview(name: str, frame: pd.DataFrame | None) -> tuple[pd.DataFrame, dict] | None:
+    """The first rows of one table as shown, with a clinical header (and its help) per column."""
+    if frame is None:
+        return None
+    # Clinical headers (the template name in each header's help), dates as dates, yes/no, and an empty
+    # cell for a missing value: st.dataframe prints a missing number as "None", so a number column with
+    # blanks is shown as text, each value as typed (a full column stays a number column and sorts as numbers).
+    shown = readable_table(name, frame.head(PREVIEW_ROWS))
+    for c in shown.columns:
+        if pd.api.types.is_float_dtype(shown[c]) and shown[c].isna().any():
+            shown[c] = pd.array([_as_entered(x) for x in shown[c]], dtype="string").fillna("")
+        elif isinstance(shown[c].dtype, pd.StringDtype) or shown[c].dtype == object:
+            shown[c] = shown[c].astype("string").fillna("")
+    # A header is drawn as plain text; its help tooltip as Markdown, so a column name from the file is escaped there.
+    config = {c: st.column_config.Column(column_label(name, c), help=plain(column_help(name, c), limit=600)) for c in shown.columns}
+    return shown, config
 
 
 def _as_entered(x: float):
@@ -76,7 +87,7 @@ def template_download() -> None:
         "CDISC ADaM datasets (adsl, adqs, adae, adlb as .xpt, .sas7bdat or .csv) are recognised when uploaded."
     )
     first, second, third = st.columns(3)
-    first.download_button("Template workbook", template_workbook(), "omalizumab_cohort_template.xlsx", XLSX, icon=":material/download:")
-    # Built only when clicked (a callable): the page stays fast.
+    # Each workbook is built only when its button is clicked (a callable): reruns of the page stay fast.
+    first.download_button("Template workbook", template_workbook, "omalizumab_cohort_template.xlsx", XLSX, icon=":material/download:")
     second.download_button("One row per patient", wide_template_workbook, "omalizumab_one_row_per_patient.xlsx", XLSX, icon=":material/download:")
     third.download_button("REDCap data dictionary", redcap_dictionary_csv, "omalizumab_redcap_dictionary.csv", "text/csv", icon=":material/download:")

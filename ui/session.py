@@ -73,6 +73,27 @@ def scored() -> ScoredCohort:
     return cache[rule]
 
 
+def kept(name: str, owner, key, build):
+    """The value ``build()`` returns, kept in this browser session while ``owner`` and ``key`` stay the same.
+
+    One value per ``name``, held with a weak reference to its owner (a cohort or
+    a scored cohort), so a new upload or response rule builds anew and never keeps
+    the old cohort alive. For what a filter change does not change: the Patient
+    page's course figure (the patient and their course stay), the Data page's
+    preview of the loaded tables (filters do not apply there).
+    """
+    store = st.session_state.setdefault(_KEPT, {})
+    found = store.get(name)
+    if found is not None and found[0]() is owner and found[1] == key:
+        return found[2]
+    value = build()
+    store[name] = (weakref.ref(owner), key, value)
+    return value
+
+
+_KEPT = "kept_values"
+
+
 _PREPARING: "weakref.WeakSet[ScoredCohort]" = weakref.WeakSet()
 
 

@@ -5,9 +5,10 @@ import streamlit as st
 import omalizumab_core as oc
 from omalizumab_core.analyses import patient_course as pc
 
+from ui import session
 from ui.beyond_score import beyond_score
 from ui.code import show_code
-from ui.charts import figure_section, kept_figure, show_figure
+from ui.charts import figure_section, show_figure
 from ui.downloads import table_downloads
 from ui.filters import current_description
 from ui.links import PATIENT_PARAM
@@ -41,8 +42,8 @@ st.subheader("Course under omalizumab")
 end = None if course.header["still_treated"] else course.header["treatment_end_month"]
 last = course.header["months_on_treatment"]
 # One figure, one month axis: score, doses, adverse events (by severity) and labs line up.
-# The patient's own rows only: kept across filter changes (ui.charts.kept_figure).
-show_figure(kept_figure("patient_course", scored.whole_cohort, course.header["patient_id"], lambda: oc.patient_course_figure(
+# The patient's own rows only: kept across filter changes (ui.session.kept).
+show_figure(session.kept("patient_course", scored.whole_cohort, course.header["patient_id"], lambda: oc.patient_course_figure(
     course.trajectory, course.header["baseline_symptoms"], course.doses, course.adverse_events, course.labs, end_month=end, last_month=last)),
     "patient_course")
 show_code("patient_course_figure", patient_id=course.header["patient_id"])

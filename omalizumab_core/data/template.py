@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from omalizumab_core.data.contract import TABLE_COLUMNS, data_dictionary
 
 
 def template_workbook() -> bytes:
     """An .xlsx with one sheet per table (headers only) and a data_dictionary sheet."""
+    # Imported here: openpyxl takes ~0.1 s to import, and the Data page offers this workbook on every visit.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table, columns in TABLE_COLUMNS.items():
