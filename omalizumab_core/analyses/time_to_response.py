@@ -130,9 +130,8 @@ def response_time_data(scored: ScoredCohort, *, milestone: str = "first") -> pd.
     """
     if milestone not in MILESTONES:
         raise ValueError(f"milestone must be one of {MILESTONES}, not {milestone!r}")
-    # Each patient's row depends on that patient alone: built once per scored cohort.
-    data = scored.per_patient(f"time_to_response.data.{milestone}", lambda root: _all_response_time_data(root, milestone))
-    return data.drop(columns="code").reset_index(drop=True)
+    data = response_times(scored)
+    return data[(data["milestone"] == milestone).to_numpy()].reset_index(drop=True)
 
 
 def _all_response_time_data(scored: ScoredCohort, milestone: str) -> pd.DataFrame:
@@ -158,8 +157,7 @@ def _all_response_time_data(scored: ScoredCohort, milestone: str) -> pd.DataFram
 
 def split_values(scored: ScoredCohort, by: str) -> pd.Series:
     """Each patient's group code for a split, aligned with ``scored.outcomes`` (missing -> "not_recorded")."""
-    if by not in SPLITS:
-        raise ValueError(f"by must be None or one of {tuple(SPLITS)}, not {by!r}")
+    _check_by(by)
     o = scored.outcomes
     if by in o:
         values = o[by]
@@ -169,6 +167,23 @@ def split_values(scored: ScoredCohort, by: str) -> pd.Series:
         values = pd.Series(source.array, index=patients["patient_id"]).reindex(o["patient_id"])
     # Vectorised on pandas' string arrays (no Python loop over 100,000 values).
     return pd.Series(values.array, index=o.index).fillna(NOT_RECORDED)
+
+
+def _check_by(by) -> None:
+    if by not in SPLITS:
+        raise ValueError(f"by must be None or one of {tuple(SPLITS)}, not {by!r}")
+
+
+def _milestone_rows(data: pd.DataFrame, milestone: str, by: str | None = None) -> pd.DataFrame:
+    """One milestone's rows of :func:`response_times`, with only the columns a curve, summary or test reads.
+
+    Time, event, status and the split column: the patient ids and the other
+    text splits are not copied for every milestone at every rerun.
+    """
+    if by is not None:
+        _check_by(by)
+    columns = ["time", "event", "status"] + ([by] if by is not None else [])
+    return data.loc[(data["milestone"] == milestone).to_numpy(), columns]
 
 
 def _group_order(by: str, present) -> list:
@@ -184,8 +199,7 @@ def _groups(data: pd.DataFrame, by: str | None):
     if by is None:
         yield ALL, data
         return
-    if by not in SPLITS:
-        raise ValueError(f"by must be None or one of {tuple(SPLITS)}, not {by!r}")
+    _check_by(by)
     members = dict(tuple(data.groupby(data[by].astype(str), sort=False)))
     for code in _group_order(by, members):
         yield code, members[code]
@@ -194,10 +208,17 @@ def _groups(data: pd.DataFrame, by: str | None):
 def response_times(scored: ScoredCohort) -> pd.DataFrame:
     """:func:`response_time_data` for first and best response, stacked (for the histograms).
 
-    Computed once per selection: the page's summary, curves, tests and histogram all read it.
+    Each patient's rows depend on that patient alone: both milestones are built
+    once per scored cohort, and restricted once per selection (the page's
+    summary, curves, tests and histogram all read this table).
     """
-    return scored.per_selection("time_to_response.response_times",
-                                lambda s: pd.concat([response_time_data(s, milestone=m) for m in MILESTONES], ignore_index=True))
+    return scored.per_selection("time_to_response.response_times", _selected_response_times)
+
+
+def _selected_response_times(scored: ScoredCohort) -> pd.DataFrame:
+    data = scored.per_patient("time_to_response.data",
+                              lambda root: pd.concat([_all_response_time_data(root, m) for m in MILESTONES], ignore_index=True))
+    return data.drop(columns="code").reset_index(drop=True)
 
 
 def _check_method(method: str) -> None:
@@ -276,7 +297,7 @@ def time_to_response_curves(scored: ScoredCohort, *, by: str | None = None, meth
         raise TooFewPatients("No patient in the selection has a time on treatment, so no time-to-response curve can be drawn.")
     frames = []
     for milestone in MILESTONES:
-        rows = data[data["milestone"] == milestone]
+        rows = _milestone_rows(data, milestone, by)
         for code, members in _groups(rows, by):
             curve = _curve(members, method)
             curve.insert(0, "group", code)
@@ -377,7 +398,7 @@ def time_to_response_tests(scored: ScoredCohort, *, by: str, method: str = "aale
     data = response_times(scored)
     rows = []
     for milestone in MILESTONES:
-        members = data[data["milestone"] == milestone]
+        members = _milestone_rows(data, milestone, by)
         groups = members[by].astype(str).to_numpy(dtype=object)
         if method == "aalen_johansen":
             result = gray_test(members["time"], members["status"], groups) if len(members) else None
@@ -445,7 +466,7 @@ def time_to_response_summary(scored: ScoredCohort, *, by: str | None = None, met
     sizes = split_values(scored, by).astype(str).value_counts() if by is not None else None
     rows = []
     for milestone in MILESTONES:
-        members_all = data[data["milestone"] == milestone]
+        members_all = _milestone_rows(data, milestone, by)
         splits = [(ALL, members_all)] + (list(_groups(members_all, by)) if by is not None else [])
         for code, members in splits:
             times = members.loc[members["event"], "time"]
