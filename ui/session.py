@@ -94,6 +94,7 @@ def kept(name: str, owner, key, build):
 _KEPT = "kept_values"
 
 
+PREPARE_THREAD = "prepare-cohort-tables"  # the thread's name (the benchmarks wait for it)
 _PREPARING: "weakref.WeakSet[ScoredCohort]" = weakref.WeakSet()
 
 
@@ -118,7 +119,7 @@ def prepare_in_background() -> None:
         if key == "cohort" or scored in _PREPARING or not worth_preparing(scored):
             continue
         _PREPARING.add(scored)
-        threading.Thread(target=prepare_shared_tables, args=(scored,), name="prepare-cohort-tables", daemon=True).start()
+        threading.Thread(target=prepare_shared_tables, args=(scored,), name=PREPARE_THREAD, daemon=True).start()
 
 
 def replace_cohort(new: Cohort) -> None:
