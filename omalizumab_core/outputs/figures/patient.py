@@ -268,28 +268,32 @@ def patient_course_figure(
     >>> len({trace.xaxis for trace in fig.data}), fig.layout.xaxis.matches  # five panels, one month axis
     (5, 'x5')
     """
-    score = score_trajectory_figure(trajectory, baseline, end_month=end_month, last_month=last_month)
-    timeline = course_timeline_figure(doses, adverse_events, labs, end_month=end_month, last_month=last_month)
+    # The two figures' parts are moved into one grid as plain dicts and validated once by go.Figure:
+    # copying plotly objects between figures (add_traces, update_layout) validated each part again.
+    score_figure = score_trajectory_figure(trajectory, baseline, end_month=end_month, last_month=last_month)
+    timeline_figure = course_timeline_figure(doses, adverse_events, labs, end_month=end_month, last_month=last_month)
+    score, timeline = score_figure.to_plotly_json(), timeline_figure.to_plotly_json()
     titles = (f"Symptom score (baseline {baseline} symptoms)", "Omalizumab dose (mg per injection)", "Adverse events (colour: severity)",
               ANALYTE_LABELS["tryptase"], ANALYTE_LABELS["total_ige"])
-    fig = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.07, subplot_titles=titles, row_heights=[0.34, 0.17, 0.19, 0.15, 0.15])
-    traces, rows = list(score.data), [1] * len(score.data)
-    for trace in timeline.data:
+    layout = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.07, subplot_titles=titles,
+                           row_heights=[0.34, 0.17, 0.19, 0.15, 0.15]).to_plotly_json()["layout"]
+    traces, rows = list(score["data"]), [1] * len(score["data"])
+    for trace in timeline["data"]:
         traces.append(trace)
-        rows.append(int((trace.xaxis or "x").removeprefix("x") or 1) + 1)
+        rows.append(int((trace.get("xaxis") or "x").removeprefix("x") or 1) + 1)
     if adverse_events is not None and len(adverse_events) and "severity" in adverse_events:
         recorded = set(adverse_events["severity"].dropna().astype(str))
         for severity, color in SEVERITY_COLORS.items():
             if severity in recorded:
-                traces.append(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": color}, name=f"Adverse event: {severity}"))
+                traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "marker": {"size": 12, "color": color},
+                               "name": f"Adverse event: {severity}"})
                 rows.append(3)
     if adverse_events is not None and len(adverse_events) and "led_to_discontinuation" in adverse_events:
         if adverse_events["led_to_discontinuation"].fillna(False).astype(bool).any():
-            traces.append(go.Scatter(x=[None], y=[None], mode="markers", marker={"size": 12, "color": "#777", "symbol": "x"}, name="Led to stopping omalizumab"))
+            traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "marker": {"size": 12, "color": "#777", "symbol": "x"},
+                           "name": "Led to stopping omalizumab"})
             rows.append(3)
-    for trace in traces:
-        trace.update(xaxis=None, yaxis=None)
-    fig.add_traces(traces, rows=rows, cols=[1] * len(rows))
+    data = [{**trace, "xaxis": "x" if row == 1 else f"x{row}", "yaxis": "y" if row == 1 else f"y{row}"} for trace, row in zip(traces, rows)]
 
     def moved(ref: str) -> str:
         # "x2" / "y3 domain" of the timeline's row k become row k + 1 of this figure.
@@ -299,28 +303,23 @@ def patient_course_figure(
         row = int(axis[1:] or 1) + 1
         return f"{axis[0]}{row}" + (f" {rest}" if rest else "")
 
-    shapes = [shape.to_plotly_json() for shape in score.layout.shapes]
-    for shape in timeline.layout.shapes:
-        shape = shape.to_plotly_json()
-        shape.update(xref=moved(shape["xref"]), yref=moved(shape["yref"]))
-        shapes.append(shape)
-    annotations = list(fig.layout.annotations) + [a for a in score.layout.annotations]
-    layout = {}
-    for key in ("yaxis",):
-        settings = score.layout[key].to_plotly_json()
-        settings.pop("title", None)
-        layout[key] = settings
+    shapes = list(score["layout"].get("shapes", []))
+    shapes += [{**shape, "xref": moved(shape["xref"]), "yref": moved(shape["yref"])} for shape in timeline["layout"].get("shapes", [])]
+    settings = {k: v for k, v in score["layout"]["yaxis"].items() if k != "title"}
+    layout["yaxis"] = {**layout["yaxis"], **settings}
     for row in range(1, 5):
-        source = "yaxis" if row == 1 else f"yaxis{row}"
-        settings = {k: v for k, v in timeline.layout[source].to_plotly_json().items() if k not in ("domain", "anchor", "matches")}
-        layout[f"yaxis{row + 1}"] = settings
-    last = max(float(score.layout.xaxis.range[1]), float(timeline.layout.xaxis.range[1])) if score.layout.xaxis.range else float(timeline.layout.xaxis.range[1])
+        source = timeline["layout"]["yaxis" if row == 1 else f"yaxis{row}"]
+        target = f"yaxis{row + 1}"
+        layout[target] = {**layout[target], **{k: v for k, v in source.items() if k not in ("domain", "anchor", "matches")}}
+    score_range, timeline_range = score["layout"]["xaxis"].get("range"), timeline["layout"]["xaxis"]["range"]
+    last = max(float(score_range[1]), float(timeline_range[1])) if score_range else float(timeline_range[1])
     for row in range(1, 6):
-        layout["xaxis" if row == 1 else f"xaxis{row}"] = {"range": [-0.3, last], "showticklabels": True, "dtick": _month_step(last)}
+        axis = "xaxis" if row == 1 else f"xaxis{row}"
+        layout[axis] = {**layout[axis], "range": [-0.3, last], "showticklabels": True, "dtick": _month_step(last)}
     layout["xaxis5"]["title"] = {"text": "Months since first injection"}
-    fig.update_layout(title="Course under omalizumab", height=1250, margin={"r": 170}, shapes=shapes, annotations=annotations,
-                      legend={"orientation": "h", "y": -0.06}, **layout)
-    return fig
+    layout.update(title={"text": "Course under omalizumab"}, height=1250, margin={"r": 170}, shapes=shapes,
+                  annotations=layout.get("annotations", []) + list(score["layout"].get("annotations", [])), legend={"orientation": "h", "y": -0.06})
+    return go.Figure({"data": data, "layout": layout})
 
 
 def _month_step(last: float) -> float:
