@@ -134,6 +134,23 @@ def test_demo_exported_to_each_form_loads_back_to_identical_results(form, tmp_pa
     assert json.loads(actual) == json.loads(expected)
 
 
+@pytest.mark.parametrize(("form", "left_out"), [
+    ("xlsx", None),
+    ("redcap", "the questionnaire scores (676 rows)"),
+    ("adam", "the doses (73 rows), the anaphylaxis episodes (52 rows), the questionnaire scores (676 rows)"),
+])
+def test_an_export_names_every_table_its_form_leaves_out(form, left_out, tmp_path, capsys):
+    # The demo's table sizes: 73 doses, 52 anaphylaxis episodes, 676 questionnaire scores (its data/ folder).
+    out = tmp_path / {"xlsx": "demo.xlsx", "redcap": "demo_redcap.csv"}.get(form, "demo")
+    assert main(["export", "demo", "--to", form, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    if left_out is None:
+        assert "not written" not in err
+    else:
+        assert f"has no place for {left_out}: they were not written" in err
+        assert "Export --to xlsx, csv or parquet to keep every table." in err
+
+
 def test_template_redcap_writes_the_data_dictionary(tmp_path):
     out = tmp_path / "dictionary.csv"
     assert main(["template", str(out), "--redcap"]) == 0

@@ -43,12 +43,23 @@ def load(args):
 
 
 def run_export(args) -> int:
-    from omalizumab_core.outputs.cohort_files import export_cohort
+    import sys
+
+    from omalizumab_core.outputs.cohort_files import export_cohort, tables_not_written
 
     cohort = load(args)
     written = export_cohort(cohort, args.to, args.out)
     print(f"{cohort.n_patients} patients written as {args.to} to {args.out} ({len(written)} file{'s' if len(written) != 1 else ''})")
+    left = tables_not_written(cohort, args.to)
+    if left:
+        listed = ", ".join(f"{TABLE_NAMES.get(name, name)} ({rows:,} rows)" for name, rows in left.items())
+        print(f"Warning: the {FORM_NAMES[args.to]} form has no place for {listed}: they were not written. "
+              "Export --to xlsx, csv or parquet to keep every table.", file=sys.stderr)
     return 0
+
+
+FORM_NAMES = {"redcap": "REDCap import", "adam": "ADaM (ADSL, ADQS, ADAE, ADLB)"}
+TABLE_NAMES = {"doses": "the doses", "anaphylaxis": "the anaphylaxis episodes", "instrument_scores": "the questionnaire scores"}
 
 
 def write_template(args) -> int:

@@ -24,6 +24,31 @@ from omalizumab_core.outputs.exports import excel_bytes, neutralise_formulas
 FORMS_OUT = ("xlsx", "csv", "parquet", "redcap", "adam")
 """The forms :func:`export_cohort` writes."""
 
+FORM_TABLES = {
+    "redcap": tuple(FORM_TABLE.values()),  # the shipped data dictionary has no questionnaire form
+    "adam": ("patients", "symptoms", "adverse_events", "labs"),  # ADSL, ADQS, ADAE, ADLB
+}
+"""The tables a form carries, where it does not carry every table (docs/redcap.md, docs/adam.md)."""
+
+
+def tables_not_written(cohort: Cohort, to: str) -> dict[str, int]:
+    """The cohort's tables with rows that the form ``to`` has no place for: {table: number of rows}.
+
+    Empty for xlsx, csv and parquet, which write every table. REDCap's import
+    file has no questionnaire form; ADaM is written as ADSL, ADQS, ADAE and
+    ADLB, so doses, anaphylaxis episodes and questionnaire scores stay behind.
+
+    Examples
+    --------
+    >>> import omalizumab_core as oc
+    >>> tables_not_written(oc.load_cohort("demo"), "adam")
+    {'doses': 73, 'anaphylaxis': 52, 'instrument_scores': 676}
+    """
+    if to not in FORMS_OUT:
+        raise ValueError(f"Unknown export form '{to}': use one of {', '.join(FORMS_OUT)}.")
+    carried = FORM_TABLES.get(to, TABLES)
+    return {name: len(cohort.table(name)) for name in TABLES if name not in carried and cohort.table(name) is not None and len(cohort.table(name))}
+
 
 def contract_tables(cohort: Cohort) -> dict[str, pd.DataFrame]:
     """The cohort's tables in the data contract's columns, as plain text, numbers and yes/no.
@@ -83,6 +108,7 @@ def export_cohort(cohort: Cohort, to: str, out: str | Path) -> list[Path]:
         their instruments go to ``instruments/<id>.toml`` in that folder (the
         workbook's folder for xlsx), where the loader reads them; redcap: one CSV import file for the shipped data
         dictionary; adam: a folder of SAS transport files (adsl, adqs, adae, adlb).
+        redcap and adam leave some tables out: :func:`tables_not_written` lists them.
     out : path
         The workbook or CSV file to write (xlsx, redcap), or the folder (csv, parquet, adam).
 
