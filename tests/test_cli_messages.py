@@ -28,6 +28,17 @@ def test_a_path_that_does_not_exist_is_named_in_words(args, tmp_path, capsys):
     assert "does not exist" in err, err
 
 
+def test_a_mapping_given_with_the_demo_is_said_to_be_unused(tmp_path, capsys):
+    # It was ignored without a word; the demo's summary is unchanged.
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text("{}", encoding="utf-8")
+    assert main(["summary", "demo", "--json", "--compact"]) == 0
+    expected = capsys.readouterr().out
+    assert main(["summary", "demo", "--json", "--compact", "--mapping", str(mapping)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == expected
+    assert f"the column mapping {mapping} is not used" in captured.err
+
 
 def test_a_table_the_cohort_lacks_is_asked_for_in_plain_english(tmp_path, capsys):
     # "add a 'anaphylaxis' sheet" read as a typo in front of the user.

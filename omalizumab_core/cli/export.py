@@ -34,6 +34,10 @@ def load(args):
     from omalizumab_core.sources import load_path
 
     mapping_file = getattr(args, "mapping", None)
+    if mapping_file and args.path == "demo":
+        import sys
+
+        print(f"Warning: the column mapping {mapping_file} is not used: the demo cohort is already in the dashboard's own columns.", file=sys.stderr)
     if not mapping_file or args.path == "demo":
         return load_path(args.path)
     from omalizumab_core.data.importers.mapping import read_mapping
