@@ -194,3 +194,16 @@ def test_a_malformed_link_value_is_never_dropped_silently(query, said):
 def test_a_level_named_twice_in_a_link_is_kept_once():
     spec, problems = spec_from_query({"diagnosis": "ISM,ISM"}, _link_options())
     assert spec.diagnosis == ("ISM",) and problems == []
+
+
+def test_a_saved_analysis_s_filters_are_named_as_the_saved_analysis_in_warnings():
+    # The CLI's --analysis and the dashboard's saved analyses said "The link's ..." of a file.
+    import omalizumab_core as oc
+
+    scored = oc.score_cohort(oc.load_cohort("demo"))
+    saved = oc.read_analysis(oc.analysis_json(scored.cohort, filters=oc.FilterSpec(age_at_treatment=(200.0, 300.0))))
+    spec, problems = oc.analysis_filters(saved, scored)
+    assert spec.age_at_treatment is None
+    [problem] = problems
+    assert problem.message.startswith("The saved analysis's age range 200–300 years lies outside this cohort's (")
+    assert "link" not in problem.message

@@ -287,13 +287,14 @@ def spec_to_query(spec: FilterSpec) -> dict[str, str]:
     return query
 
 
-def spec_from_query(query: dict[str, str], options: dict) -> tuple[FilterSpec, list[Problem]]:
+def spec_from_query(query: dict[str, str], options: dict, *, source: str = "link") -> tuple[FilterSpec, list[Problem]]:
     """Read a selection from URL parameters, keeping only what this cohort offers.
 
     A level the loaded cohort does not have (a link made on another cohort) is
     dropped with a warning rather than failing the page. A range partly
     outside the cohort's values is narrowed to them, and one wholly outside is
-    dropped, each with a warning that says what was changed.
+    dropped, each with a warning that says what was changed. ``source`` names
+    where the selection came from in those warnings ("link", "saved analysis").
 
     Examples
     --------
@@ -312,7 +313,7 @@ def spec_from_query(query: dict[str, str], options: dict) -> tuple[FilterSpec, l
         asked = [v for v in str(query.get(key, "")).split(",") if v]
         unknown = [v for v in asked if v not in allowed]
         if unknown:
-            problems.append(Problem(WARNING, None, f"The link asks for {label} {', '.join(unknown)}, which this cohort does not have; ignored."))
+            problems.append(Problem(WARNING, None, f"The {source} asks for {label} {', '.join(unknown)}, which this cohort does not have; ignored."))
         return tuple(dict.fromkeys(v for v in asked if v in allowed))  # a level named twice is kept once
 
     for name, _, key, label in CHOICE_FILTERS:
@@ -320,14 +321,14 @@ def spec_from_query(query: dict[str, str], options: dict) -> tuple[FilterSpec, l
     if "age" in query and options["age_at_treatment"] is not None:
         age = _range(query["age"])
         if age is None:
-            problems.append(Problem(WARNING, None, f"The link's age range '{query['age']}' is not of the form 18-60; ignored."))
+            problems.append(Problem(WARNING, None, f"The {source}'s age range '{query['age']}' is not of the form 18-60; ignored."))
         else:
-            values["age_at_treatment"] = _within(age, options["age_at_treatment"], "age range", " years", "age filter", problems)
+            values["age_at_treatment"] = _within(age, options["age_at_treatment"], f"The {source}'s age range", " years", "age filter", problems)
     values["baseline_categories"] = levels("has", options["baseline_categories"], "baseline symptom category")
     if query.get("escalated") in ("yes", "no") and options["dose_escalation"]:
         values["dose_escalation"] = query["escalated"]
     elif "escalated" in query:
-        problems.append(Problem(WARNING, None, f"The link's dose-increase filter '{query['escalated']}' is not yes or no, or this cohort has no doses; ignored."))
+        problems.append(Problem(WARNING, None, f"The {source}'s dose-increase filter '{query['escalated']}' is not yes or no, or this cohort has no doses; ignored."))
     extra = []
     for key, text in query.items():
         if not key.startswith(EXTRA_PREFIX):
@@ -337,9 +338,9 @@ def spec_from_query(query: dict[str, str], options: dict) -> tuple[FilterSpec, l
         if isinstance(allowed, tuple):
             bounds = _range(text)
             if bounds is None:
-                problems.append(Problem(WARNING, None, f"The link's '{column}' range '{text}' is not of the form 10-20; ignored."))
+                problems.append(Problem(WARNING, None, f"The {source}'s '{column}' range '{text}' is not of the form 10-20; ignored."))
             else:
-                bounds = _within(bounds, allowed, f"'{column}' range", "", f"'{column}' filter", problems)
+                bounds = _within(bounds, allowed, f"The {source}'s '{column}' range", "", f"'{column}' filter", problems)
             if bounds is not None:
                 extra.append((column, bounds))
         elif isinstance(allowed, list):
@@ -347,25 +348,25 @@ def spec_from_query(query: dict[str, str], options: dict) -> tuple[FilterSpec, l
             if chosen:
                 extra.append((column, chosen))
         elif column == "cohort":  # the cohort column of pooled cohorts (data.cohort_set.COHORT_COLUMN)
-            problems.append(Problem(WARNING, None, "The link is for several cohorts pooled, which this session has not loaded "
+            problems.append(Problem(WARNING, None, f"The {source} is for several cohorts pooled, which this session has not loaded "
                                     "(uploaded files are never stored on the server): load each cohort on the Data page, choose "
-                                    "'Pooled (all cohorts)' in the sidebar, then open the link again. The Cohort filter was ignored."))
+                                    f"'Pooled (all cohorts)' in the sidebar, then open the {source} again. The Cohort filter was ignored."))
         else:
-            problems.append(Problem(WARNING, None, f"The link filters on a column '{column}' this cohort does not have; ignored."))
+            problems.append(Problem(WARNING, None, f"The {source} filters on a column '{column}' this cohort does not have; ignored."))
     values["extra"] = tuple(extra)
     return FilterSpec(**values), problems
 
 
 def _within(asked, bounds, what: str, unit: str, name: str, problems: list) -> tuple[float, float] | None:
-    """``asked`` narrowed to ``bounds``; None (filter off) when they do not overlap. Each change is a warning."""
+    """``asked`` narrowed to ``bounds``; None (filter off) when they do not overlap. Each change is a warning (``what``: "The link's age range")."""
     low, high = float(bounds[0]), float(bounds[1])
     shown = f"{asked[0]:g}–{asked[1]:g}{unit}"
     if asked[1] < low or asked[0] > high:
-        problems.append(Problem(WARNING, None, f"The link's {what} {shown} lies outside this cohort's ({low:g}–{high:g}{unit}); the {name} was not applied."))
+        problems.append(Problem(WARNING, None, f"{what} {shown} lies outside this cohort's ({low:g}–{high:g}{unit}); the {name} was not applied."))
         return None
     narrowed = (max(asked[0], low), min(asked[1], high))
     if narrowed != tuple(asked):
-        problems.append(Problem(WARNING, None, f"The link's {what} {shown} was narrowed to this cohort's values: {narrowed[0]:g}–{narrowed[1]:g}{unit}."))
+        problems.append(Problem(WARNING, None, f"{what} {shown} was narrowed to this cohort's values: {narrowed[0]:g}–{narrowed[1]:g}{unit}."))
     return narrowed
 
 

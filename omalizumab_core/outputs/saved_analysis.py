@@ -225,7 +225,7 @@ def analysis_filters(saved: SavedAnalysis, scored) -> tuple[FilterSpec, list[Pro
     >>> oc.analysis_filters(saved, scored)[0].sex
     ('F',)
     """
-    return spec_from_query(saved.filters, filter_options(filter_index(scored)))
+    return spec_from_query(saved.filters, filter_options(filter_index(scored)), source="saved analysis")
 
 
 def data_differ(saved: SavedAnalysis, cohort: Cohort) -> str | None:
