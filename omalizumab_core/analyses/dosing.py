@@ -334,8 +334,10 @@ def dosing_summary(scored: ScoredCohort) -> pd.DataFrame:
     end = scored.cohort.patients["treatment_end_month"].to_numpy(dtype="float64")
     rows = []
     kinds = [k for k in CHANGE_KINDS if k in ("escalation", "weekly") or (changes["kind"] == k).any()]
+    # Only the columns counted below: each kind's rows are copied, and sorted for "up_to".
+    needed = ["code", "month", "to_dose_mg", "to_interval_days", "to_mg_per_4_weeks", "improvement", "best_category_after"]
     for kind in kinds:
-        of_kind = changes[changes["kind"] == kind]
+        of_kind = changes.loc[(changes["kind"] == kind).to_numpy(), needed]
         first = of_kind.drop_duplicates("code", keep="first")
         k = len(first)
         rows.append((kind, "patients", None, np.nan, np.nan, k, n_patients))
