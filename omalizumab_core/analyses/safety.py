@@ -55,6 +55,11 @@ def _events(scored: ScoredCohort) -> pd.DataFrame:
     """
     if scored.cohort.adverse_events is None:
         raise ValueError("The loaded cohort has no adverse_events table.")
+    # Once per selection: the summary, the event table and the timing table of a page all read it.
+    return scored.per_selection("safety.events", _selected_events)
+
+
+def _selected_events(scored: ScoredCohort) -> pd.DataFrame:
     # The rows depend on each patient alone: built once per scored cohort,
     # each selection takes its patients' rows.
     e = scored.per_patient("safety.events", _all_events, code="patient_id").reset_index(drop=True)
