@@ -10,6 +10,7 @@ workbook. ``--mapping FILE`` applies a column mapping saved from the Data page
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from omalizumab_core.outputs.cohort_files import FORMS_OUT
@@ -35,8 +36,6 @@ def load(args):
 
     mapping_file = getattr(args, "mapping", None)
     if mapping_file and args.path == "demo":
-        import sys
-
         print(f"Warning: the column mapping {mapping_file} is not used: the demo cohort is already in the dashboard's own columns.", file=sys.stderr)
     if not mapping_file or args.path == "demo":
         return load_path(args.path)
@@ -47,8 +46,6 @@ def load(args):
 
 
 def run_export(args) -> int:
-    import sys
-
     from omalizumab_core.outputs.cohort_files import export_cohort, tables_not_written
 
     cohort = load(args)

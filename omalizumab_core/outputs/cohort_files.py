@@ -47,7 +47,8 @@ def tables_not_written(cohort: Cohort, to: str) -> dict[str, int]:
     if to not in FORMS_OUT:
         raise ValueError(f"Unknown export form '{to}': use one of {', '.join(FORMS_OUT)}.")
     carried = FORM_TABLES.get(to, TABLES)
-    return {name: len(cohort.table(name)) for name in TABLES if name not in carried and cohort.table(name) is not None and len(cohort.table(name))}
+    rows = {name: 0 if cohort.table(name) is None else len(cohort.table(name)) for name in TABLES if name not in carried}
+    return {name: n for name, n in rows.items() if n}
 
 
 def contract_tables(cohort: Cohort) -> dict[str, pd.DataFrame]:

@@ -270,9 +270,8 @@ def patient_course_figure(
     """
     # The two figures' parts are moved into one grid as plain dicts and validated once by go.Figure:
     # copying plotly objects between figures (add_traces, update_layout) validated each part again.
-    score_figure = score_trajectory_figure(trajectory, baseline, end_month=end_month, last_month=last_month)
-    timeline_figure = course_timeline_figure(doses, adverse_events, labs, end_month=end_month, last_month=last_month)
-    score, timeline = score_figure.to_plotly_json(), timeline_figure.to_plotly_json()
+    score = score_trajectory_figure(trajectory, baseline, end_month=end_month, last_month=last_month).to_plotly_json()
+    timeline = course_timeline_figure(doses, adverse_events, labs, end_month=end_month, last_month=last_month).to_plotly_json()
     titles = (f"Symptom score (baseline {baseline} symptoms)", "Omalizumab dose (mg per injection)", "Adverse events (colour: severity)",
               ANALYTE_LABELS["tryptase"], ANALYTE_LABELS["total_ige"])
     layout = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.07, subplot_titles=titles,
